@@ -1,0 +1,250 @@
+"""Export format v0: ``ontology.json``, ``snapshots.json`` and ``manifest.json``.
+
+An export folder is what the Home Assistant integration writes and what the
+dataset builder reads. Everything here is validated against the JSON Schemas in
+``schemas/v0/export`` and serialised canonically (compact, entities sorted by
+id, fixed key order), so the same home always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .canonical import dumps, sha256_hex
+
+EXPORT_SCHEMA_DIR = Path(__file__).parent / "schemas" / "v0" / "export"
+ONTOLOGY_FILE = "ontology.json"
+SNAPSHOTS_FILE = "snapshots.json"
+MANIFEST_FILE = "manifest.json"
+ENTITY_KEYS = ("id", "name", "aliases", "area", "floor", "domain", "device_class", "capabilities", "present")
+
+
+class ExportError(ValueError):
+    """An export file is missing, not JSON, or not valid v0; names file and field."""
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        self.file, self.field, self.detail = file, field, message
+        super().__init__(f"{file}: {field}: {message}" if field else f"{file}: {message}")
+
+
+@cache
+def export_validator(name: str) -> Draft202012Validator:
+    """Validator for ``ontology``, ``snapshots`` or ``manifest``."""
+    schema = json.loads((EXPORT_SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def _json_path(path: Iterable[Any]) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate_document(name: str, document: Any, file: str) -> None:
+    """Raise :class:`ExportError` naming the first invalid field (deterministic order)."""
+    errors = sorted(export_validator(name).iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        err = errors[0]
+        raise ExportError(file, _json_path(err.absolute_path), err.message)
+
+
+@dataclass(frozen=True)
+class Ontology:
+    """The home's exposed entities, by id, in canonical order."""
+
+    entities: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_entities(cls, entities: Iterable[Mapping[str, Any]]) -> Ontology:
+        """Normalise key order, alias order and entity order."""
+        normalised = {}
+        for ent in sorted(entities, key=lambda e: e["id"]):
+            ent = dict(ent)
+            ent["aliases"] = sorted(set(ent.get("aliases") or []))
+            ent["capabilities"] = {k: ent["capabilities"][k] for k in sorted(ent.get("capabilities") or {})}
+            normalised[ent["id"]] = {k: ent.get(k) for k in ENTITY_KEYS}
+        return cls(normalised)
+
+    def document(self) -> dict[str, Any]:
+        """The ``ontology.json`` document."""
+        return {"format": "statewise.ontology", "version": 0, "entities": list(self.entities.values())}
+
+    def file_json(self) -> str:
+        """Canonical text of ``ontology.json``."""
+        return dumps(self.document(), sort_keys=False) + "\n"
+
+    @cached_property
+    def prompt_json(self) -> str:
+        """The ONTOLOGY text the model sees (see :func:`prompt_entity`), built once."""
+        return dumps([prompt_entity(e) for e in self.entities.values()], sort_keys=False)
+
+    def hash(self) -> str:
+        """``sha256:`` of the canonical file text."""
+        return sha256_hex(self.file_json())
+
+
+def prompt_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
+    """An entity as the model sees it: defaults left out to save tokens.
+
+    ``domain`` is left out (it is the id's prefix), as are empty aliases, a
+    missing area, floor or device class, false capabilities, and ``present``
+    when true: ``"present":false`` appears only for entities that are not.
+    """
+    out: dict[str, Any] = {"id": entity["id"], "name": entity["name"]}
+    for key in ("aliases", "area", "floor", "device_class"):
+        if entity.get(key):
+            out[key] = entity[key]
+    caps = {k: v for k, v in (entity.get("capabilities") or {}).items() if v not in (False, None, [], {})}
+    if caps:
+        out["capabilities"] = caps
+    if not entity.get("present", True):
+        out["present"] = False
+    return out
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One whole-home state snapshot."""
+
+    id: str
+    taken_at: str
+    source: str
+    states: dict[str, dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Document form, states in canonical order."""
+        states = {eid: {"state": s["state"], **{k: s[k] for k in sorted(s) if k != "state"}} for eid, s in sorted(self.states.items())}
+        return {"id": self.id, "taken_at": self.taken_at, "source": self.source, "states": states}
+
+
+def snapshots_json(snapshots: Sequence[Snapshot]) -> str:
+    """Canonical text of ``snapshots.json``."""
+    doc = {"format": "statewise.snapshots", "version": 0, "snapshots": [s.as_dict() for s in snapshots]}
+    return dumps(doc, sort_keys=False) + "\n"
+
+
+def content_hash(ontology: Ontology, snapshots: Sequence[Snapshot]) -> str:
+    """The export's content hash: canonical ontology plus snapshots."""
+    return sha256_hex(ontology.file_json(), snapshots_json(snapshots))
+
+
+def build_manifest(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: str, ha_version: str) -> dict[str, Any]:
+    """The ``manifest.json`` document."""
+    return {
+        "format": "statewise.export",
+        "version": 0,
+        "created": created,
+        "ha_version": ha_version,
+        "content_hash": content_hash(ontology, snapshots),
+        "entity_count": len(ontology.entities),
+        "snapshot_count": len(snapshots),
+    }
+
+
+def export_files(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: str, ha_version: str) -> dict[str, str]:
+    """File name -> canonical text for a whole export folder (validated)."""
+    files = {
+        ONTOLOGY_FILE: ontology.file_json(),
+        SNAPSHOTS_FILE: snapshots_json(snapshots),
+        MANIFEST_FILE: dumps(build_manifest(ontology, snapshots, created=created, ha_version=ha_version), sort_keys=False) + "\n",
+    }
+    for name, text in files.items():
+        validate_document(name.removesuffix(".json"), json.loads(text), name)
+    return files
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise ExportError(str(path), "", "file not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ExportError(str(path), "", f"not UTF-8 text ({err.reason})") from err
+    except json.JSONDecodeError as err:
+        raise ExportError(str(path), f"line {err.lineno} column {err.colno}", f"not valid JSON: {err.msg}") from err
+
+
+def parse_ontology(document: Any, file: str = ONTOLOGY_FILE) -> Ontology:
+    """Validate an ontology document and return it normalised."""
+    validate_document("ontology", document, file)
+    seen: set[str] = set()
+    for i, ent in enumerate(document["entities"]):
+        if ent["id"] in seen:
+            raise ExportError(file, f"$.entities[{i}].id", f"duplicate entity id {ent['id']!r}")
+        if ent["id"].split(".", 1)[0] != ent["domain"]:
+            raise ExportError(file, f"$.entities[{i}].domain", f"{ent['domain']!r} does not match the id's domain")
+        seen.add(ent["id"])
+    return Ontology.from_entities(document["entities"])
+
+
+def parse_snapshots(document: Any, ontology: Ontology | None = None, file: str = SNAPSHOTS_FILE) -> list[Snapshot]:
+    """Validate a snapshots document (and, given an ontology, its entity ids)."""
+    validate_document("snapshots", document, file)
+    out: list[Snapshot] = []
+    seen: set[str] = set()
+    for i, snap in enumerate(document["snapshots"]):
+        if snap["id"] in seen:
+            raise ExportError(file, f"$.snapshots[{i}].id", f"duplicate snapshot id {snap['id']!r}")
+        seen.add(snap["id"])
+        if ontology is not None:
+            for eid in sorted(snap["states"]):
+                if eid not in ontology.entities:
+                    raise ExportError(file, f"$.snapshots[{i}].states.{eid}", "entity not in ontology.json")
+        out.append(Snapshot(snap["id"], snap["taken_at"], snap["source"], {k: dict(v) for k, v in snap["states"].items()}))
+    return out
+
+
+def load_ontology(path: str | Path) -> Ontology:
+    """Read and validate an ``ontology.json`` file."""
+    path = Path(path)
+    return parse_ontology(_read_json(path), str(path))
+
+
+def load_state(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Read a STATE file: ``{entity_id: {"state": ..}}`` or a snapshots file (its first snapshot)."""
+    path = Path(path)
+    doc = _read_json(path)
+    if isinstance(doc, dict) and doc.get("format") == "statewise.snapshots":
+        snaps = parse_snapshots(doc, file=str(path))
+        if not snaps:
+            raise ExportError(str(path), "$.snapshots", "no snapshot in file")
+        return snaps[0].states
+    wrapped = {"format": "statewise.snapshots", "version": 0, "snapshots": [{"id": "state", "taken_at": "", "source": "live", "states": doc}]}
+    try:
+        validate_document("snapshots", wrapped, str(path))
+    except ExportError as err:
+        raise ExportError(str(path), err.field.replace("$.snapshots[0].states", "$"), err.detail) from None
+    return {k: dict(v) for k, v in doc.items()}
+
+
+@dataclass(frozen=True)
+class Export:
+    """A whole export folder, validated."""
+
+    path: Path
+    manifest: dict[str, Any]
+    ontology: Ontology
+    snapshots: list[Snapshot]
+
+
+def load_export(folder: str | Path) -> Export:
+    """Read and validate an export folder; the manifest hash must match the content."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ExportError(str(folder), "", "export folder not found")
+    manifest = _read_json(folder / MANIFEST_FILE)
+    validate_document("manifest", manifest, str(folder / MANIFEST_FILE))
+    ontology = load_ontology(folder / ONTOLOGY_FILE)
+    snapshots = parse_snapshots(_read_json(folder / SNAPSHOTS_FILE), ontology, str(folder / SNAPSHOTS_FILE))
+    actual = content_hash(ontology, snapshots)
+    if manifest["content_hash"] != actual:
+        raise ExportError(str(folder / MANIFEST_FILE), "$.content_hash", f"does not match the files ({actual}); the export was edited or is incomplete")
+    return Export(folder, manifest, ontology, snapshots)

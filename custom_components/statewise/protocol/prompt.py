@@ -1,0 +1,54 @@
+"""Prompt v0: the plan's strict format as chat messages.
+
+system    = ``ONTOLOGY: <json>`` and, only when state was fetched, ``\\nSTATE: <json>``
+user      = the natural-language command
+assistant = JSON tool-call lines (one per line) or plain text
+
+Training rows and the Home Assistant agent both call :func:`render_messages`;
+nothing else builds prompt text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .export_format import Ontology
+from .state import state_json
+from .tools import ToolCall
+
+ONTOLOGY_PREFIX = "ONTOLOGY: "
+STATE_PREFIX = "STATE: "
+# Passed to the chat template at training and serving time: no <think> block.
+CHAT_TEMPLATE_KWARGS: dict[str, Any] = {"enable_thinking": False}
+
+
+def system_text(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """The system message; STATE only when ``state`` is given (even if empty)."""
+    text = ONTOLOGY_PREFIX + ontology.prompt_json
+    if state is not None:
+        text += "\n" + STATE_PREFIX + state_json(state)
+    return text
+
+
+def render_messages(
+    ontology: Ontology,
+    command: str,
+    state: Mapping[str, Mapping[str, Any]] | None = None,
+    answer: str | None = None,
+) -> list[dict[str, str]]:
+    """Chat messages for one request (plus the assistant answer for training)."""
+    messages = [
+        {"role": "system", "content": system_text(ontology, state)},
+        {"role": "user", "content": command},
+    ]
+    if answer is not None:
+        messages.append({"role": "assistant", "content": answer})
+    return messages
+
+
+def render_answer(answer: str | Sequence[ToolCall]) -> str:
+    """Assistant text: plain text as is, or one canonical JSON line per call."""
+    if isinstance(answer, str):
+        return answer
+    return "\n".join(call.to_line() for call in answer)

@@ -1,0 +1,78 @@
+"""State snapshots v0: one entity's state plus its domain's whitelisted attributes.
+
+The Home Assistant exporter, the agent's fetch step and the dataset builder all
+turn raw states into snapshot entries through :func:`entity_state`, so STATE
+text is identical at training and serving time. Attributes not listed here
+never leave Home Assistant (that is the redaction rule for state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .canonical import dumps, slugify
+
+# domain -> snapshot key -> Home Assistant attribute it comes from
+STATE_ATTRIBUTES: dict[str, dict[str, str]] = {
+    "light": {"brightness": "brightness", "color_temp_kelvin": "color_temp_kelvin"},
+    "media_player": {"source": "source", "volume": "volume_level", "media_title": "media_title"},
+    "climate": {"temperature": "temperature", "current_temperature": "current_temperature"},
+    "fan": {"percentage": "percentage"},
+    "cover": {"position": "current_position"},
+    "valve": {"position": "current_position"},
+}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
+def entity_state(domain: str, state: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Snapshot entry for one entity, from its raw Home Assistant state."""
+    entry: dict[str, Any] = {"state": state}
+    for key, attr in STATE_ATTRIBUTES.get(domain, {}).items():
+        raw = attributes.get(attr)
+        if raw is None:
+            continue
+        if key == "brightness":
+            num = _number(raw)
+            if num is not None and state == "on":
+                entry[key] = max(1, min(100, round(num * 100 / 255)))
+        elif key == "volume":
+            num = _number(raw)
+            if num is not None:
+                entry[key] = max(0, min(100, round(num * 100)))
+        elif key == "source":
+            if isinstance(raw, str) and slugify(raw):
+                entry[key] = slugify(raw)
+        elif key == "media_title":
+            if isinstance(raw, str) and raw:
+                entry[key] = raw[:200]
+        elif key in ("color_temp_kelvin", "percentage", "position"):
+            num = _number(raw)
+            if num is not None:
+                entry[key] = int(round(num))
+        else:
+            num = _number(raw)
+            if num is not None:
+                entry[key] = num
+    return entry
+
+
+def state_subset(states: Mapping[str, Mapping[str, Any]], entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The entries for ``entity_ids`` (those present in ``states``), sorted by id."""
+    return {eid: dict(states[eid]) for eid in sorted(set(entity_ids)) if eid in states}
+
+
+def state_json(states: Mapping[str, Mapping[str, Any]]) -> str:
+    """Canonical STATE JSON: entities sorted by id, ``state`` first, then attributes sorted."""
+    ordered = {
+        eid: {"state": entry["state"], **{k: entry[k] for k in sorted(entry) if k != "state"}}
+        for eid, entry in sorted(states.items())
+    }
+    return dumps(ordered, sort_keys=False)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create both Python environments from nothing; a second run only checks them.
+#   .venv/trainer : trainer + dataset builder (Python >= 3.11, default python3)
+#   .venv/ha      : Home Assistant 2026.2.3 test harness (Python >= 3.13.2, built once if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+stamp() { sha256sum "$@" pyproject.toml | sha256sum | cut -c1-16; }
+
+make_venv() {  # make_venv DIR PYTHON REQUIREMENTS [editable]
+  local dir=$1 py=$2 req=$3 want
+  want=$(stamp "$req")
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.statewise-stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  echo "statewise: setting up $dir with $("$py" --version) ..." >&2
+  rm -rf "$dir"
+  "$py" -m venv "$dir"
+  "$dir/bin/pip" install -q --upgrade pip >/dev/null
+  "$dir/bin/pip" install -q -r "$req"
+  if [ "${4:-}" = editable ]; then "$dir/bin/pip" install -q --no-deps -e .; fi
+  echo "$want" > "$dir/.statewise-stamp"
+}
+
+PY=${STATEWISE_PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { echo "statewise: need Python >= 3.11 (set STATEWISE_PYTHON)" >&2; exit 2; }
+make_venv .venv/trainer "$PY" requirements/trainer.txt editable
+if [ "${STATEWISE_SKIP_HA:-0}" != 1 ]; then
+  make_venv .venv/ha "$(bash scripts/find_python313.sh)" requirements/ha.txt
+fi
