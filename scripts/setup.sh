@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# pip here warns about every empty local index folder; keep real errors only.
+quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
+
 stamp() { sha256sum "$@" pyproject.toml | sha256sum | cut -c1-16; }
 
 make_venv() {  # make_venv DIR PYTHON REQUIREMENTS [editable]
@@ -17,9 +20,8 @@ make_venv() {  # make_venv DIR PYTHON REQUIREMENTS [editable]
   echo "statewise: setting up $dir with $("$py" --version) ..." >&2
   rm -rf "$dir"
   "$py" -m venv "$dir"
-  "$dir/bin/pip" install -q --upgrade pip >/dev/null
-  "$dir/bin/pip" install -q -r "$req"
-  if [ "${4:-}" = editable ]; then "$dir/bin/pip" install -q --no-deps -e .; fi
+  quiet "$dir/bin/pip" install -q -r "$req"
+  if [ "${4:-}" = editable ]; then quiet "$dir/bin/pip" install -q --no-deps -e .; fi
   echo "$want" > "$dir/.statewise-stamp"
 }
 

@@ -1,4 +1,4 @@
-"""Prompt v0: the plan's strict format as chat messages.
+r"""Prompt v0: the plan's strict format as chat messages.
 
 system    = ``ONTOLOGY: <json>`` and, only when state was fetched, ``\\nSTATE: <json>``
 user      = the natural-language command

@@ -56,7 +56,7 @@ def entity_state(domain: str, state: str, attributes: Mapping[str, Any]) -> dict
         elif key in ("color_temp_kelvin", "percentage", "position"):
             num = _number(raw)
             if num is not None:
-                entry[key] = int(round(num))
+                entry[key] = round(num)
         else:
             num = _number(raw)
             if num is not None:
