@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Print the path of a Python >= 3.13.2 and < 3.14 for the Home Assistant side.
+# Print the path of a Python >= 3.13.2 for the Home Assistant side (HA 2026.2.3 tests).
 # Uses an installed interpreter when one fits (users with 3.13 pay nothing);
 # otherwise builds CPython 3.13.5 from Debian trixie's source package once and
 # caches it outside the repository ($STATEWISE_CACHE, default ~/.cache/statewise).
@@ -7,13 +7,13 @@ set -euo pipefail
 CACHE="${STATEWISE_CACHE:-$HOME/.cache/statewise}"
 PREFIX="$CACHE/python-3.13.5"
 
-fits() {  # fits PYTHON -> 0 when 3.13.2 <= version < 3.14
-  "$1" -c 'import sys; sys.exit(0 if (3,13,2) <= sys.version_info[:3] < (3,14) else 1)' 2>/dev/null
+fits() {  # fits PYTHON -> 0 when version >= 3.13.2
+  "$1" -c 'import sys; sys.exit(0 if sys.version_info[:3] >= (3,13,2) else 1)' 2>/dev/null
 }
 
 # The cached build counts only once complete (the marker is written last).
 CACHED=""; if [ -f "$PREFIX/.complete" ]; then CACHED="$PREFIX/bin/python3.13"; fi
-for cand in "${STATEWISE_HA_PYTHON:-}" "$CACHED" python3.13 /usr/bin/python3.13 /usr/local/bin/python3.13; do
+for cand in "${STATEWISE_HA_PYTHON:-}" "$CACHED" python3.13 /usr/bin/python3.13 /usr/local/bin/python3.13 python3.14 python3; do
   [ -n "$cand" ] || continue
   path=$(command -v "$cand" 2>/dev/null) || continue
   if fits "$path"; then echo "$path"; exit 0; fi
