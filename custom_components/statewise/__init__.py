@@ -1,0 +1,69 @@
+"""The Statewise integration: a fine-tuned local model as an Assist agent.
+
+One config entry per OpenAI-compatible model server; each conversation agent
+is a config subentry (as in core's ``ollama``). The action
+``statewise.export_training_seed`` (registered in :func:`async_setup`) writes
+the training seed export from the live home.
+"""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .client import AuthenticationError, StatewiseClient, StatewiseClientError
+from .const import CONF_API_KEY, CONF_BASE_URL, CONF_MODEL, DOMAIN, LOGGER, SETUP_TIMEOUT
+from .export import async_setup_services
+from .http import async_register_views
+from .models import StatewiseConfigEntry, StatewiseData
+from .repairs import async_check_entry_issues
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS: tuple[Platform, ...] = (Platform.CONVERSATION,)
+
+__all__ = ["DOMAIN", "StatewiseConfigEntry", "StatewiseData"]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up Statewise: register the export action and the download view."""
+    async_setup_services(hass)
+    async_register_views(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) -> bool:
+    """Set up a model server: check it answers, then forward the conversation platform."""
+    client = StatewiseClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_BASE_URL],
+        entry.data.get(CONF_API_KEY),
+        entry.data.get(CONF_MODEL),
+    )
+    try:
+        models = await client.async_list_models(timeout=SETUP_TIMEOUT)
+    except AuthenticationError as err:
+        raise ConfigEntryAuthFailed(f"The model server rejected the API key: {err}") from err
+    except StatewiseClientError as err:
+        raise ConfigEntryNotReady(f"Model server {client.base_url} is not ready: {err}") from err
+    if client.model and client.model not in models:
+        LOGGER.warning("Model %s is not listed by %s (listed: %s)", client.model, client.base_url, models)
+
+    entry.runtime_data = StatewiseData(client=client, models=models)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(async_update_options))
+    async_check_entry_issues(hass, entry)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) -> bool:
+    """Unload a config entry."""
+    return bool(await hass.config_entries.async_unload_platforms(entry, PLATFORMS))
+
+
+async def async_update_options(hass: HomeAssistant, entry: StatewiseConfigEntry) -> None:
+    """Reload when the entry or one of its subentries changed."""
+    await hass.config_entries.async_reload(entry.entry_id)

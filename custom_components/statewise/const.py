@@ -1,0 +1,63 @@
+"""Constants for the Statewise integration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "statewise"
+LOGGER = logging.getLogger(__package__)
+
+DEFAULT_NAME: Final = "Statewise"
+DEFAULT_CONVERSATION_NAME: Final = "Statewise agent"
+
+# Config entry data (the model server).
+CONF_BASE_URL: Final = "base_url"
+CONF_API_KEY: Final = "api_key"  # same key as homeassistant.const.CONF_API_KEY
+CONF_MODEL: Final = "model"
+
+# Conversation subentry options.
+SUBENTRY_CONVERSATION: Final = "conversation"
+CONF_FETCH_ROUNDS: Final = "fetch_rounds"
+CONF_REQUEST_TIMEOUT: Final = "request_timeout"
+CONF_SENSITIVE_POLICY: Final = "sensitive_policy"
+CONF_TRAINED_EXPORT: Final = "trained_export"
+# Token estimate of the trained ontology (stored when the trained export is picked).
+CONF_TRAINED_TOKENS: Final = "trained_tokens"
+CONF_MAX_TOKENS: Final = "max_tokens"
+
+DEFAULT_FETCH_ROUNDS: Final = 1
+MIN_FETCH_ROUNDS: Final = 0
+MAX_FETCH_ROUNDS: Final = 3
+DEFAULT_REQUEST_TIMEOUT: Final = 30.0  # seconds, one chat completion
+MIN_REQUEST_TIMEOUT: Final = 1.0
+MAX_REQUEST_TIMEOUT: Final = 300.0
+DEFAULT_MAX_TOKENS: Final = 256  # bounded completion length for tool-call lines
+TRAINED_EXPORT_NONE: Final = ""  # no trained export selected
+
+# Sensitive-action policy (unlock, open a garage door...).
+POLICY_BLOCK: Final = "block"  # never executed; the agent says so
+POLICY_ALLOW: Final = "allow"  # executed like any other action
+SENSITIVE_POLICIES: Final = (POLICY_BLOCK, POLICY_ALLOW)
+DEFAULT_SENSITIVE_POLICY: Final = POLICY_BLOCK
+
+# Server checks during setup and in the config flow.
+SETUP_TIMEOUT: Final = 10.0  # seconds
+
+# Exports live under <config>/statewise/exports/<timestamp>/.
+EXPORTS_DIR: Final = "statewise/exports"
+DEFAULT_HISTORY_HOURS: Final = 24
+DEFAULT_HISTORY_SAMPLES: Final = 4
+MAX_HISTORY_SAMPLES: Final = 48
+
+# Token budget (the plan's max sequence length). Inside Home Assistant the
+# tokenizer is not available: ontology size is estimated from characters.
+TOKEN_BUDGET: Final = 2048
+CHARS_PER_TOKEN: Final = 3.0
+
+SERVICE_EXPORT_TRAINING_SEED: Final = "export_training_seed"
+ATTR_HISTORY_HOURS: Final = "history_hours"
+ATTR_HISTORY_SAMPLES: Final = "history_samples"
+
+ISSUE_ONTOLOGY_CHANGED: Final = "ontology_changed"
+ISSUE_TOKEN_BUDGET: Final = "token_budget"
