@@ -1,0 +1,258 @@
+"""The conversation platform: the trained model as an Assist agent.
+
+The loop itself lives in :mod:`.agent` (no Home Assistant imports); this module
+connects it to Home Assistant: the live ontology of exposed entities, state
+reads, blocking actions with the user's context, the model server client, the
+chat log (executed calls appear as external tool calls in Assist's debug view)
+and translated replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import intent, llm
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.translation import async_get_translations
+
+from .agent import (
+    DEFAULT_PHRASES,
+    OUTCOME_ERROR,
+    OUTCOME_PARTIAL,
+    OUTCOME_REFUSED,
+    SUPPORTED_LANGUAGES,
+    TRANSLATION_PREFIX,
+    ModelUnavailableError,
+    PreparedAction,
+    StatewiseAgent,
+    TurnResult,
+)
+from .client import ServerDownError, ServerTimeoutError, StatewiseClient, StatewiseClientError
+from .const import (
+    CONF_FETCH_ROUNDS,
+    CONF_MAX_TOKENS,
+    CONF_REQUEST_TIMEOUT,
+    CONF_SENSITIVE_POLICY,
+    DEFAULT_FETCH_ROUNDS,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_SENSITIVE_POLICY,
+    DOMAIN,
+    LOGGER,
+    POLICY_ALLOW,
+    SUBENTRY_CONVERSATION,
+)
+from .entity import StatewiseBaseEntity
+from .models import StatewiseConfigEntry
+from .ontology import build_ontology, live_states
+from .protocol import FETCH_TOOL, Ontology
+
+# Refusal and error replies -> the intent response's error code.
+_TARGET_REFUSALS = frozenset({"unknown_entity", "not_present", "ambiguous_target"})
+
+# Shown as the chat log's system message: the real one is rendered per request
+# by the protocol (ONTOLOGY [+ STATE]) and recorded in the conversation trace.
+CHAT_LOG_PROMPT = "Statewise renders its own ONTOLOGY system message for every request; see the agent details in the trace."
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    config_entry: StatewiseConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up one conversation entity per conversation subentry."""
+    for subentry in config_entry.subentries.values():
+        if subentry.subentry_type != SUBENTRY_CONVERSATION:
+            continue
+        async_add_entities(
+            [StatewiseConversationEntity(config_entry, subentry)],
+            config_subentry_id=subentry.subentry_id,
+        )
+
+
+class HassHome:
+    """The agent's view of Home Assistant for one turn (reads and blocking actions)."""
+
+    def __init__(self, hass: HomeAssistant, context: Context) -> None:
+        """Bind to the user's context: actions run as the user."""
+        self._hass = hass
+        self._context = context
+
+    def read_states(self, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """STATE entries through the protocol's ``entity_state``."""
+        return live_states(self._hass, entity_ids)
+
+    def source_list(self, entity_id: str) -> Sequence[str]:
+        """The media player's live ``source_list``."""
+        state = self._hass.states.get(entity_id)
+        sources = state.attributes.get("source_list") if state else None
+        return [s for s in sources if isinstance(s, str)] if isinstance(sources, list | tuple) else []
+
+    def exists(self, entity_id: str) -> bool:
+        """True when the entity has a usable state right now."""
+        state = self._hass.states.get(entity_id)
+        return state is not None and state.state != STATE_UNAVAILABLE
+
+    async def async_execute(self, action: PreparedAction) -> None:
+        """Run one action, blocking, with the user's context."""
+        await self._hass.services.async_call(
+            action.domain,
+            action.service,
+            dict(action.data),
+            blocking=True,
+            context=self._context,
+            target={ATTR_ENTITY_ID: action.entity_id},
+        )
+
+
+def model_asker(client: StatewiseClient, *, timeout: float, max_tokens: int, model: str | None) -> Any:
+    """An ``ask`` coroutine for the agent: client errors become spoken server errors."""
+
+    async def ask(messages: list[dict[str, str]]) -> str:
+        try:
+            result = await client.async_chat(messages, timeout=timeout, max_tokens=max_tokens, model=model)
+        except ServerDownError as err:
+            raise ModelUnavailableError("server_unreachable", str(err)) from err
+        except ServerTimeoutError as err:
+            raise ModelUnavailableError("server_timeout", str(err)) from err
+        except StatewiseClientError as err:
+            raise ModelUnavailableError("server_error", str(err)) from err
+        return result.content
+
+    return ask
+
+
+async def async_phrases(hass: HomeAssistant, language: str) -> dict[str, str]:
+    """The agent's phrases in ``language`` (English for anything untranslated)."""
+    phrases = dict(DEFAULT_PHRASES)
+    prefix = f"component.{DOMAIN}.exceptions.{TRANSLATION_PREFIX}"
+    try:
+        translations = await async_get_translations(hass, language, "exceptions", {DOMAIN})
+    except Exception:  # noqa: BLE001 - a missing translation must never cost the reply
+        LOGGER.debug("No %s translations for %s", DOMAIN, language, exc_info=True)
+        return phrases
+    for key in DEFAULT_PHRASES:
+        if text := translations.get(f"{prefix}{key}.message"):
+            phrases[key] = text
+    return phrases
+
+
+def _chat_log_contents(agent_id: str, result: TurnResult, speech: str) -> list[conversation.AssistantContent]:
+    """Fetches and executed actions as external tool calls, then the spoken reply."""
+    contents = [
+        conversation.AssistantContent(
+            agent_id=agent_id,
+            tool_calls=[llm.ToolInput(tool_name=FETCH_TOOL, tool_args={"entity_ids": list(ids)}, external=True)],
+        )
+        for ids in result.fetched
+    ]
+    tool_calls = [llm.ToolInput(tool_name=action.action, tool_args=action.service_data(), external=True) for action in result.executed]
+    contents.append(conversation.AssistantContent(agent_id=agent_id, content=speech, tool_calls=tool_calls or None))
+    return contents
+
+
+class StatewiseConversationEntity(
+    conversation.ConversationEntity,
+    conversation.AbstractConversationAgent,
+    StatewiseBaseEntity,
+):
+    """Statewise conversation agent."""
+
+    _attr_supports_streaming = False
+    _attr_supported_features = conversation.ConversationEntityFeature.CONTROL
+
+    entry: StatewiseConfigEntry
+
+    def __init__(self, entry: StatewiseConfigEntry, subentry: ConfigSubentry) -> None:
+        """Initialize the agent."""
+        super().__init__(entry, subentry)
+
+    async def async_added_to_hass(self) -> None:
+        """When entity is added to Home Assistant."""
+        await super().async_added_to_hass()
+        conversation.async_set_agent(self.hass, self.entry, self)
+
+    async def async_will_remove_from_hass(self) -> None:
+        """When entity will be removed from Home Assistant."""
+        conversation.async_unset_agent(self.hass, self.entry)
+        await super().async_will_remove_from_hass()
+
+    @property
+    def supported_languages(self) -> list[str] | Literal["*"]:
+        """The model is trained on English commands."""
+        return SUPPORTED_LANGUAGES
+
+    def _agent(self, context: Context) -> StatewiseAgent:
+        settings = self.settings
+        ask = model_asker(
+            self.entry.runtime_data.client,
+            timeout=float(settings.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
+            max_tokens=int(settings.get(CONF_MAX_TOKENS, DEFAULT_MAX_TOKENS)),
+            model=None,
+        )
+        return StatewiseAgent(
+            ask,
+            HassHome(self.hass, context),
+            fetch_rounds=int(settings.get(CONF_FETCH_ROUNDS, DEFAULT_FETCH_ROUNDS)),
+            allow_sensitive=settings.get(CONF_SENSITIVE_POLICY, DEFAULT_SENSITIVE_POLICY) == POLICY_ALLOW,
+        )
+
+    def _ontology(self) -> Ontology:
+        """The live ontology: every entity exposed to Assist, as the model is prompted."""
+        return build_ontology(self.hass)
+
+    async def _async_handle_message(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+    ) -> conversation.ConversationResult:
+        """Run one turn and answer from the chat log."""
+        try:
+            await chat_log.async_provide_llm_data(user_input.as_llm_context(DOMAIN), None, CHAT_LOG_PROMPT, None)
+        except conversation.ConverseError as err:
+            return err.as_conversation_result()
+
+        result = await self._agent(user_input.context).async_run(user_input.text, self._ontology())
+        speech = result.speech(await async_phrases(self.hass, user_input.language))
+        chat_log.async_trace(
+            {
+                "statewise": {
+                    "outcome": result.outcome,
+                    "reason": result.reason,
+                    "requests": result.requests,
+                    "outputs": result.outputs,
+                    "verdicts": [verdict.as_dict() for verdict in result.verdicts],
+                    "executed": [{"action": a.action, "data": a.service_data()} for a in result.executed],
+                }
+            }
+        )
+        for content in _chat_log_contents(self.entity_id, result, speech):
+            chat_log.async_add_assistant_content_without_tools(content)
+        conversation_result = conversation.async_get_result_from_chat_log(user_input, chat_log)
+        if (code := error_code(result)) is not None:
+            conversation_result.response.async_set_error(code, speech)
+        return conversation_result
+
+
+def error_code(result: TurnResult) -> intent.IntentResponseErrorCode | None:
+    """The intent response error code for a turn that did not (fully) happen."""
+    if result.outcome == OUTCOME_ERROR:
+        return intent.IntentResponseErrorCode.UNKNOWN
+    if result.outcome == OUTCOME_REFUSED:
+        key = result.replies[-1].key if result.replies else None
+        if key in _TARGET_REFUSALS:
+            return intent.IntentResponseErrorCode.NO_VALID_TARGETS
+        return intent.IntentResponseErrorCode.FAILED_TO_HANDLE
+    if result.outcome == OUTCOME_PARTIAL:
+        return intent.IntentResponseErrorCode.FAILED_TO_HANDLE
+    return None
+
+
+def phrase_keys() -> Mapping[str, str]:
+    """The translation keys this platform reads (``exceptions`` category), for tests and checks."""
+    return {f"{TRANSLATION_PREFIX}{key}": text for key, text in DEFAULT_PHRASES.items()}
