@@ -24,7 +24,7 @@ from .export_format import (
     prompt_entity,
 )
 from .parser import KIND_ACTIONS, KIND_FETCH, KIND_INVALID, KIND_TEXT, Verdict, parse_output
-from .prompt import CHAT_TEMPLATE_KWARGS, ONTOLOGY_PREFIX, STATE_PREFIX, render_answer, render_messages, system_text
+from .prompt import CHAT_TEMPLATE_KWARGS, ONTOLOGY_PREFIX, STATE_PREFIX, parse_system_text, render_answer, render_messages, system_text
 from .state import STATE_ATTRIBUTES, entity_state, state_json, state_subset
 from .tools import (
     FETCH_TOOL,
@@ -79,6 +79,7 @@ __all__ = [
     "parse_ontology",
     "parse_output",
     "parse_snapshots",
+    "parse_system_text",
     "prompt_entity",
     "render_answer",
     "render_call",

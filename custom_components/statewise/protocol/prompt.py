@@ -52,3 +52,33 @@ def render_answer(answer: str | Sequence[ToolCall]) -> str:
     if isinstance(answer, str):
         return answer
     return "\n".join(call.to_line() for call in answer)
+
+
+def parse_system_text(text: str) -> tuple[Ontology, dict[str, dict[str, Any]] | None]:
+    """Inverse of :func:`system_text`: the ontology (validation-equivalent) and STATE, if any.
+
+    Lets evaluators score self-contained dataset rows. Entities come back with
+    ``domain`` from the id, ``present`` true unless stated, and the defaults
+    :func:`~.export_format.prompt_entity` leaves out; re-rendering gives the same text.
+    """
+    import json
+
+    if not text.startswith(ONTOLOGY_PREFIX):
+        raise ValueError("system text does not start with ONTOLOGY")
+    body, sep, state_text = text[len(ONTOLOGY_PREFIX) :].partition("\n" + STATE_PREFIX)
+    entities = [
+        {
+            "id": ent["id"],
+            "name": ent["name"],
+            "aliases": ent.get("aliases", []),
+            "area": ent.get("area"),
+            "floor": ent.get("floor"),
+            "domain": ent["id"].split(".", 1)[0],
+            "device_class": ent.get("device_class"),
+            "capabilities": ent.get("capabilities", {}),
+            "present": ent.get("present", True),
+        }
+        for ent in json.loads(body)
+    ]
+    state = json.loads(state_text) if sep else None
+    return Ontology.from_entities(entities), state

@@ -1,0 +1,81 @@
+"""Dataset rows (docs/CONTRACTS.md) -> TRL prompt/completion examples, measured, never truncated."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from statewise_protocol import CHAT_TEMPLATE_KWARGS
+
+from .template import render_prompt, render_training_text
+
+
+class OverLongError(ValueError):
+    """Some examples do not fit ``max_length``; they are refused, not truncated."""
+
+
+def read_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a ``train.jsonl`` / ``heldout.jsonl`` file."""
+    rows = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if line.strip():
+                row = json.loads(line)
+                if not isinstance(row, dict) or len(row.get("messages", [])) != 3:
+                    raise ValueError(f"{path}:{lineno}: a row needs messages [system, user, assistant]")
+                rows.append(row)
+    return rows
+
+
+def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """Write rows as JSONL (used by tests and the pipeline)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def file_hash(*paths: str | Path) -> str:
+    """``sha256:`` over the bytes of the given files (in order)."""
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(Path(p).read_bytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def to_prompt_completion(row: dict[str, Any]) -> dict[str, Any]:
+    """TRL conversational prompt/completion example (loss on the completion only)."""
+    return {"prompt": row["messages"][:2], "completion": row["messages"][2:], "chat_template_kwargs": dict(CHAT_TEMPLATE_KWARGS)}
+
+
+def measure(rows: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[int]:
+    """Token length of each row's training text; raises :class:`OverLongError` listing offenders.
+
+    Also checks the rendered prompt is a prefix of the training text, so the
+    completion mask falls exactly on the answer.
+    """
+    lengths, over = [], []
+    for row in rows:
+        text = render_training_text(tokenizer, row["messages"])
+        if not text.startswith(render_prompt(tokenizer, row["messages"][:2])):
+            raise ValueError(f"row {row.get('id')}: the chat template does not render the prompt as a prefix of the training text")
+        n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        lengths.append(n)
+        if n > max_length:
+            over.append((row.get("id"), n))
+    if over:
+        shown = ", ".join(f"{i} ({n} tokens)" for i, n in over[:10])
+        raise OverLongError(
+            f"{len(over)} of {len(rows)} examples exceed max_length={max_length}: {shown}. "
+            "They are refused, not truncated: rebuild the dataset with a smaller ontology or raise --max-length."
+        )
+    return lengths
+
+
+def build_dataset(rows: list[dict[str, Any]]) -> Any:
+    """A ``datasets.Dataset`` of prompt/completion examples (metadata dropped)."""
+    from datasets import Dataset
+
+    return Dataset.from_list([to_prompt_completion(r) for r in rows])

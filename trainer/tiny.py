@@ -1,0 +1,101 @@
+"""A tiny local Qwen3 and a small-vocabulary tokenizer, for tests and the CPU fallback.
+
+The tokenizer is a byte-level BPE (Qwen2/3 pre-tokenizer pattern) trained on the
+dataset's own rendered text, with Qwen3's special tokens and the official Qwen3
+chat template (made non-thinking by default, see :mod:`trainer.template`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .template import official_qwen3_template, statewise_template
+
+QWEN2_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+# Qwen3's 26 added tokens, in id order; the first 14 are "special" (skipped when decoding).
+QWEN3_ADDED_TOKENS = (
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>",
+    "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
+    "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>",
+    "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>", "<tool_response>", "</tool_response>",
+    "<think>", "</think>",
+)  # fmt: skip
+N_SPECIAL = 14
+
+
+def tiny_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> Any:
+    """Train a small byte-level BPE on ``texts``; returns a ``PreTrainedTokenizerFast`` with Qwen3's template."""
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Split(Regex(QWEN2_PATTERN), behavior="isolated"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+    )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    tok.add_tokens([AddedToken(t, special=i < N_SPECIAL, normalized=False) for i, t in enumerate(QWEN3_ADDED_TOKENS)])
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        chat_template=statewise_template(official_qwen3_template()),
+        clean_up_tokenization_spaces=False,
+        split_special_tokens=False,
+    )
+    fast.add_special_tokens({"additional_special_tokens": list(QWEN3_ADDED_TOKENS[:N_SPECIAL])})
+    return fast
+
+
+def tiny_qwen3_config(tokenizer: Any, *, hidden: int = 64, layers: int = 2, max_positions: int = 4096) -> Any:
+    """A small dense ``Qwen3Config`` sized to ``tokenizer``."""
+    from transformers import Qwen3Config
+
+    return Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden // 4,
+        max_position_embeddings=max_positions,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+        architectures=["Qwen3ForCausalLM"],
+    )
+
+
+def tiny_qwen3(tokenizer: Any, *, seed: int = 0, **kwargs: Any) -> Any:
+    """Random-weight tiny ``Qwen3ForCausalLM`` (seeded)."""
+    import torch
+    from transformers import Qwen3ForCausalLM
+
+    torch.manual_seed(seed)
+    model = Qwen3ForCausalLM(tiny_qwen3_config(tokenizer, **kwargs))
+    model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.pad_token_id]
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model
+
+
+def save_tiny_base(rows: list[dict[str, Any]], out_dir: str | Path, *, vocab_size: int = 512, seed: int = 0, **kwargs: Any) -> Path:
+    """Write a tiny Qwen3 base model + tokenizer trained on ``rows``' text to ``out_dir``; returns it."""
+    from .template import render_training_text
+
+    out = Path(out_dir)
+    seed_tok = tiny_tokenizer(["x"], vocab_size=300)  # only for its chat template rendering
+    texts = [render_training_text(seed_tok, r["messages"]) for r in rows]
+    for row in rows:
+        texts += [row.get("followup") or ""]
+    tok = tiny_tokenizer(texts, vocab_size=vocab_size)
+    model = tiny_qwen3(tok, seed=seed, **kwargs)
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
