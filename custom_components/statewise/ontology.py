@@ -230,7 +230,9 @@ def ontology_entity(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
         device_class = entry.device_class or entry.original_device_class
     if device_class is None:
         device_class = attrs.get(ATTR_DEVICE_CLASS)
-    if not isinstance(device_class, str) or not _SLUG_RE.match(device_class):
+    # StrEnum members (SwitchDeviceClass.OUTLET...) become their plain value.
+    device_class = str(device_class) if isinstance(device_class, str) else None
+    if device_class is not None and not _SLUG_RE.match(device_class):
         device_class = None
 
     name = _display_name(hass, entity_id, entry, state)
