@@ -158,9 +158,7 @@ def count_tokens(text: str) -> int:
 def render_chat(messages: Sequence[Mapping[str, str]]) -> str:
     """Chat-template text with ``enable_thinking=False``; a generation prompt unless the last message is the assistant's."""
     add_prompt = not messages or messages[-1]["role"] != "assistant"
-    return qwen3_tokenizer().apply_chat_template(
-        [dict(m) for m in messages], tokenize=False, add_generation_prompt=add_prompt, **CHAT_TEMPLATE_KWARGS
-    )
+    return qwen3_tokenizer().apply_chat_template([dict(m) for m in messages], tokenize=False, add_generation_prompt=add_prompt, **CHAT_TEMPLATE_KWARGS)
 
 
 def count_message_tokens(messages: Sequence[Mapping[str, str]]) -> int:

@@ -100,6 +100,8 @@ def _parse_line(raw: str, lineno: int) -> tuple[ToolCall | None, ProtocolError |
         errors = sorted(spec.validator.iter_errors(obj), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     except RecursionError:
         return None, ProtocolError(ErrorCode.SCHEMA_VIOLATION, "nesting too deep", lineno)
+    except OverflowError:  # e.g. multipleOf on an integer too large for a float
+        return None, ProtocolError(ErrorCode.SCHEMA_VIOLATION, f"{spec.name}: a number is out of range", lineno)
     if errors:
         err = errors[0]
         where = ".".join(str(p) for p in err.absolute_path) or "tool_call"
@@ -130,7 +132,7 @@ def _parse(output: Any) -> Verdict:
         return _invalid(ErrorCode.EMPTY_OUTPUT, "empty output")
     if "<think>" in text or "</think>" in text:
         return _invalid(ErrorCode.THINKING_PRESENT, "output contains a <think> block")
-    lines = [(i + 1, ln) for i, ln in enumerate(text.split("\n")) if ln.strip()]
+    lines = [(i + 1, ln) for i, ln in enumerate(output.split("\n")) if ln.strip()]  # numbered as in the raw output
     json_lines = [ln.lstrip()[:1] in ("{", "[") for _, ln in lines]
     if not any(json_lines):
         if any(ch in JSON_LIKE_CHARS for ch in text) or "tool_call" in text:
