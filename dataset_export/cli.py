@@ -1,0 +1,90 @@
+"""``python -m dataset_export <command>``: stable command-line entry points.
+
+Each command is one ``add_<name>(subparsers)`` function that declares its
+arguments and sets ``func`` (``Namespace -> exit code``); to add a command,
+write one and append it to :data:`COMMANDS`. An :class:`ExportError` (a bad
+ontology or state file) prints ``error: <file>: <field>: <why>`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from statewise_protocol import ExportError, check_output, load_ontology, load_state, render_messages
+
+EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
+Subparsers = Any  # argparse's private _SubParsersAction
+
+
+def print_json(obj: Any) -> None:
+    """One JSON document on stdout, UTF-8 (a lone surrogate is written as its JSON escape)."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n"
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
+    sys.stdout.buffer.flush()
+
+
+def _add_home_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ontology", required=True, metavar="FILE", help="ontology.json of a v0 export")
+    parser.add_argument("--state", metavar="FILE", help="STATE: {entity_id: {state, ..}} or a snapshots.json (its first snapshot)")
+
+
+def _load_home(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]] | None]:
+    ontology = load_ontology(args.ontology)
+    return ontology, (load_state(args.state) if args.state else None)
+
+
+def cmd_render_prompt(args: argparse.Namespace) -> int:
+    """Print the chat messages (system, user) for one command."""
+    ontology, state = _load_home(args)
+    print_json(render_messages(ontology, args.command, state))
+    return EXIT_OK
+
+
+def add_render_prompt(sub: Subparsers) -> None:
+    """``render-prompt --ontology FILE [--state FILE] --command TEXT``."""
+    parser = sub.add_parser("render-prompt", help="print the v0 prompt messages as JSON")
+    _add_home_args(parser)
+    parser.add_argument("--command", required=True, metavar="TEXT", help="the user's natural-language command")
+    parser.set_defaults(func=cmd_render_prompt)
+
+
+def cmd_check_output(args: argparse.Namespace) -> int:
+    """Classify and validate model output read from stdin; exit 0 valid, 1 invalid."""
+    ontology, state = _load_home(args)
+    verdict = check_output(sys.stdin.buffer.read(), ontology, state)
+    print_json(verdict.as_dict())
+    return EXIT_OK if verdict.ok else EXIT_INVALID
+
+
+def add_check_output(sub: Subparsers) -> None:
+    """``check-output --ontology FILE [--state FILE]`` (model output on stdin)."""
+    parser = sub.add_parser("check-output", help="print the JSON verdict for model output on stdin (exit 0 valid, 1 invalid)")
+    _add_home_args(parser)
+    parser.set_defaults(func=cmd_check_output)
+
+
+COMMANDS: list[Callable[[Subparsers], None]] = [add_render_prompt, add_check_output]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every command in :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(prog="python -m dataset_export", description="Statewise dataset tools (protocol v0).")
+    sub = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ExportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT

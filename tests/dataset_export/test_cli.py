@@ -1,0 +1,110 @@
+"""``python -m dataset_export render-prompt / check-output``, run as users run them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from statewise_protocol import load_ontology, load_state, render_messages
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "examples" / "demo_home"
+ONTOLOGY = str(DEMO / "ontology.json")
+SNAPSHOTS = str(DEMO / "snapshots.json")
+BED_ON = '{"tool_call":{"name":"light_power","arguments":{"entity_id":"light.bed_light","state":"on"}}}'
+
+
+def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "dataset_export", *args], input=stdin, capture_output=True, cwd=ROOT, timeout=60, check=False)
+
+
+def test_render_prompt_without_state() -> None:
+    out = run("render-prompt", "--ontology", ONTOLOGY, "--command", "allume la lampe de chevet")
+    assert out.returncode == 0, out.stderr
+    messages = json.loads(out.stdout)
+    assert messages == render_messages(load_ontology(ONTOLOGY), "allume la lampe de chevet")
+    assert "\nSTATE: " not in messages[0]["content"]
+    assert "allume la lampe de chevet" in out.stdout.decode("utf-8")
+
+
+def test_render_prompt_with_state(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    state_file.write_text(json.dumps({"light.bed_light": {"state": "off"}}), encoding="utf-8")
+    out = run("render-prompt", "--ontology", ONTOLOGY, "--state", str(state_file), "--command", "lamp on")
+    assert out.returncode == 0, out.stderr
+    system = json.loads(out.stdout)[0]["content"]
+    assert system.endswith('\nSTATE: {"light.bed_light":{"state":"off"}}')
+    # A snapshots.json gives its first snapshot.
+    out = run("render-prompt", "--ontology", ONTOLOGY, "--state", SNAPSHOTS, "--command", "lamp on")
+    expected = render_messages(load_ontology(ONTOLOGY), "lamp on", load_state(SNAPSHOTS))
+    assert json.loads(out.stdout) == expected
+
+
+@pytest.mark.parametrize(
+    ("output", "code", "kind", "errors"),
+    [
+        (BED_ON.encode() + b"\n", 0, "actions", []),
+        (b"Which lamp do you mean?", 0, "text", []),
+        (b"Sure!\n" + BED_ON.encode(), 1, "invalid", ["mixed_text_and_json"]),
+        (BED_ON.replace("bed_light", "garden").encode(), 1, "invalid", ["unknown_entity"]),
+        (b"\xff\xfe", 1, "invalid", ["not_text"]),
+        (b"", 1, "invalid", ["empty_output"]),
+    ],
+)
+def test_check_output(output: bytes, code: int, kind: str, errors: list[str]) -> None:
+    out = run("check-output", "--ontology", ONTOLOGY, stdin=output)
+    assert out.returncode == code, out.stderr
+    verdict = json.loads(out.stdout)
+    assert (verdict["class"], verdict["valid"], [e["code"] for e in verdict["errors"]]) == (kind, code == 0, errors)
+    assert set(verdict) == {"class", "valid", "calls", "text", "errors"}
+
+
+def test_check_output_uses_state() -> None:
+    fetch = b'{"tool_call":{"name":"get_entity_state","arguments":{"entity_ids":["light.bed_light"]}}}'
+    assert run("check-output", "--ontology", ONTOLOGY, stdin=fetch).returncode == 0
+    out = run("check-output", "--ontology", ONTOLOGY, "--state", SNAPSHOTS, stdin=fetch)
+    assert out.returncode == 1
+    assert [e["code"] for e in json.loads(out.stdout)["errors"]] == ["state_already_given"]
+
+
+def test_check_output_lone_surrogate_is_still_json() -> None:
+    out = run("check-output", "--ontology", ONTOLOGY, stdin=b'{"tool_call":{"name":"plex_play","arguments":{"title":"\\ud800"}}}')
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["calls"][0]["arguments"]["title"] == "\ud800"
+
+
+def test_bad_files_name_file_and_field(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    out = run("check-output", "--ontology", str(missing), stdin=BED_ON.encode())
+    assert (out.returncode, out.stdout) == (2, b"")
+    assert f"error: {missing}: file not found" in out.stderr.decode()
+
+    bad = tmp_path / "ontology.json"
+    doc = json.loads(Path(ONTOLOGY).read_text(encoding="utf-8"))
+    doc["entities"][3]["present"] = "yes"
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    out = run("render-prompt", "--ontology", str(bad), "--command", "x")
+    assert out.returncode == 2
+    assert f"{bad}: $.entities[3].present: 'yes' is not of type 'boolean'" in out.stderr.decode()
+
+    not_json = tmp_path / "state.json"
+    not_json.write_text("{oops", encoding="utf-8")
+    out = run("render-prompt", "--ontology", ONTOLOGY, "--state", str(not_json), "--command", "x")
+    assert out.returncode == 2
+    assert f"{not_json}: line 1 column 2: not valid JSON" in out.stderr.decode()
+
+    bad_state = tmp_path / "bad_state.json"
+    bad_state.write_text(json.dumps({"light.bed_light": {"brightness": 3}}), encoding="utf-8")
+    out = run("check-output", "--ontology", ONTOLOGY, "--state", str(bad_state), stdin=BED_ON.encode())
+    assert out.returncode == 2
+    assert f"{bad_state}: $.light.bed_light" in out.stderr.decode() and "state" in out.stderr.decode()
+
+
+def test_usage_errors() -> None:
+    assert run().returncode == 2
+    assert run("render-prompt", "--ontology", ONTOLOGY).returncode == 2  # --command missing
+    help_text = run("--help").stdout.decode()
+    assert "render-prompt" in help_text and "check-output" in help_text
