@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import tomllib
 import types
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -59,7 +59,6 @@ class TrainConfig:
     max_hallucinated_id_rate: float = 0.0
     max_redundant_call_rate: float = 0.01
     min_state_sensitivity: float = 0.95
-    thresholds_extra: dict[str, float] = field(default_factory=dict)
 
     def thresholds(self) -> dict[str, tuple[str, float]]:
         """Criterion -> (``>=`` or ``<=``, bound)."""
@@ -127,8 +126,6 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML file with TrainConfig fields (flags override it)")
     hints = _field_types()
     for f in fields(TrainConfig):
-        if f.name == "thresholds_extra":
-            continue
         tp = hints[f.name]
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not MISSING else None

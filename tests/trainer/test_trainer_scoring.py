@@ -1,0 +1,98 @@
+"""Proof of the scorer: expected outputs score perfectly; each mutation fails exactly its criteria."""
+
+import json
+
+import pytest
+
+from trainer.cli import main
+from trainer.data import write_rows
+from trainer.scoring import CRITERIA, score_predictions, summarize
+
+PERFECT = {"decision_accuracy": 1.0, "redundant_call_rate": 0.0, "state_sensitivity_accuracy": 1.0, "schema_compliance_rate": 1.0,
+           "hallucinated_id_rate": 0.0, "exact_plan_accuracy": 1.0}  # fmt: skip
+KITCHEN_ON = '{"tool_call":{"name":"light_power","arguments":{"entity_id":"light.kitchen_lights","state":"on"}}}'
+BED_OFF = '{"tool_call":{"name":"light_power","arguments":{"entity_id":"light.bed_light","state":"off"}}}'
+
+
+def expected_predictions(rows):
+    return {r["id"]: {"id": r["id"], "output": r["messages"][2]["content"], "followup_output": r["followup"] or None} for r in rows}
+
+
+def failing(rows, preds):
+    summary = summarize(score_predictions(rows, preds))
+    return {name for name, value in PERFECT.items() if summary[name] != value}, summary
+
+
+def lines(rows, row_id):
+    return next(r for r in rows if r["id"] == row_id)["messages"][2]["content"].split("\n")
+
+
+def test_expected_outputs_score_perfectly(rows):
+    bad, summary = failing(rows, expected_predictions(rows))
+    assert bad == set()
+    assert set(CRITERIA) <= set(PERFECT)
+    assert summary["multi_turn"]["second_turns"] == 2 and summary["multi_turn"]["second_turn_exact"] == 1.0
+    assert all(v == 1.0 for v in summary["per_domain_accuracy"].values())
+    assert summary["state_sensitivity_groups"] == 1
+    if summary["multi_turn"]["final_state_rows"]:
+        assert summary["multi_turn"]["final_state_accuracy"] == 1.0
+
+
+def _mutate(rows, name):
+    multi = lines(rows, "demo-003")
+    return {
+        "dropped_call": ("demo-003", "\n".join(multi[:-1])),
+        "redundant_call": ("demo-000", KITCHEN_ON + "\n" + BED_OFF),
+        "swapped_order": ("demo-003", "\n".join([multi[0], multi[2], multi[1]])),
+        "invented_id": ("demo-000", KITCHEN_ON.replace("light.kitchen_lights", "light.garden_lights")),
+        "schema_violation": ("demo-000", KITCHEN_ON.replace('"on"', '"dim"')),
+        "wrong_class": ("demo-000", "Sorry, I cannot do that."),
+        "state_insensitive": ("demo-007", lines(rows, "demo-006")[0]),
+    }[name]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected"),
+    [
+        ("dropped_call", {"exact_plan_accuracy"}),
+        ("redundant_call", {"redundant_call_rate", "exact_plan_accuracy"}),
+        ("swapped_order", {"exact_plan_accuracy"}),
+        ("invented_id", {"hallucinated_id_rate", "exact_plan_accuracy"}),
+        ("schema_violation", {"schema_compliance_rate", "decision_accuracy", "exact_plan_accuracy"}),
+        ("wrong_class", {"decision_accuracy", "exact_plan_accuracy"}),
+        ("state_insensitive", {"state_sensitivity_accuracy", "exact_plan_accuracy"}),
+    ],
+)
+def test_mutation_fails_exactly_its_criteria(rows, mutation, expected):
+    preds = expected_predictions(rows)
+    row_id, output = _mutate(rows, mutation)
+    preds[row_id]["output"] = output
+    bad, summary = failing(rows, preds)
+    assert bad == expected
+    if mutation in ("dropped_call",) and summary["multi_turn"]["final_state_rows"]:
+        assert summary["multi_turn"]["final_state_accuracy"] < 1.0  # the title was never played
+    if mutation == "redundant_call" and summary["multi_turn"]["final_state_rows"]:
+        assert summary["multi_turn"]["final_state_accuracy"] == 1.0  # a redundant call changes nothing
+
+
+def test_wrong_second_turn_fails_exact_plan(rows):
+    preds = expected_predictions(rows)
+    preds["demo-001"]["followup_output"] = preds["demo-001"]["followup_output"].replace("60", "70")
+    bad, summary = failing(rows, preds)
+    assert bad == {"exact_plan_accuracy"} and summary["multi_turn"]["second_turn_exact"] == 0.5
+
+
+def test_eval_predictions_cli_exit_codes(rows, tmp_path):
+    heldout = write_rows(rows, tmp_path / "heldout.jsonl")
+    preds = expected_predictions(rows)
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(json.dumps(p) + "\n" for p in preds.values()))
+    assert main(["eval", "--predictions", str(good), "--dataset", str(heldout), "--out", str(tmp_path / "ok")]) == 0
+    report = json.loads((tmp_path / "ok" / "report.json").read_text())
+    assert report["passed"] and all(c["passed"] for c in report["criteria"].values())
+    assert {p.name for p in (tmp_path / "ok").iterdir()} >= {"report.json", "report.md", "criteria.png", "confusion.png", "domains.png"}
+    preds["demo-000"]["output"] = "Sorry, I cannot do that."
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps(p) + "\n" for p in preds.values()))
+    assert main(["eval", "--predictions", str(bad), "--dataset", str(heldout), "--out", str(tmp_path / "ko"), "--min-decision-accuracy", "0.95"]) == 1
+    assert "| decision_accuracy | 0.888889 | >= 0.95 | FAIL |" in (tmp_path / "ko" / "report.md").read_text()

@@ -1,0 +1,80 @@
+"""Loss mask, packing isolation, the golden template test and over-long refusal."""
+
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from trainer.data import OverLongError, measure
+from trainer.model import load_tokenizer
+from trainer.template import render_prompt, render_training_text
+from trainer.train import build_trainer
+
+END = "<|im_end|>\n"
+
+
+@pytest.fixture(scope="module")
+def unpacked(tiny_base, rows, small_config, tmp_path_factory):
+    return build_trainer(small_config(tiny_base, tmp_path_factory.mktemp("u"), packing=False), rows)
+
+
+def test_loss_mask_covers_answer_and_end_token_only(unpacked, rows):
+    tok = unpacked.processing_class
+    im_end = tok.convert_tokens_to_ids("<|im_end|>")
+    for example, row in zip(unpacked.train_dataset, rows, strict=True):
+        ids, labels = example["input_ids"], example["labels"]
+        prompt = tok(render_prompt(tok, row["messages"][:2]), add_special_tokens=False)["input_ids"]
+        assert ids[: len(prompt)] == prompt
+        assert set(labels[: len(prompt)]) == {-100}
+        assert labels[len(prompt) :] == ids[len(prompt) :]
+        assert im_end in labels[len(prompt) :]
+        assert tok.decode(labels[len(prompt) :]) == row["messages"][2]["content"] + END
+
+
+def test_packing_keeps_examples_isolated(tiny_base, rows, small_config, tmp_path):
+    trainer = build_trainer(small_config(tiny_base, tmp_path, packing=True), rows)
+    batch = next(iter(trainer.get_train_dataloader()))
+    assert "attention_mask" not in batch and batch["input_ids"].shape[0] == 1
+    model = trainer.model.eval()
+    ids, pos = batch["input_ids"].to(model.device), batch["position_ids"].to(model.device)
+    starts = [*(pos[0] == 0).nonzero().flatten().tolist(), ids.shape[1]]
+    assert len(starts) >= 3, "expected at least two examples in one packed row"
+    with torch.no_grad():
+        packed = model(input_ids=ids, position_ids=pos).logits[0]
+        for a, b in zip(starts, starts[1:], strict=False):
+            alone = model(input_ids=ids[:, a:b]).logits[0]
+            torch.testing.assert_close(packed[a:b], alone, atol=1e-4, rtol=1e-4)
+
+
+def test_golden_training_text_equals_exported_template(trained_run, unpacked, rows):
+    """Training text == exported chat template's prompt (no kwargs: non-thinking by default) + answer + <|im_end|>."""
+    for folder in ("merged", "adapter"):
+        exported = AutoTokenizer.from_pretrained(trained_run["export"] / folder)
+        for example, row in zip(unpacked.train_dataset, rows, strict=True):
+            served = exported.apply_chat_template(row["messages"][:2], tokenize=False, add_generation_prompt=True)
+            expected = served + row["messages"][2]["content"] + END
+            assert unpacked.processing_class.decode(example["input_ids"]) == expected
+            assert exported(expected, add_special_tokens=False)["input_ids"] == example["input_ids"]
+            assert "<think>\n\n</think>\n\n" in served
+
+
+def test_golden_with_real_qwen3_vocabulary(rows):
+    tokens = pytest.importorskip("dataset_export.tokens")
+    from trainer.template import apply_statewise_template
+
+    tok = apply_statewise_template(tokens.qwen3_tokenizer())
+    for row in rows:
+        served = tok.apply_chat_template(row["messages"][:2], tokenize=False, add_generation_prompt=True)
+        assert render_training_text(tok, row["messages"]) == served + row["messages"][2]["content"] + END
+        full, prompt = (tok(t, add_special_tokens=False)["input_ids"] for t in (served + row["messages"][2]["content"] + END, served))
+        assert full[: len(prompt)] == prompt
+
+
+def test_over_long_examples_are_refused(tiny_base, rows, small_config, tmp_path):
+    tok = load_tokenizer(str(tiny_base))
+    lengths = measure(rows, tok, 4096)
+    limit = sorted(lengths)[-2]
+    with pytest.raises(OverLongError, match=r"1 of 9 examples exceed max_length") as err:
+        measure(rows, tok, limit)
+    assert rows[lengths.index(max(lengths))]["id"] in str(err.value)
+    with pytest.raises(OverLongError):
+        build_trainer(small_config(tiny_base, tmp_path, max_length=limit), rows)

@@ -1,0 +1,109 @@
+"""Hugging Face model card and Ollama Modelfile for an exported model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Ollama uses Go templates, not Jinja: this one renders the same single-turn, non-thinking prompt.
+MODELFILE = '''FROM ./statewise.gguf
+TEMPLATE """{{ if .System }}<|im_start|>system
+{{ .System }}<|im_end|>
+{{ end }}{{ if .Prompt }}<|im_start|>user
+{{ .Prompt }}<|im_end|>
+{{ end }}<|im_start|>assistant
+<think>
+
+</think>
+
+{{ .Response }}<|im_end|>
+"""
+PARAMETER stop <|im_end|>
+PARAMETER stop <|endoftext|>
+PARAMETER temperature 0
+'''
+
+
+def model_card(manifest: dict[str, Any], name: str) -> str:
+    """README.md with YAML header, what the model does, evaluation and serving instructions."""
+    ev = manifest.get("eval") or {}
+    criteria = "\n".join(f"| {k} | {v} |" for k, v in (ev.get("criteria") or {}).items()) or "| (not evaluated) | |"
+    return f"""---
+base_model: {manifest["base_model"]}
+library_name: peft
+pipeline_tag: text-generation
+license: apache-2.0
+tags: [statewise, home-assistant, lora, sft, trl, qwen3, tool-calling]
+---
+
+# {name}: Statewise LoRA for {manifest["base_model"]}
+
+A LoRA adapter (and its merged model) that turns a Home Assistant command into
+exactly one of: a `get_entity_state` call, ordered v0 action calls (one JSON
+line each), or plain text. Trained for one home: export content hash
+`{manifest.get("export_content_hash")}`, dataset `{manifest.get("dataset_hash")}`,
+tool schemas `{manifest["schema_version"]}`.
+
+The prompt is the Statewise v0 format (system `ONTOLOGY: ...` and, after a fetch,
+`STATE: ...`; user command) rendered with Qwen3's chat template **without thinking**.
+The shipped template (`merged/chat_template.jinja`, `adapter/chat_template.jinja`)
+defaults `enable_thinking` to false, so an OpenAI-compatible server reproduces the
+training prompt without extra flags. Use greedy decoding (temperature 0).
+
+## Evaluation (held-out set)
+
+Passed: {ev.get("passed")}
+
+| criterion | value |
+| --- | --- |
+{criteria}
+
+## Files
+
+- `adapter/`: PEFT LoRA adapter (r/alpha/targets in `statewise_manifest.json`) + tokenizer
+- `merged/`: base + adapter merged, safetensors, ready to serve or convert
+- `statewise_manifest.json`: schema version, base model, hashes, eval summary
+- `Modelfile`: Ollama recipe for a GGUF of `merged/`
+
+## Serving
+
+**vLLM** (adapter on the base model; `--chat-template` makes the base model use the non-thinking default):
+
+```bash
+vllm serve {manifest["base_model"]} --enable-lora --lora-modules statewise=./adapter \\
+  --chat-template ./adapter/chat_template.jinja --max-lora-rank 64
+# or the merged model, whose template is already right:
+vllm serve ./merged --served-model-name statewise
+```
+
+**transformers serve** (CPU works; `pip install "transformers[serving]"`):
+
+```bash
+transformers serve --force-model ./merged --port 8000
+```
+
+**llama.cpp** (GGUF keeps the chat template; `--jinja` uses it):
+
+```bash
+python convert_hf_to_gguf.py ./merged --outfile statewise.gguf --outtype q8_0
+llama-server -m statewise.gguf --jinja --temp 0 --port 8000
+```
+
+**Ollama** (Go template in `Modelfile` renders the same prompt):
+
+```bash
+ollama create statewise -f Modelfile   # after converting to ./statewise.gguf as above
+```
+
+Then point the Statewise Home Assistant integration at the server's `/v1` URL.
+
+## Training
+
+LoRA SFT with TRL `SFTTrainer` and PEFT on q/k/v/o/gate/up/down projections
+(bias not trained), loss on the answer only, padding-free packing. Multi-GPU:
+`accelerate launch -m trainer train --base-model ... --dataset train.jsonl --output-dir runs/x`.
+
+```json
+{json.dumps(manifest.get("lora", {}), sort_keys=True)}
+```
+"""

@@ -1,0 +1,129 @@
+"""``python -m trainer [run|train|eval|export]``: the TRL-script style command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .config import TrainConfig, add_config_flags, config_from_args
+
+log = logging.getLogger("trainer")
+TINY = "tiny"
+
+
+def _setup_logging() -> None:
+    try:
+        from rich.logging import RichHandler
+
+        handlers: list[logging.Handler] = [RichHandler(show_path=False)]
+    except ImportError:
+        handlers = [logging.StreamHandler()]
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=handlers)
+
+
+def _tiny_base(cfg: TrainConfig, run: Path) -> TrainConfig:
+    """``--base-model tiny``: a tiny Qwen3 with a vocabulary trained on the dataset (CPU smoke runs)."""
+    from .data import read_rows
+    from .tiny import save_tiny_base
+
+    path = save_tiny_base(read_rows(cfg.dataset), run / "tiny-base", vocab_size=1024, hidden=64)
+    log.info("built a tiny Qwen3 base model at %s", path)
+    return replace(cfg, base_model=str(path))
+
+
+def cmd_train(cfg: TrainConfig) -> int:
+    """Train the LoRA adapter."""
+    from .train import train
+
+    if cfg.base_model == TINY:
+        cfg = _tiny_base(cfg, Path(cfg.output_dir))
+    summary = train(cfg)
+    log.info("loss %s -> %s over %d steps", summary["first_loss"], summary["last_loss"], summary["global_step"])
+    return 0
+
+
+def cmd_eval(cfg: TrainConfig, args: argparse.Namespace) -> int:
+    """Evaluate a model or score a predictions file; 1 when a criterion fails."""
+    from .evaluate import evaluate
+
+    if not (args.model or args.predictions):
+        raise SystemExit("eval needs --model DIR or --predictions FILE")
+    report = evaluate(cfg, cfg.dataset, model_dir=args.model, predictions=args.predictions, baseline=args.baseline, out_dir=args.out)
+    for name, c in report["criteria"].items():
+        log.info("%-28s %-8s %s %s  %s", name, c["value"], c["op"], c["bound"], "pass" if c["passed"] else "FAIL")
+    return 0 if report["passed"] else 1
+
+
+def cmd_export(cfg: TrainConfig, args: argparse.Namespace) -> int:
+    """Export adapter + merged model + manifest + card."""
+    from .export import export
+
+    report = json.loads(Path(args.eval_report).read_text()) if args.eval_report else None
+    out = export(args.model or cfg.output_dir, args.out or Path(cfg.output_dir) / "export", export_dir=cfg.export_dir, eval_report=report)
+    log.info("exported to %s", out)
+    return 0
+
+
+def cmd_run(cfg: TrainConfig) -> int:
+    """build-dataset -> train -> eval -> export, all under ``output_dir``."""
+    from .evaluate import evaluate
+    from .export import export
+    from .train import train
+
+    run = Path(cfg.output_dir)
+    data = run / "dataset"
+    if not cfg.dataset:
+        cmd = [sys.executable, "-m", "dataset_export", "build", cfg.export_dir, "--out", str(data), "--seed", str(cfg.seed)]
+        cmd += ["--max-length", str(cfg.max_length)]
+        log.info("building the dataset: %s", " ".join(cmd))
+        subprocess.run(cmd, check=True)
+        cfg = replace(cfg, dataset=str(data / "train.jsonl"), heldout=cfg.heldout or str(data / "heldout.jsonl"))
+    if cfg.base_model == TINY:
+        cfg = _tiny_base(cfg, run)
+    train_cfg = replace(cfg, output_dir=str(run / "train"))
+    train(train_cfg)
+    report = evaluate(cfg, cfg.heldout, model_dir=str(run / "train"), out_dir=str(run / "eval"))
+    export(run / "train", run / "export", export_dir=cfg.export_dir, eval_report=report)
+    log.info("run folder %s: eval %s", run, "PASSED" if report["passed"] else "FAILED")
+    return 0 if report["passed"] else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Parser with one subcommand per step; every subcommand takes every TrainConfig flag."""
+    parser = argparse.ArgumentParser(prog="python -m trainer", description="Statewise LoRA SFT of dense Qwen3 (TRL + PEFT).")
+    sub = parser.add_subparsers(dest="command")
+    for name, text in (("run", "build-dataset -> train -> eval -> export (the default)"), ("train", "LoRA SFT"),
+                       ("eval", "evaluate on a held-out set"), ("export", "adapter + merged model + manifest + card")):  # fmt: skip
+        p = sub.add_parser(name, help=text, description=text)
+        add_config_flags(p)
+        if name in ("eval", "export"):
+            p.add_argument("--model", default="", help="adapter / run / merged model folder")
+            p.add_argument("--out", default="", help="output folder")
+        if name == "eval":
+            p.add_argument("--predictions", default="", help='JSONL of {"id", "output"[, "followup_output"]} to score without a model')
+            p.add_argument("--baseline", action="store_true", help="evaluate the base model without the adapter")
+        if name == "export":
+            p.add_argument("--eval-report", default="", help="report.json to summarise in the manifest")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]
+    args = build_parser().parse_args(argv)
+    _setup_logging()
+    cfg = config_from_args(args)
+    if args.command == "train":
+        return cmd_train(cfg)
+    if args.command == "eval":
+        return cmd_eval(cfg, args)
+    if args.command == "export":
+        return cmd_export(cfg, args)
+    return cmd_run(cfg)

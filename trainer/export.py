@@ -1,0 +1,72 @@
+"""Export: PEFT adapter, merged model (non-thinking template by default), manifest, model card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import statewise_protocol as sp
+
+from .card import MODELFILE, model_card
+from .data import file_hash
+from .model import load_base_model
+from .template import apply_statewise_template
+
+MANIFEST = "statewise_manifest.json"
+
+
+def _adapter_dir(path: Path) -> Path:
+    return path if (path / "adapter_config.json").is_file() else path / "adapter"
+
+
+def _eval_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not report:
+        return None
+    return {"passed": report["passed"], "dataset": report["dataset"], "criteria": {k: v["value"] for k, v in report["criteria"].items()},
+            "exact_plan_accuracy": report["summary"]["exact_plan_accuracy"]}  # fmt: skip
+
+
+def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", eval_report: dict[str, Any] | None = None) -> Path:
+    """Write ``adapter/``, ``merged/``, ``statewise_manifest.json``, ``README.md`` and ``Modelfile`` to ``out_dir``."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoTokenizer
+
+    run, out = Path(run_dir), Path(out_dir)
+    adapter = _adapter_dir(run)
+    base = json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "adapter").resolve() != adapter.resolve():
+        shutil.copytree(adapter, out / "adapter", dirs_exist_ok=True)
+    tokenizer = apply_statewise_template(AutoTokenizer.from_pretrained(str(adapter)))
+    model = PeftModel.from_pretrained(load_base_model(base, dtype=torch.float32), str(adapter))
+    merged = model.merge_and_unload()
+    merged.generation_config.do_sample = False
+    for key in ("temperature", "top_p", "top_k"):
+        setattr(merged.generation_config, key, None)
+    merged.save_pretrained(out / "merged")
+    tokenizer.save_pretrained(out / "merged")
+    tokenizer.save_pretrained(out / "adapter")
+    summary_path = run / "train_summary.json"
+    train_summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    home_hash = sp.load_export(export_dir).manifest["content_hash"] if export_dir else train_summary.get("export_content_hash")
+    weights = sorted((out / "adapter").glob("*.safetensors"))
+    manifest = {
+        "format": "statewise.model",
+        "schema_version": sp.SCHEMA_VERSION,
+        "base_model": base,
+        "export_content_hash": home_hash,
+        "dataset_hash": train_summary.get("dataset_hash"),
+        "adapter_hash": file_hash(*weights) if weights else None,
+        "chat_template_kwargs": dict(sp.CHAT_TEMPLATE_KWARGS),
+        "lora": {k: v for k, v in json.loads((adapter / "adapter_config.json").read_text()).items() if k in ("r", "lora_alpha", "target_modules", "bias")},
+        "eval": _eval_summary(eval_report),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "README.md").write_text(model_card(manifest, out.name), encoding="utf-8")
+    (out / "Modelfile").write_text(MODELFILE, encoding="utf-8")
+    return out

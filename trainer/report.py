@@ -1,0 +1,100 @@
+"""Evaluation report: JSON, Markdown and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .scoring import CLASSES
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as a Markdown page."""
+    s = report["summary"]
+    lines = [
+        f"# Statewise evaluation: {'PASSED' if report['passed'] else 'FAILED'}",
+        "",
+        f"- model: `{report['model']}`",
+        f"- dataset: `{report['dataset']}` ({s['rows']} rows)",
+        "",
+        "## Plan criteria",
+        "",
+        "| criterion | value | threshold | result |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, c in report["criteria"].items():
+        lines.append(f"| {name} | {c['value']} | {c['op']} {c['bound']} | {'pass' if c['passed'] else 'FAIL'} |")
+    mt = s["multi_turn"]
+    lines += [
+        "",
+        f"Exact-plan accuracy: {s['exact_plan_accuracy']}. State-sensitivity groups: {s['state_sensitivity_groups']}.",
+        f"Multi-turn: {mt['fetch_rows']} fetch rows, {mt['second_turns']} second turns (exact {mt['second_turn_exact']}), "
+        f"final state {mt['final_state_accuracy']} over {mt['final_state_rows']} rows.",
+        "",
+        "## Decision confusion (rows: expected, columns: predicted)",
+        "",
+        "| expected | " + " | ".join(CLASSES) + " |",
+        "| --- |" + " --- |" * len(CLASSES),
+    ]
+    for exp, row in s["confusion"].items():
+        lines.append(f"| {exp} | " + " | ".join(str(row[c]) for c in CLASSES) + " |")
+    lines += ["", "## Per-domain exact-plan accuracy", "", "| domain | accuracy |", "| --- | --- |"]
+    lines += [f"| {d} | {a} |" for d, a in s["per_domain_accuracy"].items()]
+    if s["errors"]:
+        lines += ["", "## Protocol errors seen", "", *(f"- `{k}`: {v}" for k, v in s["errors"].items())]
+    return "\n".join(lines) + "\n"
+
+
+def plots(report: dict[str, Any], out: Path) -> list[Path]:
+    """``criteria.png``, ``confusion.png`` and ``domains.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s, paths = report["summary"], []
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    names = list(report["criteria"])
+    values = [report["criteria"][n]["value"] or 0.0 for n in names]
+    colors = ["tab:green" if report["criteria"][n]["passed"] else "tab:red" for n in names]
+    ax.barh(names, values, color=colors)
+    for i, n in enumerate(names):
+        ax.plot([report["criteria"][n]["bound"]] * 2, [i - 0.4, i + 0.4], "k--")
+    ax.set_xlim(0, 1.05)
+    ax.set_title("Plan criteria (dashed: threshold)")
+    paths.append(out / "criteria.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=100)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    grid = [[s["confusion"][e][p] for p in CLASSES] for e in s["confusion"]]
+    ax.imshow(grid, cmap="Blues")
+    ax.set_xticks(range(len(CLASSES)), CLASSES)
+    ax.set_yticks(range(len(grid)), list(s["confusion"]))
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            ax.text(j, i, str(v), ha="center", va="center")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("expected")
+    paths.append(out / "confusion.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=100)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(list(s["per_domain_accuracy"]), list(s["per_domain_accuracy"].values()))
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Exact-plan accuracy by domain")
+    ax.tick_params(axis="x", rotation=30)
+    paths.append(out / "domains.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=100)
+    plt.close(fig)
+    return paths
+
+
+def write_report(report: dict[str, Any], out: Path) -> None:
+    """Write ``report.json``, ``report.md`` and the plots into ``out``."""
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (out / "report.md").write_text(markdown(report), encoding="utf-8")
+    plots(report, out)
