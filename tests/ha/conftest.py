@@ -16,6 +16,7 @@ import importlib
 from collections.abc import AsyncGenerator, Callable, Generator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -109,6 +110,17 @@ def pytest_configure(config: pytest.Config) -> None:
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
     """Load custom_components/statewise in every test."""
     return
+
+
+@pytest.fixture(autouse=True)
+async def setup_homeassistant_component(hass: HomeAssistant, tmp_path: Path) -> None:
+    """A private config dir (exports are written there) and the ``homeassistant`` integration.
+
+    The harness's config dir is shared by all tests; exports must not leak between them.
+    The ``homeassistant`` integration holds the Assist exposure settings, as in a real install.
+    """
+    hass.config.config_dir = str(tmp_path)
+    assert await async_setup_component(hass, "homeassistant", {})
 
 
 @dataclass
@@ -213,8 +225,8 @@ async def demo_home(hass: HomeAssistant) -> DemoHome:
 
 
 @pytest.fixture
-async def model_server() -> AsyncGenerator[ModelServer]:
-    """A started scripted model server on 127.0.0.1."""
+async def model_server(socket_enabled: None) -> AsyncGenerator[ModelServer]:
+    """A started scripted model server on 127.0.0.1 (sockets enabled, 127.0.0.1 only)."""
     server = ModelServer()
     await server.start()
     try:

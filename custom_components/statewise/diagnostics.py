@@ -1,0 +1,39 @@
+"""Diagnostics for Statewise: entry, subentries and the live ontology summary (API key redacted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_API_KEY
+from .models import StatewiseConfigEntry
+from .ontology import build_ontology
+from .repairs import estimate_tokens
+
+TO_REDACT = {CONF_API_KEY}
+
+
+async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: StatewiseConfigEntry) -> dict[str, Any]:
+    """Entry data (redacted), subentries, server models and ontology counts."""
+    ontology = build_ontology(hass)
+    runtime = getattr(entry, "runtime_data", None)
+    return {
+        "entry": {
+            "title": entry.title,
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": async_redact_data(dict(entry.options), TO_REDACT),
+        },
+        "subentries": [
+            {"type": sub.subentry_type, "title": sub.title, "data": async_redact_data(dict(sub.data), TO_REDACT)}
+            for sub in entry.subentries.values()
+        ],
+        "server_models": list(runtime.models) if runtime is not None else None,
+        "ontology": {
+            "hash": ontology.hash(),
+            "entity_count": len(ontology.entities),
+            "present_false": [eid for eid, ent in ontology.entities.items() if not ent["present"]],
+            "estimated_tokens": estimate_tokens(ontology),
+        },
+    }
