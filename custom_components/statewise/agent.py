@@ -76,6 +76,7 @@ DEFAULT_PHRASES: dict[str, str] = {
     "server_unreachable": "Sorry, I can't reach the language model server. Nothing was changed.",
     "server_timeout": "Sorry, the language model server took too long to answer. Nothing was changed.",
     "server_error": "Sorry, the language model server returned an error. Nothing was changed.",
+    "unexpected_error": "Sorry, something went wrong in the Statewise agent.",
     # execution
     "action_failed": "Sorry, {name} could not be changed, so I stopped there.",
     # confirmations, one per executed action

@@ -29,6 +29,7 @@ from .agent import (
     TRANSLATION_PREFIX,
     ModelUnavailableError,
     PreparedAction,
+    Reply,
     StatewiseAgent,
     TurnResult,
 )
@@ -217,7 +218,11 @@ class StatewiseConversationEntity(
         except conversation.ConverseError as err:
             return err.as_conversation_result()
 
-        result = await self._agent(user_input.context).async_run(user_input.text, self._ontology())
+        try:
+            result = await self._agent(user_input.context).async_run(user_input.text, self._ontology())
+        except Exception:  # noqa: BLE001 - a conversation turn answers, it never raises
+            LOGGER.exception("Statewise agent failed on %r", user_input.text)
+            result = TurnResult(OUTCOME_ERROR, [Reply("unexpected_error")], reason="unexpected error")
         speech = result.speech(await async_phrases(self.hass, user_input.language))
         chat_log.async_trace(
             {
