@@ -1,0 +1,1 @@
+"""Statewise dataset builder: an export -> supervised v0 training and held-out sets."""

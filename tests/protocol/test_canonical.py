@@ -31,7 +31,7 @@ def _shuffled(obj, rng: random.Random):
         items = [(k, _shuffled(v, rng)) for k, v in obj.items()]
         rng.shuffle(items)
         out = dict(items)
-        for key in ("entities", "aliases"):
+        for key in ("entities", "aliases", "inputs", "hvac_modes"):
             if isinstance(out.get(key), list):
                 rng.shuffle(out[key])
         return out

@@ -67,7 +67,7 @@ CASES: list[tuple[str, object, dict | None, object, list[ErrorCode]]] = [
     ("duplicate_call", BED_ON + "\n" + BED_ON, None, None, [ErrorCode.DUPLICATE_CALL]),
     ("duplicate_reordered", BED_ON + "\n" + BED_REORDERED, None, None, [ErrorCode.DUPLICATE_CALL]),
     ("seventeen_calls", SEVENTEEN, None, None, [ErrorCode.TOO_MANY_CALLS]),
-    ("over_length", "a" * 20_001, None, None, [ErrorCode.TOO_MANY_CALLS]),
+    ("over_length", "a" * 20_001, None, None, [ErrorCode.OUTPUT_TOO_LONG]),
     ("fetch_known_state", FETCH_BED, {"light.bed_light": {"state": "off"}}, None, [ErrorCode.STATE_ALREADY_GIVEN]),
     ("unknown_entity", _line("light_power", entity_id="light.garden", state="on"), None, None, [ErrorCode.UNKNOWN_ENTITY]),
     ("fetch_unknown_entity", _line("get_entity_state", entity_ids=["light.garden"]), None, None, [ErrorCode.UNKNOWN_ENTITY]),

@@ -11,6 +11,7 @@ class ErrorCode(StrEnum):
 
     # Shape of the raw text
     EMPTY_OUTPUT = "empty_output"
+    OUTPUT_TOO_LONG = "output_too_long"
     NOT_TEXT = "not_text"
     THINKING_PRESENT = "thinking_present"
     MIXED_TEXT_AND_JSON = "mixed_text_and_json"

@@ -56,6 +56,10 @@ def validate_document(name: str, document: Any, file: str) -> None:
         raise ExportError(file, _json_path(err.absolute_path), err.message)
 
 
+def _is_name_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 @dataclass(frozen=True)
 class Ontology:
     """The home's exposed entities, by id, in canonical order."""
@@ -69,7 +73,9 @@ class Ontology:
         for ent in sorted(entities, key=lambda e: e["id"]):
             ent = dict(ent)
             ent["aliases"] = sorted(set(ent.get("aliases") or []))
-            ent["capabilities"] = {k: ent["capabilities"][k] for k in sorted(ent.get("capabilities") or {})}
+            caps = ent.get("capabilities") or {}
+            # Name lists (inputs, hvac_modes) are sets: sort them; [min, max] ranges keep their order.
+            ent["capabilities"] = {k: sorted(caps[k]) if _is_name_list(caps[k]) else caps[k] for k in sorted(caps)}
             normalised[ent["id"]] = {k: ent.get(k) for k in ENTITY_KEYS}
         return cls(normalised)
 

@@ -126,7 +126,7 @@ def _parse(output: Any) -> Verdict:
     if not isinstance(output, str):
         return _invalid(ErrorCode.NOT_TEXT, f"output is {type(output).__name__}, not text")
     if len(output) > MAX_OUTPUT_CHARS:
-        return _invalid(ErrorCode.TOO_MANY_CALLS, f"output longer than {MAX_OUTPUT_CHARS} characters")
+        return _invalid(ErrorCode.OUTPUT_TOO_LONG, f"output longer than {MAX_OUTPUT_CHARS} characters")
     text = output.strip()
     if not text:
         return _invalid(ErrorCode.EMPTY_OUTPUT, "empty output")
