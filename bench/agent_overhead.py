@@ -245,8 +245,13 @@ def measure_size(size: int, repeat: int) -> dict[str, Any]:
 def measure(sizes: Sequence[int] = SIZES, repeat: int = 40) -> dict[str, Any]:
     """All sizes; the first is the baseline for the ratios. For ``bench/run_all.py``."""
     # Refusals are part of the mix: their per-turn warning is not what is measured.
-    logging.getLogger("custom_components.statewise").setLevel(logging.ERROR)
-    rows = [measure_size(size, repeat) for size in sizes]
+    logger = logging.getLogger("custom_components.statewise.agent")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        rows = [measure_size(size, repeat) for size in sizes]
+    finally:
+        logger.setLevel(level)
     base = rows[0]["total_us"]
     for row in rows:
         row["ratio_to_baseline"] = row["total_us"] / base

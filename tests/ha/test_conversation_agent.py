@@ -1,0 +1,139 @@
+"""The agent loop on its own (no Home Assistant): phrases, fetch rounds, the benchmark's entry point."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from custom_components.statewise.agent import (
+    DEFAULT_PHRASES,
+    OUTCOME_DONE,
+    OUTCOME_ERROR,
+    OUTCOME_REFUSED,
+    OUTCOME_TEXT,
+    ModelUnavailableError,
+    PreparedAction,
+    StatewiseAgent,
+)
+from custom_components.statewise.protocol import Ontology, entity_state, load_tools, render_messages
+
+ROOT = Path(__file__).resolve().parents[2]
+ONTOLOGY = Ontology.from_entities(
+    [
+        {"id": "light.desk", "name": "Desk", "aliases": [], "area": "Office", "floor": None, "domain": "light", "device_class": None,
+         "capabilities": {"brightness": True}, "present": True},
+        {"id": "light.hall", "name": "Hall", "aliases": [], "area": None, "floor": None, "domain": "light", "device_class": None,
+         "capabilities": {}, "present": True},
+        {"id": "lock.door", "name": "Door", "aliases": [], "area": None, "floor": None, "domain": "lock", "device_class": None,
+         "capabilities": {}, "present": True},
+    ]
+)  # fmt: skip
+
+
+def call(name: str, **arguments: Any) -> str:
+    return json.dumps({"tool_call": {"name": name, "arguments": arguments}}, separators=(",", ":"))
+
+
+class FakeHome:
+    def __init__(self) -> None:
+        self.raw = {"light.desk": ("on", {"brightness": 255}), "light.hall": ("off", {}), "lock.door": ("locked", {})}
+        self.executed: list[PreparedAction] = []
+
+    def read_states(self, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {eid: entity_state(eid.split(".")[0], *self.raw[eid]) for eid in sorted(set(entity_ids))}
+
+    def source_list(self, entity_id: str) -> Sequence[str]:
+        return []
+
+    def exists(self, entity_id: str) -> bool:
+        return entity_id in self.raw
+
+    async def async_execute(self, action: PreparedAction) -> None:
+        self.executed.append(action)
+
+
+def scripted(*answers: str | Exception) -> tuple[Any, list[list[dict[str, str]]]]:
+    queue = list(answers)
+    seen: list[list[dict[str, str]]] = []
+
+    async def ask(messages: list[dict[str, str]]) -> str:
+        seen.append(messages)
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return ask, seen
+
+
+def test_every_tool_outcome_has_a_confirmation() -> None:
+    """Each action tool, for each value that picks its service, has a phrase that formats with name/value."""
+    for spec in load_tools().values():
+        if spec.is_fetch:
+            continue
+        service = spec.mapping["service"]
+        keys = [f"done_{spec.name}_{value}" for value in service["map"]] if isinstance(service, dict) else [f"done_{spec.name}"]
+        for key in keys:
+            assert key in DEFAULT_PHRASES, key
+    for key, text in DEFAULT_PHRASES.items():
+        assert text.format(name="N", value="V"), key
+
+
+async def test_two_fetch_rounds_accumulate_state() -> None:
+    """With two rounds, STATE grows with each fetch; asking for what STATE has is invalid."""
+    ask, seen = scripted(
+        call("get_entity_state", entity_ids=["light.desk"]),
+        call("get_entity_state", entity_ids=["light.hall"]),
+        call("light_power", entity_id="light.hall", state="on"),
+    )
+    home = FakeHome()
+    result = await StatewiseAgent(ask, home, fetch_rounds=2).async_run("hall like desk", ONTOLOGY)
+
+    assert result.outcome == OUTCOME_DONE
+    assert result.fetched == [["light.desk"], ["light.hall"]]
+    assert seen[0] == render_messages(ONTOLOGY, "hall like desk")
+    assert seen[1] == render_messages(ONTOLOGY, "hall like desk", home.read_states(["light.desk"]))
+    assert seen[2] == render_messages(ONTOLOGY, "hall like desk", home.read_states(["light.desk", "light.hall"]))
+    assert [a.action for a in home.executed] == ["light.turn_on"]
+    assert result.speech() == "Turned on Hall."
+
+    ask, _ = scripted(call("get_entity_state", entity_ids=["light.desk"]), call("get_entity_state", entity_ids=["light.desk"]))
+    again = await StatewiseAgent(ask, FakeHome(), fetch_rounds=2).async_run("x", ONTOLOGY)
+    assert again.outcome == OUTCOME_REFUSED
+    assert again.verdicts[-1].error_codes() == ["state_already_given"]
+
+
+async def test_outcomes_without_home_assistant() -> None:
+    """Text, server error and sensitive refusal through the bare loop."""
+    ask, _ = scripted("Nothing to do.")
+    result = await StatewiseAgent(ask, FakeHome()).async_run("x", ONTOLOGY)
+    assert (result.outcome, result.speech()) == (OUTCOME_TEXT, "Nothing to do.")
+    ask, _ = scripted(ModelUnavailableError("server_timeout", "slow"))
+    result = await StatewiseAgent(ask, FakeHome()).async_run("x", ONTOLOGY)
+    assert (result.outcome, result.speech()) == (OUTCOME_ERROR, DEFAULT_PHRASES["server_timeout"])
+    home = FakeHome()
+    ask, _ = scripted(call("lock_control", entity_id="lock.door", command="unlock"))
+    result = await StatewiseAgent(ask, home).async_run("x", ONTOLOGY)
+    assert result.outcome == OUTCOME_REFUSED
+    assert home.executed == []
+    ask, _ = scripted(call("lock_control", entity_id="lock.door", command="unlock"))
+    result = await StatewiseAgent(ask, home, allow_sensitive=True).async_run("x", ONTOLOGY)
+    assert [a.action for a in home.executed] == ["lock.unlock"]
+
+
+@pytest.mark.parametrize("sizes", [(8, 16)])
+def test_benchmark_entry_point(sizes: tuple[int, int]) -> None:
+    """bench/agent_overhead.measure() runs (tiny sizes) and reports a same-run baseline."""
+    spec = importlib.util.spec_from_file_location("agent_overhead", ROOT / "bench" / "agent_overhead.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = module.measure(sizes, repeat=1)
+    assert [row["entities"] for row in report["rows"]] == list(sizes)
+    assert report["rows"][0]["ratio_to_baseline"] == 1.0
+    assert report["rows"][0]["outcomes"] == ["done", "done", "done", "text", "refused", "refused"]
+    assert "x base" in module.format_report(report)
