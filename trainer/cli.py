@@ -79,7 +79,7 @@ def cmd_run(cfg: TrainConfig) -> int:
     data = run / "dataset"
     if not cfg.dataset:
         cmd = [sys.executable, "-m", "dataset_export", "build", cfg.export_dir, "--out", str(data), "--seed", str(cfg.seed)]
-        cmd += ["--max-length", str(cfg.max_length)]
+        cmd += ["--max-length", str(cfg.max_length), *(["--size", str(cfg.dataset_size)] if cfg.dataset_size else [])]
         log.info("building the dataset: %s", " ".join(cmd))
         subprocess.run(cmd, check=True)
         cfg = replace(cfg, dataset=str(data / "train.jsonl"), heldout=cfg.heldout or str(data / "heldout.jsonl"))

@@ -22,6 +22,7 @@ class TrainConfig:
     heldout: str = ""
     export_dir: str = "examples/demo_home"
     output_dir: str = "runs/statewise"
+    dataset_size: int = 0  # `run` only: training examples to build (0: the builder's default)
     # plan: training configuration (baseline)
     max_length: int = 2048
     per_device_train_batch_size: int = 1

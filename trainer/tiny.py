@@ -52,8 +52,13 @@ def tiny_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> Any:
     return fast
 
 
-def tiny_qwen3_config(tokenizer: Any, *, hidden: int = 64, layers: int = 2, max_positions: int = 4096) -> Any:
-    """A small dense ``Qwen3Config`` sized to ``tokenizer``."""
+def tiny_qwen3_config(tokenizer: Any, *, hidden: int = 64, layers: int = 2, max_positions: int = 4096, init_range: float = 0.2) -> Any:
+    """A small dense ``Qwen3Config`` sized to ``tokenizer``.
+
+    ``init_range`` is larger than Qwen3's 0.02 so the tied embedding can give
+    confident logits: LoRA leaves embeddings and norms frozen, and a near-zero
+    random embedding would cap how far the loss can fall.
+    """
     from transformers import Qwen3Config
 
     return Qwen3Config(
@@ -70,6 +75,7 @@ def tiny_qwen3_config(tokenizer: Any, *, hidden: int = 64, layers: int = 2, max_
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,
         architectures=["Qwen3ForCausalLM"],
+        initializer_range=init_range,
     )
 
 

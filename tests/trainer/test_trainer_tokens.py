@@ -1,5 +1,7 @@
 """Loss mask, packing isolation, the golden template test and over-long refusal."""
 
+import itertools
+
 import pytest
 import torch
 from transformers import AutoTokenizer
@@ -40,9 +42,13 @@ def test_packing_keeps_examples_isolated(tiny_base, rows, small_config, tmp_path
     assert len(starts) >= 3, "expected at least two examples in one packed row"
     with torch.no_grad():
         packed = model(input_ids=ids, position_ids=pos).logits[0]
-        for a, b in zip(starts, starts[1:], strict=False):
+        for a, b in itertools.pairwise(starts):
             alone = model(input_ids=ids[:, a:b]).logits[0]
             torch.testing.assert_close(packed[a:b], alone, atol=1e-4, rtol=1e-4)
+        # control: without the position_ids reset the second example attends to the first, and the logits differ
+        a, b = starts[1], starts[2]
+        leaky = model(input_ids=ids).logits[0]
+        assert not torch.allclose(leaky[a:b], model(input_ids=ids[:, a:b]).logits[0], atol=1e-3)
 
 
 def test_golden_training_text_equals_exported_template(trained_run, unpacked, rows):

@@ -1,0 +1,75 @@
+"""train -> eval -> export on a tiny Qwen3, resume, determinism, the `run` pipeline, and the overfit proof."""
+
+import json
+
+import torch
+from safetensors import safe_open
+
+from trainer.cli import main
+from trainer.config import LORA_TARGET_MODULES
+from trainer.data import write_rows
+from trainer.evaluate import evaluate, generate
+from trainer.train import build_trainer, train
+
+
+def test_train_eval_export(trained_run, dataset_file):
+    run, out, cfg = trained_run["run"], trained_run["export"], trained_run["cfg"]
+    assert trained_run["summary"]["global_step"] == 2 and trained_run["summary"]["examples"] == 9
+    adapter_cfg = json.loads((run / "adapter" / "adapter_config.json").read_text())
+    assert set(adapter_cfg["target_modules"]) == set(LORA_TARGET_MODULES) and adapter_cfg["bias"] == "none"
+    with safe_open(str(run / "adapter" / "adapter_model.safetensors"), "pt") as fh:
+        keys = list(fh.keys())
+    assert keys and all("lora_A" in k or "lora_B" in k for k in keys)
+    assert {k.split(".")[-3] for k in keys if "layers.0." in k} == set(LORA_TARGET_MODULES)
+
+    first = evaluate(cfg, str(dataset_file), model_dir=str(run), out_dir=str(run / "eval1"))
+    second = evaluate(cfg, str(dataset_file), model_dir=str(run), out_dir=str(run / "eval2"))
+    assert (run / "eval1" / "predictions.jsonl").read_text() == (run / "eval2" / "predictions.jsonl").read_text()
+    assert first["summary"] == second["summary"]
+    assert not first["passed"]  # two steps on a random model: the thresholds must catch it
+    assert {p.name for p in (run / "eval1").iterdir()} >= {"report.json", "report.md", "criteria.png", "confusion.png", "domains.png"}
+
+    manifest = json.loads((out / "statewise_manifest.json").read_text())
+    assert manifest["schema_version"] == "v0" and manifest["base_model"] == cfg.base_model
+    assert manifest["export_content_hash"].startswith("sha256:") and manifest["dataset_hash"] == trained_run["summary"]["dataset_hash"]
+    assert manifest["chat_template_kwargs"] == {"enable_thinking": False}
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nbase_model:") and all(s in card for s in ("--enable-lora", "GGUF", "ollama create", "transformers serve"))
+    assert (out / "merged" / "model.safetensors").is_file() and (out / "adapter" / "adapter_model.safetensors").is_file()
+    merged = evaluate(cfg, str(dataset_file), model_dir=str(out / "merged"), out_dir=str(run / "eval_merged"))
+    assert (run / "eval_merged" / "predictions.jsonl").read_text() == (run / "eval1" / "predictions.jsonl").read_text()
+    assert merged["summary"] == first["summary"]
+    baseline = evaluate(cfg, str(dataset_file), model_dir=str(run), baseline=True, out_dir=str(run / "eval_base"))
+    assert baseline["model"].startswith("baseline ")
+
+
+def test_resume_from_checkpoint(trained_run, small_config, tiny_base, dataset_file, tmp_path):
+    out = tmp_path / "resume"
+    train(small_config(tiny_base, out, dataset=str(dataset_file), max_steps=1, save_steps=1))
+    summary = train(small_config(tiny_base, out, dataset=str(dataset_file), max_steps=2, save_steps=1, resume_from_checkpoint="auto"))
+    assert summary["resumed_from"].endswith("checkpoint-1") and summary["global_step"] == 2
+
+
+def test_run_pipeline_exit_code(tiny_base, dataset_file, tmp_path):
+    code = main(["--base-model", str(tiny_base), "--dataset", str(dataset_file), "--heldout", str(dataset_file), "--output-dir", str(tmp_path),
+                 "--max-steps", "1", "--gradient-accumulation-steps", "1", "--max-length", "1024", "--max-new-tokens", "24", "--disable-tqdm"])  # fmt: skip
+    assert code == 1  # one step of training fails the plan's thresholds
+    assert (tmp_path / "train" / "adapter" / "adapter_config.json").is_file() and (tmp_path / "eval" / "report.md").is_file()
+    assert json.loads((tmp_path / "export" / "statewise_manifest.json").read_text())["eval"]["passed"] is False
+
+
+def test_overfit_handful(rows, tiny_base, small_config, tmp_path):
+    """Labels and masks are right: loss falls 10x and greedy decoding reproduces targets."""
+    few = [rows[i] for i in (0, 4, 6, 7)]
+    cfg = small_config(tiny_base, tmp_path, dataset=str(write_rows(few, tmp_path / "few.jsonl")), max_steps=36, learning_rate=1e-2,
+                       lora_dropout=0.0, lr_scheduler_type="constant")  # fmt: skip
+    trainer = build_trainer(cfg, few)
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert sum(losses[-3:]) / 3 < losses[0] / 10, losses
+    model = trainer.model.eval().merge_and_unload()
+    with torch.no_grad():
+        outputs = generate(model, trainer.processing_class, [r["messages"][:2] for r in few], max_new_tokens=48)
+    exact = [o == r["messages"][2]["content"] for o, r in zip(outputs, few, strict=True)]
+    print("overfit losses", losses[0], losses[-1], "exact", sum(exact), "of", len(exact))
+    assert any(exact), outputs
