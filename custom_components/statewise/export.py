@@ -7,7 +7,10 @@ holding the protocol's three files (``ontology.json``, ``snapshots.json``,
 Snapshots: one ``live`` snapshot of the current states, plus up to N
 ``recorder`` snapshots sampled at evenly spaced instants from the recorder's
 history (run in the recorder's executor), for realistic state variety.
-Identical snapshots are written once.
+Identical snapshots are written once. Note: Home Assistant does not record
+some attributes at all (lights' ``brightness`` and ``color_temp_kelvin`` are
+``_entity_component_unrecorded_attributes`` in 2026.2), so recorder snapshots
+of lights carry on/off only; the live snapshot has everything.
 
 Redaction: every state goes through the protocol's ``entity_state``, which
 keeps only the ``STATE_ATTRIBUTES`` whitelist; the ontology holds names,
@@ -128,7 +131,7 @@ def sample_history(
 ) -> list[Snapshot]:
     """Whole-home snapshots at ``samples`` evenly spaced instants in ``(start, end)``.
 
-    At each instant an entity's state is its last recorded state changed at or
+    At each instant an entity's state is its last recorded state updated at or
     before it; entities with no such state are left out. Snapshots identical to
     an earlier one are dropped.
     """
@@ -136,9 +139,10 @@ def sample_history(
         return []
     timelines: dict[str, tuple[list[float], list[State]]] = {}
     for eid in entity_ids:
-        states = sorted((s for s in history.get(eid, ()) if isinstance(s, State)), key=lambda s: s.last_changed)
+        # last_updated, not last_changed: attribute-only changes (a new TV source) count.
+        states = sorted((s for s in history.get(eid, ()) if isinstance(s, State)), key=lambda s: s.last_updated)
         if states:
-            timelines[eid] = ([s.last_changed.timestamp() for s in states], states)
+            timelines[eid] = ([s.last_updated.timestamp() for s in states], states)
     step = (end - start) / (samples + 1)
     out: list[Snapshot] = []
     seen: set[str] = set()
