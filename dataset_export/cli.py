@@ -68,7 +68,49 @@ def add_check_output(sub: Subparsers) -> None:
     parser.set_defaults(func=cmd_check_output)
 
 
-COMMANDS: list[Callable[[Subparsers], None]] = [add_render_prompt, add_check_output]
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build train/heldout JSONL, card, stats and plots; exit 1 when the plan cannot be met, 2 on bad input or budget."""
+    from tqdm import tqdm
+
+    from .budget import BudgetError
+    from .build import InvalidTraining
+    from .pipeline import build_dataset
+
+    held = max(1, args.size // 10) if args.heldout_size is None else args.heldout_size
+    with tqdm(total=args.size + held, unit="ex", desc="build", file=sys.stderr, disable=args.quiet) as bar:
+        try:
+            stats = build_dataset(args.export_dir, args.out, seed=args.seed, size=args.size, heldout_size=held, language=args.language,
+                                  heldout_export=args.heldout_export, max_length=args.max_length, tick=bar.update)
+        except BudgetError as err:
+            print(f"error: {args.export_dir}: token budget: {err}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except InvalidTraining as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_INVALID
+    train = stats["train"]
+    shares = ", ".join(f"{k} {v['share']:.1%}" for k, v in train["classes"].items())
+    print(f"wrote {args.out}: train {train['examples']} ({shares}), heldout {stats['heldout']['examples']}, "
+          f"tokens p50 {train['tokens']['p50']} p99 {train['tokens']['p99']}, over budget excluded {train['excluded_over_length']['count']}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def add_build(sub: Subparsers) -> None:
+    """``build EXPORT_DIR --out OUT_DIR [--seed N] [--size N] [--language en] [--heldout-export DIR] [--max-length N]``."""
+    parser = sub.add_parser("build", help="build a v0 training set and held-out set from an export")
+    parser.add_argument("export_dir", metavar="EXPORT_DIR", help="a v0 export folder (ontology.json, snapshots.json, manifest.json)")
+    parser.add_argument("--out", required=True, metavar="OUT_DIR", help="output folder (replaced atomically)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", type=int, default=2000, help="training examples (default 2000)")
+    parser.add_argument("--heldout-size", type=int, default=None, help="held-out examples (default size/10)")
+    parser.add_argument("--language", default="en")
+    parser.add_argument("--heldout-export", metavar="DIR", default=None, help="draw the held-out set from this other home")
+    parser.add_argument("--max-length", type=int, default=2048, help="token budget per example (Qwen3 vocabulary)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=cmd_build)
+
+
+COMMANDS: list[Callable[[Subparsers], None]] = [add_render_prompt, add_check_output, add_build]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -125,11 +125,31 @@ def norm(text: str) -> str:
     return " ".join(words)
 
 
+_INDEX: dict[int, tuple[Ontology, dict[str, list[str]], dict[str, list[str]]]] = {}
+
+
+def _names(ontology: Ontology) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(normalised name -> ids, normalised alias -> ids), built once per ontology object."""
+    cached = _INDEX.get(id(ontology))
+    if cached is None or cached[0] is not ontology:
+        names: dict[str, list[str]] = {}
+        aliases: dict[str, list[str]] = {}
+        for eid, e in ontology.entities.items():
+            names.setdefault(norm(e["name"]), []).append(eid)
+            for alias in e["aliases"]:
+                aliases.setdefault(norm(alias), []).append(eid)
+        if len(_INDEX) > 64:
+            _INDEX.clear()
+        cached = _INDEX[id(ontology)] = (ontology, names, aliases)
+    return cached[1], cached[2]
+
+
 def _match_names(ontology: Ontology, mention: str) -> tuple[list[str], bool]:
     wanted = norm(mention)
-    by_name = [eid for eid, e in ontology.entities.items() if norm(e["name"]) == wanted]
-    by_alias = [eid for eid, e in ontology.entities.items() if eid not in by_name and any(norm(a) == wanted for a in e["aliases"])]
-    return sorted(by_name + by_alias), bool(by_alias) and not by_name
+    names, aliases = _names(ontology)
+    by_name = names.get(wanted, [])
+    by_alias = [eid for eid in aliases.get(wanted, []) if eid not in by_name]
+    return sorted(set(by_name + by_alias)), bool(by_alias) and not by_name
 
 
 def _present(ontology: Ontology, eid: str) -> bool:

@@ -44,6 +44,10 @@ NOOP = (
     "{n} is already {d}, so I left it as it is.",
     "No change needed: {n} is already {d}.",
 )
+TOO_MANY = (
+    "That covers {k} devices in {m}, more than I can switch at once. Which room do you mean?",
+    "There are {k} devices in {m}. Could you name a room or a device instead?",
+)
 OUT_OF_SCOPE = {
     "chit_chat": (
         "I'm here to control your home's devices, so I'll skip the small talk.",
@@ -116,6 +120,11 @@ def missing(name: str, why: str, variant: int) -> str:
 def noop(name: str, description: str, variant: int) -> str:
     """Explicit no-op: the goal already holds."""
     return _pick(NOOP, variant, n=name, d=description)
+
+
+def too_many(place: str, count: int, variant: int) -> str:
+    """Clarification: an area or floor holds more targets than one answer may call."""
+    return _pick(TOO_MANY, variant, m=place, k=count)
 
 
 def out_of_scope(topic: str, variant: int) -> str:

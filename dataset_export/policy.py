@@ -10,6 +10,7 @@ row   condition                                                   answer (output
 3     name/alias/noun matches several entities                    clarification naming them (text, ``ambiguous``)
 4     target is ``present: false``                                refusal text (text, ``not_present``)
 5     target lacks the capability or value                        refusal text (text, ``missing_capability``)
+5b    area/floor names more targets than one answer may call      clarification asking to narrow (text, ``too_many_targets``)
 6     STATE holds every target, one is ``unavailable``            refusal text (text, ``not_present``)
 7     STATE holds every target, goal already holds                no-op text (text, ``already_satisfied``)
 8     STATE holds every target                                    minimal ordered actions (action)
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from statewise_protocol import FETCH_TOOL, Ontology, ToolCall, render_answer
+from statewise_protocol.parser import MAX_CALLS
 
 from . import phrases
 from .intents import AMBIGUOUS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, resolve
@@ -200,6 +202,8 @@ def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, in
     if res.status == NOT_PRESENT:
         return _text(phrases.not_present([phrases.display(entities[c]) for c in res.ids], variant), "not_present", res.ids)
     targets = res.ids
+    if len(targets) > MAX_CALLS:
+        return _text(phrases.too_many(mention, len(targets), variant), "too_many_targets", targets)
     for eid in targets:
         gap = capability_gap(entities[eid], intent)
         if gap is not None:

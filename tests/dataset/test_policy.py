@@ -181,3 +181,12 @@ def test_plans_reach_their_goal_and_are_minimal(home):
                 assert decide(home, after, intent).reason == "already_satisfied", (eid, kind, state, after)
                 checked += 1
     assert checked > 40
+
+
+def test_row5b_floor_with_more_targets_than_one_answer_may_call_asks_to_narrow():
+    large = load_export(DEMO.parent / "large_house").ontology
+    d = decide(large, None, Intent("power", "off", floor="First Floor", domain="light"))
+    assert (d.output_class, d.reason) == ("text", "too_many_targets")
+    assert len(d.targets) > 16 and parse_output(d.answer).kind == "text"
+    small = decide(large, None, Intent("power", "off", area="Kitchen", domain="light"))
+    assert small.output_class == "action" and 1 < small.num_calls <= 16

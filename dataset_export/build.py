@@ -1,0 +1,258 @@
+"""``build``: a valid v0 training set and held-out set from an export.
+
+Units of rows are drawn family by family, always from the output class
+furthest below its target share, so the plan's ratios hold by construction;
+they and the coverage rules are then checked, and the build fails with
+``training is invalid: ...`` when a home cannot meet them. Held-out rows use
+other sentence templates and other (entity, state) pairs than training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from statewise_protocol import Export, check_output, dumps
+
+from .budget import TokenCounter
+from .generate import Generator
+from .templates import Template, all_templates
+
+TARGET = {"text": 0.60, "one": 0.33, "multi": 0.07}
+BANDS = {"text": (0.50, 0.70), "one": (0.20, 0.40), "multi": (0.0, 0.10)}
+FAMILIES: dict[str, list[tuple[str, float]]] = {
+    "text": [("out_of_scope", 2.0), ("unknown", 1.5), ("ambiguous", 1.5), ("not_present", 1.5), ("missing", 1.5), ("noop", 2.5)],
+    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0)],
+    "multi": [("multi", 1.0)],
+}
+FORCED = ("group", "noop", "fetch", "not_present")
+COVERAGE = {
+    "alias": "alias resolution (a command naming an entity by an alias)",
+    "state_sensitive": "the same command under different states giving different plans",
+    "not_present": "present:false entities answered with a refusal or clarification",
+    "already_satisfied": "already-satisfied state answered with a minimal action or explicit no-op",
+    "missing_state": "missing state answered with a state fetch",
+}
+HELDOUT_PAIR_SHARE = 0.2
+HELDOUT_TEMPLATE_EVERY = 5
+ROW_KEYS = ("id", "messages", "output_class", "num_calls", "tags", "group", "snapshot", "state", "followup", "intent", "template", "domain")
+
+
+class InvalidTraining(ValueError):
+    """The plan's ratio or coverage rules cannot be met."""
+
+
+def class_of(row: dict[str, Any]) -> str:
+    """``text``, ``one`` (exactly one call, a fetch counts) or ``multi``."""
+    return "text" if row["num_calls"] == 0 else "one" if row["num_calls"] == 1 else "multi"
+
+
+def _bucket(text: str) -> float:
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+
+
+def pair_key(eid: str, entry: dict[str, Any]) -> str:
+    """The (entity, state) pair as one string."""
+    return f"{eid}={dumps(entry)}"
+
+
+def is_heldout_pair(eid: str, entry: dict[str, Any]) -> bool:
+    """Held-out side of the (entity, state) partition."""
+    return _bucket(pair_key(eid, entry)) < HELDOUT_PAIR_SHARE
+
+
+def split_templates(templates: tuple[Template, ...]) -> tuple[list[Template], list[Template]]:
+    """(train, heldout): per kind, every 5th template in hash order is held out (kinds with < 3 stay in train)."""
+    by_kind: dict[str, list[Template]] = {}
+    for t in templates:
+        by_kind.setdefault(t.kind, []).append(t)
+    train, held = [], []
+    for group in by_kind.values():
+        ordered = sorted(group, key=lambda t: hashlib.sha256(t.id.encode()).hexdigest())
+        for i, t in enumerate(ordered):
+            (held if len(ordered) >= 3 and i % HELDOUT_TEMPLATE_EVERY == 2 else train).append(t)
+    return sorted(train, key=lambda t: t.id), sorted(held, key=lambda t: t.id)
+
+
+def row_pairs(row: dict[str, Any]) -> set[str]:
+    """(entity, state) pairs the model sees in this row (STATE and the fetch follow-up STATE)."""
+    return {pair_key(eid, e) for eid, e in {**row["_shown"], **row["_followup_state"]}.items()}
+
+
+@dataclass
+class SplitResult:
+    """Rows of one split and what happened while drawing them."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    over_length: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+
+
+def _verify(row: dict[str, Any], export: Export) -> None:
+    answer = row["messages"][-1]["content"]
+    verdict = check_output(answer, export.ontology, row["_shown"] if row["_shown"] else None)
+    expected = {"text": "text", "fetch": "fetch", "action": "actions"}[row["output_class"]]
+    if not verdict.ok or verdict.kind != expected:
+        raise AssertionError(f"teacher produced an invalid target {answer!r}: {verdict.as_dict()}")
+    if row["followup"] and not check_output(row["followup"], export.ontology, row["_followup_state"]).ok:
+        raise AssertionError(f"invalid follow-up {row['followup']!r}")
+
+
+def draw_split(export: Export, split: str, size: int, seed: int, templates: list[Template], pair_ok: Callable[[str, dict[str, Any]], bool],
+               counter: TokenCounter, max_length: int, tick: Callable[[int], None] = lambda n: None) -> SplitResult:
+    """Draw ``size`` rows, balancing classes, dropping over-long and duplicate units."""
+    gen = Generator(export, split, seed, templates, pair_ok)
+    rng = gen.rng
+    out = SplitResult()
+    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    dup_streak = 0
+    exhausted: set[str] = set()
+    ok_runs: Counter[str] = Counter()
+    forced = list(FORCED)
+    attempts = 0
+    while len(out.rows) < size and attempts < size * 30 + 2000:
+        attempts += 1
+        if forced:
+            family = forced[0]
+            if ok_runs[family] or out.failed[family] >= 40:
+                forced.pop(0)
+                continue
+        else:
+            total = len(out.rows) + 1
+            live = [c for c in TARGET if any(f not in exhausted for f, _ in FAMILIES[c])]
+            if not live:
+                break
+            cls = max(live, key=lambda c: TARGET[c] * total - counts[c])
+            options = [(f, w) for f, w in FAMILIES[cls] if f not in exhausted]
+            family = rng.choices([f for f, _ in options], weights=[w for _, w in options])[0]
+        unit = getattr(gen, family)()
+        if unit is None:
+            out.failed[family] += 1
+            if out.failed[family] >= 300 and not ok_runs[family]:
+                exhausted.add(family)
+            continue
+        keys = [hashlib.sha256(dumps(r["messages"]).encode("utf-8")).hexdigest() for r in unit]
+        if any(k in seen for k in keys) and dup_streak < 50:
+            out.duplicates += 1
+            dup_streak += 1
+            continue
+        dup_streak = 0
+        lengths = [counter.count(r["messages"]) for r in unit]
+        if max(lengths) > max_length:
+            out.over_length += [n for n in lengths if n > max_length]
+            continue
+        unit = unit[: size - len(out.rows)]
+        if len(unit) == 1 and unit[0]["group"]:
+            unit[0]["group"] = ""
+            unit[0]["tags"] = [t for t in unit[0]["tags"] if t != "state_sensitive"]
+        for r, k, n in zip(unit, keys, lengths, strict=False):
+            _verify(r, export)
+            r["_tokens"] = n
+            seen.add(k)
+            counts[class_of(r)] += 1
+            out.rows.append(r)
+        ok_runs[family] += 1
+        tick(len(unit))
+    return out
+
+
+def check_plan(rows: list[dict[str, Any]], size: int, label: str) -> list[str]:
+    """Problems with ratios and coverage (empty when the split is valid)."""
+    problems: list[str] = []
+    if len(rows) < size:
+        problems.append(f"{label}: only {len(rows)} of {size} examples could be drawn from this home")
+    if not rows:
+        return problems
+    counts = Counter(class_of(r) for r in rows)
+    names = {"text": "no tool call", "one": "exactly one tool call", "multi": "multi-step"}
+    for cls, (low, high) in BANDS.items():
+        share = counts[cls] / len(rows)
+        if not low <= share <= high:
+            problems.append(f"{label}: {names[cls]} is {share:.1%}, outside the plan's {low:.0%}-{high:.0%}")
+    tags = Counter(t for r in rows for t in r["tags"])
+    for tag, what in COVERAGE.items():
+        if not tags[tag]:
+            problems.append(f"{label}: no example of {what} ({tag})")
+    groups: dict[str, set[str]] = {}
+    for r in rows:
+        if r["group"]:
+            groups.setdefault(r["group"], set()).add(r["messages"][-1]["content"])
+    if tags["state_sensitive"] and not any(len(a) > 1 for a in groups.values()):
+        problems.append(f"{label}: no state-sensitivity group has two different answers")
+    return problems
+
+
+def public_row(row: dict[str, Any], rid: str) -> dict[str, Any]:
+    """The contract row (``docs/CONTRACTS.md`` order), private keys dropped."""
+    full = {**row, "id": rid}
+    return {k: full[k] for k in ROW_KEYS}
+
+
+def assign_ids(rows: list[dict[str, Any]], split: str, content_hash: str, seed: int) -> list[dict[str, Any]]:
+    """Stable ids: same export + seed -> same ids."""
+    out = []
+    for i, r in enumerate(rows):
+        digest = hashlib.sha256(f"{content_hash}|{seed}|{split}|{i}".encode()).hexdigest()[:12]
+        out.append(public_row(r, f"{split}-{i:06d}-{digest}"))
+    return out
+
+
+def check_disjoint(train: list[dict[str, Any]], held: list[dict[str, Any]]) -> None:
+    """Raise when a held-out template or (entity, state) pair appears in training."""
+    t_templates = {r["template"] for r in train}
+    t_pairs = set().union(*(row_pairs(r) for r in train)) if train else set()
+    for r in held:
+        if r["template"] in t_templates:
+            raise AssertionError(f"held-out template {r['template']} also in train")
+        shared = row_pairs(r) & t_pairs
+        if shared:
+            raise AssertionError(f"held-out (entity, state) pair {sorted(shared)[0]} also in train")
+
+
+def write_atomic(out_dir: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` into a temp folder beside ``out_dir``, then swap it in."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    old = out_dir.parent / f".{out_dir.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
+    try:
+        for name, data in sorted(files.items()):
+            (tmp / name).write_bytes(data)
+        if out_dir.exists():
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out_dir.exists():
+            old.rename(out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def jsonl(rows: list[dict[str, Any]]) -> bytes:
+    """Canonical JSON lines."""
+    return "".join(dumps(r, sort_keys=False) + "\n" for r in rows).encode("utf-8")
+
+
+def templates_for(split: str) -> list[Template]:
+    """The split's side of the template partition."""
+    train, held = split_templates(all_templates())
+    return train if split == "train" else held
+
+
+def heldout_pair_ok(eid: str, entry: dict[str, Any]) -> bool:
+    """Pair filter for held-out rows."""
+    return is_heldout_pair(eid, entry)
+
+
+def train_pair_ok(eid: str, entry: dict[str, Any]) -> bool:
+    """Pair filter for training rows."""
+    return not is_heldout_pair(eid, entry)

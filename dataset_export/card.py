@@ -1,0 +1,115 @@
+"""``dataset_card.md``: a Hugging Face dataset card with YAML header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .build import COVERAGE
+from .plots import LABELS
+from .templates import ATTRIBUTION
+
+
+def _size_category(n: int) -> str:
+    return "n<1K" if n < 1000 else "1K<n<10K" if n < 10_000 else "10K<n<100K" if n < 100_000 else "100K<n<1M"
+
+
+def render_card(stats: dict[str, Any]) -> str:
+    """Markdown card text from ``stats.json`` figures."""
+    train, held = stats["train"], stats["heldout"]
+    lines = [
+        "---",
+        "license: cc-by-4.0",
+        "language:",
+        f"- {stats['language']}",
+        "task_categories:",
+        "- text-generation",
+        "tags:",
+        "- home-assistant",
+        "- tool-calling",
+        "- qwen3",
+        "- statewise",
+        f"size_categories:\n- {_size_category(train['examples'] + held['examples'])}",
+        f"pretty_name: Statewise v0 dataset for {stats['export']['name']}",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+        "  - split: train",
+        "    path: train.jsonl",
+        "  - split: heldout",
+        "    path: heldout.jsonl",
+        "---",
+        "",
+        f"# Statewise v0 dataset: {stats['export']['name']}",
+        "",
+        "State-conditioned tool calling for Home Assistant with Qwen3 (LoRA SFT), built by `python -m dataset_export build` "
+        "from one home's export. Each row is `[system, user, assistant]` chat messages: the system message holds `ONTOLOGY:` and, only "
+        "when state was fetched, `STATE:`; the assistant answers with JSON tool-call lines or plain text.",
+        "",
+        "## Source",
+        "",
+        f"- Export: `{stats['export']['name']}` ({stats['export']['entities']} entities, {stats['export']['snapshots']} snapshots), "
+        f"content hash `{stats['export']['content_hash']}`",
+        f"- Held-out source: {stats['heldout_source']}",
+        f"- Seed {stats['seed']}, token budget {stats['max_length']} (Qwen3 vocabulary, chat template with thinking off); "
+        f"the ontology alone is {stats['ontology_tokens']} tokens",
+        "",
+        "## Composition",
+        "",
+        "| class | plan band | train | heldout |",
+        "| --- | --- | --- | --- |",
+    ]
+    for cls, label in LABELS.items():
+        low, high = train["classes"][cls]["band"]
+        tr, he = train["classes"][cls], held["classes"][cls]
+        lines.append(f"| {label} | {low:.0%}-{high:.0%} | {tr['count']} ({tr['share']:.1%}) | {he['count']} ({he['share']:.1%}) |")
+    lines += ["", f"Output classes (train): {', '.join(f'{k} {v}' for k, v in train['output_class'].items())}. "
+              "A state fetch counts as one call.", "", "## Coverage (required by the plan)", "", "| requirement | train | heldout |", "| --- | --- | --- |"]
+    for tag, what in COVERAGE.items():
+        lines.append(f"| {what} (`{tag}`) | {train['coverage'][tag]} | {held['coverage'][tag]} |")
+    g_tr, g_he = train["state_sensitivity_groups"], held["state_sensitivity_groups"]
+    lines += [
+        "",
+        f"State-sensitivity groups: train {g_tr['groups']} ({g_tr['rows']} rows), heldout {g_he['groups']} ({g_he['rows']} rows); "
+        "rows of a group share the command and differ in STATE and answer.",
+        "",
+        "## Token lengths",
+        "",
+        "| split | p50 | p90 | p95 | p99 | max | excluded over budget |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, s in (("train", train), ("heldout", held)):
+        t = s["tokens"]
+        lines.append(f"| {name} | {t['p50']} | {t['p90']} | {t['p95']} | {t['p99']} | {t['max']} | {s['excluded_over_length']['count']} |")
+    lines += [
+        "",
+        "Over-long examples are excluded and counted, never truncated.",
+        "",
+        "## Held-out design",
+        "",
+        "Held-out rows use sentence templates that never occur in training (per intent kind, every fifth template in hash order) "
+        "and (entity, state) pairs that never occur in training (a fixed hash partition of entity id plus state entry), with their own "
+        "state-sensitivity groups.",
+        "",
+        "## Fields",
+        "",
+        "`id`, `messages`, `output_class` (fetch/action/text), `num_calls`, `tags`, `group`, `snapshot`, `state` (whole-home state, canonical JSON), "
+        "`followup` (for fetch rows: the answer once STATE is given), `intent` (canonical JSON of the intent), `template`, `domain`. "
+        "See `docs/CONTRACTS.md`.",
+        "",
+        "## Templates",
+        "",
+        f"Train rows from hassil templates: {train['templates']['rows_hassil']}, from the project's own templates: {train['templates']['rows_own']} "
+        f"({train['templates']['distinct']} distinct templates).",
+        "",
+        "## Attribution",
+        "",
+        ATTRIBUTION,
+        "",
+        "## Plots",
+        "",
+        "![class ratios](class_ratios.png)",
+        "![token lengths](token_lengths.png)",
+        "![coverage](coverage.png)",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The whole build: load, budget check, draw, check the plan, write atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from statewise_protocol import Export, ExportError, dumps, load_export
+
+from . import plots
+from .budget import TokenCounter
+from .build import (
+    InvalidTraining,
+    assign_ids,
+    check_disjoint,
+    check_plan,
+    draw_split,
+    heldout_pair_ok,
+    jsonl,
+    templates_for,
+    train_pair_ok,
+    write_atomic,
+)
+from .card import render_card
+from .stats import split_stats
+
+LANGUAGES = ("en",)
+
+
+def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0, size: int = 2000, heldout_size: int | None = None,
+                  language: str = "en", heldout_export: str | Path | None = None, max_length: int = 2048,
+                  tick: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
+    """Build and write the dataset; returns ``stats.json``'s content.
+
+    Raises ``ExportError`` (bad export or language), ``BudgetError`` (ontology too big)
+    or :class:`InvalidTraining` (ratios or coverage not met); nothing is written then.
+    """
+    if language not in LANGUAGES:
+        raise ExportError("--language", "", f"{language!r} is not supported (available: {', '.join(LANGUAGES)})")
+    export = load_export(export_dir)
+    other: Export = load_export(heldout_export) if heldout_export is not None else export
+    held_n = max(1, size // 10) if heldout_size is None else heldout_size
+    counters = {id(export): TokenCounter(export.ontology)}
+    counters.setdefault(id(other), TokenCounter(other.ontology))
+    for counter in counters.values():
+        counter.check_fits(max_length)
+    train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], max_length, tick)
+    held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], max_length, tick)
+    problems = check_plan(train.rows, size, "train") + check_plan(held.rows, held_n, "heldout")
+    if problems:
+        raise InvalidTraining("training is invalid: " + "; ".join(problems))
+    check_disjoint(train.rows, held.rows)
+    stats: dict[str, Any] = {
+        "format": "statewise.dataset_stats",
+        "version": 0,
+        "export": {"name": export.path.name, "content_hash": export.manifest["content_hash"], "entities": len(export.ontology.entities),
+                   "snapshots": len(export.snapshots)},
+        "heldout_source": f"a different home, `{other.path.name}` ({other.manifest['content_hash']})" if other is not export else "the same home",
+        "language": language,
+        "seed": seed,
+        "max_length": max_length,
+        "ontology_tokens": counters[id(export)].ontology_tokens,
+        "train": split_stats(train, size),
+        "heldout": split_stats(held, held_n),
+    }
+    files = {
+        "train.jsonl": jsonl(assign_ids(train.rows, "train", export.manifest["content_hash"], seed)),
+        "heldout.jsonl": jsonl(assign_ids(held.rows, "heldout", other.manifest["content_hash"], seed)),
+        "stats.json": (dumps(stats, sort_keys=False) + "\n").encode("utf-8"),
+        "dataset_card.md": render_card(stats).encode("utf-8"),
+        "class_ratios.png": plots.class_ratios(stats),
+        "token_lengths.png": plots.token_histogram([r["_tokens"] for r in train.rows], [r["_tokens"] for r in held.rows], max_length),
+        "coverage.png": plots.coverage_counts(stats),
+    }
+    write_atomic(Path(out_dir), files)
+    return stats

@@ -1,0 +1,217 @@
+"""``build``: contract rows, ratios, coverage, determinism, held-out disjointness, budget, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from statewise_protocol import (
+    Ontology,
+    Snapshot,
+    check_output,
+    export_files,
+    parse_output,
+    parse_system_text,
+    state_subset,
+)
+
+from dataset_export.budget import TokenCounter
+from dataset_export.build import BANDS, COVERAGE, ROW_KEYS, class_of, pair_key
+from dataset_export.cli import main
+from dataset_export.pipeline import build_dataset
+from dataset_export.tokens import count_message_tokens
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DEMO, FLAT, LARGE = EXAMPLES / "demo_home", EXAMPLES / "small_flat", EXAMPLES / "large_house"
+FILES = ("train.jsonl", "heldout.jsonl", "stats.json", "dataset_card.md", "class_ratios.png", "token_lengths.png", "coverage.png")
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ds") / "demo"
+    stats = build_dataset(DEMO, out, seed=7, size=300, heldout_size=60)
+    return out, stats
+
+
+@pytest.fixture(scope="module")
+def rows(built):
+    out, _ = built
+    return read_rows(out / "train.jsonl"), read_rows(out / "heldout.jsonl")
+
+
+def test_writes_every_file_with_contract_rows(built, rows):
+    out, stats = built
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    train, held = rows
+    assert (len(train), len(held)) == (300, 60)
+    for row in train + held:
+        assert tuple(row) == ROW_KEYS
+        assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant"]
+        assert row["output_class"] in ("fetch", "action", "text")
+    assert len({r["id"] for r in train + held}) == 360
+    card = (out / "dataset_card.md").read_text(encoding="utf-8")
+    assert card.startswith("---\nlicense: cc-by-4.0") and "CC BY 4.0" in card and "p99" in card
+    assert stats["train"]["examples"] == 300
+
+
+def test_every_target_passes_check_output_against_its_own_ontology_and_state(rows):
+    train, held = rows
+    for row in train + held:
+        ontology, state = parse_system_text(row["messages"][0]["content"])
+        verdict = check_output(row["messages"][2]["content"], ontology, state)
+        assert verdict.ok, (row["id"], verdict.as_dict())
+        assert {"actions": "action"}.get(verdict.kind, verdict.kind) == row["output_class"]
+        assert row["num_calls"] == (0 if verdict.kind == "text" else len(verdict.calls))
+        if row["output_class"] == "fetch":
+            assert state is None or not set(verdict.calls[0].arguments["entity_ids"]) <= set(state)
+            given = state_subset(json.loads(row["state"]), verdict.calls[0].arguments["entity_ids"])
+            assert check_output(row["followup"], ontology, given).ok
+        else:
+            assert row["followup"] == ""
+
+
+def test_ratios_and_coverage_meet_the_plan(rows):
+    for split in rows:
+        shares = Counter(class_of(r) for r in split)
+        for cls, (low, high) in BANDS.items():
+            assert low <= shares[cls] / len(split) <= high, (cls, shares)
+    tags = Counter(t for r in rows[0] for t in r["tags"])
+    assert all(tags[t] > 0 for t in COVERAGE), tags
+    for r in rows[0]:
+        if "already_satisfied" in r["tags"]:
+            assert r["output_class"] == "text" and "STATE: " in r["messages"][0]["content"]
+        if "not_present" in r["tags"]:
+            assert r["output_class"] == "text"
+        if "missing_state" in r["tags"]:
+            assert r["output_class"] == "fetch"
+
+
+def test_state_sensitivity_groups_share_command_and_differ_in_answer(rows):
+    for split in rows:
+        groups: dict[str, list[dict]] = {}
+        for r in split:
+            if r["group"]:
+                groups.setdefault(r["group"], []).append(r)
+        assert groups
+        for members in groups.values():
+            assert len(members) >= 2
+            assert len({m["messages"][1]["content"] for m in members}) == 1
+            assert len({m["messages"][2]["content"] for m in members}) >= 2
+
+
+def _pairs(row: dict) -> set[str]:
+    _, state = parse_system_text(row["messages"][0]["content"])
+    shown = dict(state or {})
+    if row["output_class"] == "fetch":
+        ids = parse_output(row["messages"][2]["content"]).calls[0].arguments["entity_ids"]
+        shown.update(state_subset(json.loads(row["state"]), ids))
+    return {pair_key(eid, entry) for eid, entry in shown.items()}
+
+
+def test_heldout_templates_and_entity_state_pairs_never_in_train(rows):
+    train, held = rows
+    assert not {r["template"] for r in held} & {r["template"] for r in train}
+    train_pairs = set().union(*(_pairs(r) for r in train))
+    held_pairs = set().union(*(_pairs(r) for r in held))
+    assert held_pairs and not held_pairs & train_pairs
+
+
+def test_same_export_and_seed_is_byte_identical_and_cli_works(built, tmp_path, capsys):
+    out, _ = built
+    again = tmp_path / "again"
+    assert main(["build", str(DEMO), "--out", str(again), "--seed", "7", "--size", "300", "--heldout-size", "60", "--quiet"]) == 0
+    for name in FILES:
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+    assert "train 300" in capsys.readouterr().err
+
+
+def test_heldout_from_another_home(tmp_path):
+    out = tmp_path / "x"
+    stats = build_dataset(DEMO, out, seed=1, size=120, heldout_size=40, heldout_export=FLAT)
+    held = read_rows(out / "heldout.jsonl")
+    assert "small_flat" in stats["heldout_source"]
+    assert all("light.floor_lamp" in r["messages"][0]["content"] for r in held)
+
+
+def _write_export(folder: Path, entities: list[dict], states: dict) -> Path:
+    ontology = Ontology.from_entities(entities)
+    folder.mkdir(parents=True)
+    for name, text in export_files(ontology, [Snapshot("live", "2026-01-01T00:00:00+00:00", "live", states)],
+                                   created="2026-01-01T00:00:00+00:00", ha_version="2026.2.3").items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _ent(eid: str, name: str, **caps) -> dict:
+    return {"id": eid, "name": name, "aliases": [], "area": "Hall", "floor": None, "domain": eid.split(".")[0], "device_class": None,
+            "capabilities": caps, "present": True}
+
+
+def test_starved_export_fails_and_says_which_rule(tmp_path, capsys):
+    starved = _write_export(tmp_path / "starved", [_ent("light.hall", "Hall Light"), _ent("switch.fan", "Fan Socket")],
+                            {"light.hall": {"state": "off"}, "switch.fan": {"state": "on"}})
+    out = tmp_path / "out"
+    assert main(["build", str(starved), "--out", str(out), "--size", "60", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "training is invalid" in err and "not_present" in err and "alias" in err
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda d: (d / "ontology.json").unlink(), "ontology.json: file not found"),
+        (lambda d: (d / "ontology.json").write_text("{not json", encoding="utf-8"), "ontology.json: line 1 column 2"),
+        (lambda d: (d / "ontology.json").write_text((d / "ontology.json").read_text().replace('"name":"AC",', ""), encoding="utf-8"),
+         "ontology.json: $.entities[18]"),
+        (lambda d: (d / "manifest.json").write_text((d / "manifest.json").read_text().replace("sha256:7", "sha256:8"), encoding="utf-8"),
+         "manifest.json: $.content_hash"),
+    ],
+)
+def test_bad_export_exits_2_names_file_and_field_writes_nothing(tmp_path, capsys, damage, needle):
+    broken = tmp_path / "broken"
+    shutil.copytree(DEMO, broken)
+    damage(broken)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous build", encoding="utf-8")
+    assert main(["build", str(broken), "--out", str(out), "--size", "50", "--quiet"]) == 2
+    assert needle in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_ontology_over_budget_stops_with_guidance(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["build", str(LARGE), "--out", str(out), "--size", "50", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "the ontology alone is" in err and "--max-length 2048" in err and "media_player." in err and "Tokens by domain" in err
+    assert not out.exists()
+
+
+def test_over_long_examples_are_excluded_and_reported_never_truncated(tmp_path):
+    from statewise_protocol import load_export
+
+    counter = TokenCounter(load_export(DEMO).ontology)
+    budget = counter.ontology_tokens + 100
+    out = tmp_path / "tight"
+    stats = build_dataset(DEMO, out, seed=3, size=80, heldout_size=10, max_length=budget)
+    assert stats["train"]["excluded_over_length"]["count"] > 0
+    assert stats["train"]["tokens"]["max"] <= budget
+    for row in read_rows(out / "train.jsonl")[:10]:
+        assert count_message_tokens(row["messages"]) <= budget
+
+
+def test_token_counter_matches_full_chat_count(rows):
+    from statewise_protocol import load_export
+
+    counter = TokenCounter(load_export(DEMO).ontology)
+    sample = [r for r in rows[0] if "STATE: " in r["messages"][0]["content"]][:8] + [r for r in rows[0] if r["output_class"] == "text"][:8]
+    for row in sample:
+        assert counter.count(row["messages"]) == count_message_tokens(row["messages"])
