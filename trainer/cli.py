@@ -51,8 +51,8 @@ def cmd_eval(cfg: TrainConfig, args: argparse.Namespace) -> int:
     """Evaluate a model or score a predictions file; 1 when a criterion fails."""
     from .evaluate import evaluate
 
-    if not (args.model or args.predictions):
-        raise SystemExit("eval needs --model DIR or --predictions FILE")
+    if not (args.model or args.predictions) or not cfg.dataset:
+        raise SystemExit("eval needs --dataset HELDOUT.jsonl and --model DIR or --predictions FILE")
     report = evaluate(cfg, cfg.dataset, model_dir=args.model, predictions=args.predictions, baseline=args.baseline, out_dir=args.out)
     for name, c in report["criteria"].items():
         log.info("%-28s %-8s %s %s  %s", name, c["value"], c["op"], c["bound"], "pass" if c["passed"] else "FAIL")
@@ -88,6 +88,9 @@ def cmd_run(cfg: TrainConfig) -> int:
     train_cfg = replace(cfg, output_dir=str(run / "train"))
     train(train_cfg)
     report = evaluate(cfg, cfg.heldout, model_dir=str(run / "train"), out_dir=str(run / "eval"))
+    if cfg.eval_baseline:
+        base = evaluate(cfg, cfg.heldout, model_dir=str(run / "train"), baseline=True, out_dir=str(run / "eval_baseline"))
+        log.info("exact-plan accuracy: base %s -> fine-tuned %s", base["summary"]["exact_plan_accuracy"], report["summary"]["exact_plan_accuracy"])
     export(run / "train", run / "export", export_dir=cfg.export_dir, eval_report=report)
     log.info("run folder %s: eval %s", run, "PASSED" if report["passed"] else "FAILED")
     return 0 if report["passed"] else 1

@@ -54,6 +54,7 @@ class TrainConfig:
     attn_implementation: str = "sdpa"
     # evaluation
     eval_batch_size: int = 8
+    eval_baseline: bool = False  # `run` only: also evaluate the base model without the adapter
     max_new_tokens: int = 256
     min_decision_accuracy: float = 0.95
     min_schema_compliance: float = 1.0

@@ -17,28 +17,39 @@ log = logging.getLogger("trainer")
 
 
 def load_for_eval(model_dir: str, *, baseline: bool = False, base_model: str = "") -> tuple[Any, Any, str]:
-    """``(model, tokenizer, label)`` from an adapter folder, a merged model folder, or (``baseline``) the base."""
+    """``(model, tokenizer, label)`` from an adapter folder, a merged model folder, or (``baseline``) the base.
+
+    The base of a baseline comes from the adapter config or the export manifest; ``base_model`` is the fallback.
+    """
     import torch
     from transformers import AutoTokenizer
 
     from .model import load_base_model, load_tokenizer
 
+    cuda = torch.cuda.is_available()
+    dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else torch.float32
     path = Path(model_dir)
     adapter_cfg = path / "adapter_config.json"
     if (path / "adapter").is_dir() and not adapter_cfg.is_file():
         path, adapter_cfg = path / "adapter", path / "adapter" / "adapter_config.json"
-    base = base_model or (json.loads(adapter_cfg.read_text())["base_model_name_or_path"] if adapter_cfg.is_file() else str(path))
+    manifest = path.parent / "statewise_manifest.json"
+    if adapter_cfg.is_file():
+        base = json.loads(adapter_cfg.read_text())["base_model_name_or_path"]
+    elif manifest.is_file():
+        base = json.loads(manifest.read_text())["base_model"]
+    else:
+        base = base_model or str(path)
     if baseline:
-        model, tok, label = load_base_model(base, dtype=torch.float32), load_tokenizer(base), f"baseline {base}"
+        model, tok, label = load_base_model(base, dtype=dtype), load_tokenizer(base), f"baseline {base}"
     elif adapter_cfg.is_file():
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(load_base_model(base, dtype=torch.float32), str(path)).merge_and_unload()  # same outputs, faster
+        model = PeftModel.from_pretrained(load_base_model(base, dtype=dtype), str(path)).merge_and_unload()  # same outputs, faster
         tok, label = AutoTokenizer.from_pretrained(str(path)), f"adapter {path}"
     else:
-        model, tok, label = load_base_model(str(path), dtype=torch.float32), AutoTokenizer.from_pretrained(str(path)), f"model {path}"
-    if torch.cuda.is_available():
-        model = model.to("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+        model, tok, label = load_base_model(str(path), dtype=dtype), AutoTokenizer.from_pretrained(str(path)), f"model {path}"
+    if cuda:
+        model = model.to("cuda")
     model.eval()
     return model, tok, label
 
@@ -99,7 +110,7 @@ def evaluate(
         preds = read_predictions(predictions)
     else:
         if model is None:
-            model, tokenizer, label = load_for_eval(model_dir, baseline=baseline, base_model=cfg.base_model if baseline else "")
+            model, tokenizer, label = load_for_eval(model_dir, baseline=baseline, base_model=cfg.base_model)
         preds = predict(model, tokenizer, rows, batch_size=cfg.eval_batch_size, max_new_tokens=cfg.max_new_tokens)
     results = score_predictions(rows, preds)
     summary = summarize(results)

@@ -33,7 +33,7 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
     """Write ``adapter/``, ``merged/``, ``statewise_manifest.json``, ``README.md`` and ``Modelfile`` to ``out_dir``."""
     import torch
     from peft import PeftModel
-    from transformers import AutoTokenizer
+    from transformers import AutoConfig, AutoTokenizer
 
     run, out = Path(run_dir), Path(out_dir)
     adapter = _adapter_dir(run)
@@ -43,7 +43,12 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
         shutil.copytree(adapter, out / "adapter", dirs_exist_ok=True)
     tokenizer = apply_statewise_template(AutoTokenizer.from_pretrained(str(adapter)))
     model = PeftModel.from_pretrained(load_base_model(base, dtype=torch.float32), str(adapter))
-    merged = model.merge_and_unload()
+    merged = model.merge_and_unload()  # merged in float32, saved in the base model's own dtype
+    base_dtype = getattr(AutoConfig.from_pretrained(base), "dtype", None)
+    if isinstance(base_dtype, str):
+        base_dtype = getattr(torch, base_dtype, None)
+    if isinstance(base_dtype, torch.dtype) and base_dtype != torch.float32:
+        merged = merged.to(base_dtype)
     merged.generation_config.do_sample = False
     for key in ("temperature", "top_p", "top_k"):
         setattr(merged.generation_config, key, None)
@@ -62,7 +67,8 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
         "dataset_hash": train_summary.get("dataset_hash"),
         "adapter_hash": file_hash(*weights) if weights else None,
         "chat_template_kwargs": dict(sp.CHAT_TEMPLATE_KWARGS),
-        "lora": {k: v for k, v in json.loads((adapter / "adapter_config.json").read_text()).items() if k in ("r", "lora_alpha", "target_modules", "bias")},
+        "lora": {k: sorted(v) if isinstance(v, list) else v for k, v in json.loads((adapter / "adapter_config.json").read_text()).items()
+                 if k in ("r", "lora_alpha", "target_modules", "bias")},
         "eval": _eval_summary(eval_report),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
