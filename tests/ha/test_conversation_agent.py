@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from custom_components.statewise.agent import (
     DEFAULT_PHRASES,
@@ -126,14 +126,30 @@ async def test_outcomes_without_home_assistant() -> None:
     assert [a.action for a in home.executed] == ["lock.unlock"]
 
 
-@pytest.mark.parametrize("sizes", [(8, 16)])
-def test_benchmark_entry_point(sizes: tuple[int, int]) -> None:
-    """bench/agent_overhead.measure() runs (tiny sizes) and reports a same-run baseline."""
+def _bench_module() -> Any:
     spec = importlib.util.spec_from_file_location("agent_overhead", ROOT / "bench" / "agent_overhead.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    report = module.measure(sizes, repeat=1)
-    assert [row["entities"] for row in report["rows"]] == list(sizes)
+    return module
+
+
+def test_benchmark_entry_point() -> None:
+    """bench/agent_overhead.measure() runs (tiny sizes) and reports a same-run baseline."""
+    module = _bench_module()
+    report = module.measure((8, 16), repeat=1, with_hass=False)
+    assert [row["entities"] for row in report["rows"]] == [8, 16]
     assert report["rows"][0]["ratio_to_baseline"] == 1.0
     assert report["rows"][0]["outcomes"] == ["done", "done", "done", "text", "refused", "refused"]
     assert "x base" in module.format_report(report)
+
+
+def test_benchmark_inside_home_assistant() -> None:
+    """The Home Assistant figures (own test instance, so a separate process)."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "agent_overhead.py"), "--sizes", "8", "16", "--repeat", "1", "--json"],
+        capture_output=True, text=True, timeout=120, check=True, cwd=ROOT,
+    )  # fmt: skip
+    report = json.loads(out.stdout)
+    assert report["with_hass"] is True
+    assert all(row["live_ontology_us"] > 0 and row["ha_total_us"] > 0 for row in report["rows"])
+    assert report["rows"][0]["ha_ratio_to_baseline"] == 1.0
