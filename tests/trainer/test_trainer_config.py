@@ -49,3 +49,17 @@ def test_unknown_toml_key(tmp_path):
     toml.write_text("lerning_rate = 1\n")
     with pytest.raises(ValueError, match="lerning_rate"):
         load_toml(toml)
+
+
+@pytest.mark.parametrize("name", ["qwen3-1.7b.toml", "qwen3-4b.toml"])
+def test_shipped_configs_keep_plan_defaults(name):
+    from pathlib import Path
+
+    import trainer
+
+    cfg = load_toml(Path(trainer.__file__).parent / "configs" / name)
+    plan = TrainConfig()
+    assert cfg.base_model in ("Qwen/Qwen3-1.7B", "Qwen/Qwen3-4B") and cfg.tensorboard
+    for key in ("max_length", "per_device_train_batch_size", "gradient_accumulation_steps", "learning_rate", "num_train_epochs", "optim",
+                "packing", "lora_target_modules", "lora_bias"):  # fmt: skip
+        assert getattr(cfg, key) == getattr(plan, key), key
