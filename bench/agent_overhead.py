@@ -411,6 +411,10 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# The other benches name it so.
+format_table = format_report
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the table (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

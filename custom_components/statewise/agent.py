@@ -309,6 +309,7 @@ class StatewiseAgent:
             result.outputs.append(output)
             verdict = check_output(output, ontology, state)
             result.verdicts.append(verdict)
+            _LOGGER.debug("Round %s: %s output %r", round_no, verdict.kind, output[:500])
             if verdict.kind == KIND_INVALID:
                 codes = ", ".join(f"{e.code}: {e.message}" for e in verdict.errors)
                 return self._finish(result, OUTCOME_REFUSED, refusal_for(verdict, ontology), f"invalid output ({codes}): {output[:300]!r}")
