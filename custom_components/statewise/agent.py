@@ -79,7 +79,8 @@ DEFAULT_PHRASES: dict[str, str] = {
     "unexpected_error": "Sorry, something went wrong in the Statewise agent.",
     # execution
     "action_failed": "Sorry, {name} could not be changed, so I stopped there.",
-    # confirmations, one per executed action
+    # confirmations, one per executed action (done_generic: a tool added after v0)
+    "done_generic": "Done: {name}.",
     "done_light_power_on": "Turned on {name}.",
     "done_light_power_off": "Turned off {name}.",
     "done_light_brightness": "Set {name} to {value}% brightness.",
@@ -245,6 +246,8 @@ def confirmation(action: PreparedAction, ontology: Ontology) -> Reply:
     value = next((v for k, v in call.arguments.items() if k not in _NON_VALUE_ARGS), "")
     if call.name == "tv_input":
         value = action.data.get("source", value)
+    if key not in DEFAULT_PHRASES:
+        key = "done_generic"
     return Reply(key, {"name": entity_name(ontology, action.entity_id), "value": _value_text(value)})
 
 

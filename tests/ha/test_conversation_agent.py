@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from custom_components.statewise.agent import (
     DEFAULT_PHRASES,
@@ -19,8 +20,10 @@ from custom_components.statewise.agent import (
     ModelUnavailableError,
     PreparedAction,
     StatewiseAgent,
+    confirmation,
+    render_replies,
 )
-from custom_components.statewise.protocol import Ontology, entity_state, load_tools, render_messages
+from custom_components.statewise.protocol import Ontology, ToolCall, entity_state, load_tools, render_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGY = Ontology.from_entities(
@@ -153,3 +156,13 @@ def test_benchmark_inside_home_assistant() -> None:
     assert report["with_hass"] is True
     assert all(row["live_ontology_us"] > 0 and row["ha_total_us"] > 0 for row in report["rows"])
     assert report["rows"][0]["ha_ratio_to_baseline"] == 1.0
+
+
+def test_tool_without_a_phrase_gets_the_generic_confirmation() -> None:
+    """A tool added after v0 without its own phrase is still confirmed (never a crash after acting)."""
+    action = PreparedAction(ToolCall("light_power", {"entity_id": "light.desk", "state": "on"}), "light.desk", "light", "turn_on", {})
+    phrases = {k: v for k, v in DEFAULT_PHRASES.items() if k != "done_light_power_on"}
+    with patch.dict(DEFAULT_PHRASES, phrases, clear=True):
+        reply = confirmation(action, ONTOLOGY)
+        assert reply.key == "done_generic"
+        assert render_replies([reply]) == "Done: Desk."
