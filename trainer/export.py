@@ -30,7 +30,10 @@ def _eval_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", eval_report: dict[str, Any] | None = None) -> Path:
-    """Write ``adapter/``, ``merged/``, ``statewise_manifest.json``, ``README.md`` and ``Modelfile`` to ``out_dir``."""
+    """Write ``adapter/``, ``merged/``, ``statewise_manifest.json``, ``README.md`` and ``Modelfile`` to ``out_dir``.
+
+    The home's export hash comes from the dataset's ``stats.json`` (recorded at training), else from ``export_dir``.
+    """
     import torch
     from peft import PeftModel
     from transformers import AutoConfig, AutoTokenizer
@@ -57,7 +60,7 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
     tokenizer.save_pretrained(out / "adapter")
     summary_path = run / "train_summary.json"
     train_summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-    home_hash = sp.load_export(export_dir).manifest["content_hash"] if export_dir else train_summary.get("export_content_hash")
+    home_hash = train_summary.get("export_content_hash") or (sp.load_export(export_dir).manifest["content_hash"] if export_dir else None)
     weights = sorted((out / "adapter").glob("*.safetensors"))
     manifest = {
         "format": "statewise.model",

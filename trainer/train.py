@@ -63,7 +63,7 @@ def sft_config(cfg: TrainConfig) -> Any:
         weight_decay=cfg.weight_decay,
         bf16=bf16,
         fp16=False,
-        gradient_checkpointing=ckpt,
+        activation_checkpointing=ckpt,  # the new name of gradient_checkpointing (TRL defaults it to True)
         packing=cfg.packing,
         packing_strategy="bfd",
         padding_free=cfg.packing,
@@ -113,6 +113,14 @@ def build_trainer(cfg: TrainConfig, rows: list[dict[str, Any]], *, model: Any = 
     return trainer
 
 
+def _home_hash(dataset: str) -> str | None:
+    """The home export's content hash, from the builder's ``stats.json`` beside the dataset."""
+    stats = Path(dataset).parent / "stats.json"
+    if not stats.is_file():
+        return None
+    return json.loads(stats.read_text(encoding="utf-8")).get("export", {}).get("content_hash")
+
+
 def _resume_arg(cfg: TrainConfig) -> str | bool | None:
     if cfg.resume_from_checkpoint == "auto":
         from transformers.trainer_utils import get_last_checkpoint
@@ -141,6 +149,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None) -> dict
         "base_model": cfg.base_model,
         "dataset": str(cfg.dataset),
         "dataset_hash": file_hash(cfg.dataset),
+        "export_content_hash": _home_hash(cfg.dataset),
         "examples": len(rows),
         "tokens": sum(lengths),
         "max_tokens": max(lengths),

@@ -19,6 +19,12 @@ def unpacked(tiny_base, rows, small_config, tmp_path_factory):
     return build_trainer(small_config(tiny_base, tmp_path_factory.mktemp("u"), packing=False), rows)
 
 
+def test_cpu_precision_is_explicit(unpacked):
+    args = unpacked.args
+    assert (args.bf16, args.fp16, args.gradient_checkpointing, args.activation_checkpointing) == (False, False, False, False)
+    assert args.completion_only_loss and not args.assistant_only_loss and args.seed == 42
+
+
 def test_loss_mask_covers_answer_and_end_token_only(unpacked, rows):
     tok = unpacked.processing_class
     im_end = tok.convert_tokens_to_ids("<|im_end|>")
