@@ -40,6 +40,7 @@ COVERAGE = {
     "missing_state": "missing state answered with a state fetch",
 }
 HELDOUT_PAIR_SHARE = 0.2
+HELDOUT_GROUP_BOOST = 2.5  # state sensitivity is scored on held-out groups: draw more of them
 HELDOUT_TEMPLATE_EVERY = 5
 ROW_KEYS = ("id", "messages", "output_class", "num_calls", "tags", "group", "snapshot", "state", "followup", "intent", "template", "domain")
 
@@ -131,7 +132,7 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
             if not live:
                 break
             cls = max(live, key=lambda c: TARGET[c] * total - counts[c])
-            options = [(f, w) for f, w in FAMILIES[cls] if f not in exhausted]
+            options = [(f, w * (HELDOUT_GROUP_BOOST if f == "group" and split == "heldout" else 1)) for f, w in FAMILIES[cls] if f not in exhausted]
             family = rng.choices([f for f, _ in options], weights=[w for _, w in options])[0]
         unit = getattr(gen, family)()
         if unit is None:
@@ -164,8 +165,12 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
     return out
 
 
-def check_plan(rows: list[dict[str, Any]], size: int, label: str) -> list[str]:
-    """Problems with ratios and coverage (empty when the split is valid)."""
+HELDOUT_REQUIRED = ("state_sensitive",)
+MIN_ROWS_FOR_RATIOS = 20
+
+
+def check_plan(rows: list[dict[str, Any]], size: int, label: str, required: tuple[str, ...] = tuple(COVERAGE)) -> list[str]:
+    """Problems with ratios (splits of 20+ rows) and the ``required`` coverage (empty when the split is valid)."""
     problems: list[str] = []
     if len(rows) < size:
         problems.append(f"{label}: only {len(rows)} of {size} examples could be drawn from this home")
@@ -175,10 +180,11 @@ def check_plan(rows: list[dict[str, Any]], size: int, label: str) -> list[str]:
     names = {"text": "no tool call", "one": "exactly one tool call", "multi": "multi-step"}
     for cls, (low, high) in BANDS.items():
         share = counts[cls] / len(rows)
-        if not low <= share <= high:
+        if len(rows) >= MIN_ROWS_FOR_RATIOS and not low <= share <= high:
             problems.append(f"{label}: {names[cls]} is {share:.1%}, outside the plan's {low:.0%}-{high:.0%}")
     tags = Counter(t for r in rows for t in r["tags"])
-    for tag, what in COVERAGE.items():
+    for tag in required:
+        what = COVERAGE[tag]
         if not tags[tag]:
             problems.append(f"{label}: no example of {what} ({tag})")
     groups: dict[str, set[str]] = {}

@@ -66,6 +66,8 @@ class Generator:
         snaps = export.snapshots or []
         self.snapshots = [(s.id, s.states) for s in snaps] or [("synthetic", {})]
         self.groups = 0
+        # held-out rows may only use the held-out share of (entity, state) pairs: draw more candidates
+        self.extra = 3 if split == "train" else 12
         self._cap_cache: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self._missing: list[tuple[bool, str, str]] | None = None
         self._ambiguous: list[str] | None = None
@@ -261,7 +263,7 @@ class Generator:
             overrides = {}
             if use_state:
                 for eid in res.ids:
-                    entries = self._ok_entries(eid, variants(self.o, eid, {"state": "off"}, intent, self.rng))
+                    entries = self._ok_entries(eid, variants(self.o, eid, {"state": "off"}, intent, self.rng, self.extra))
                     if not entries:
                         return None
                     overrides[eid] = self.rng.choice(entries)
@@ -277,7 +279,7 @@ class Generator:
             return None
         intent, text, template, eid = picked
         base = self._snapshot_entry(eid)
-        entries = self._ok_entries(eid, variants(self.o, eid, base, intent, self.rng))
+        entries = self._ok_entries(eid, variants(self.o, eid, base, intent, self.rng, self.extra))
         if not entries:
             return None
         snap_id, home = self.home_state({eid: self.rng.choice(entries)})
@@ -294,7 +296,7 @@ class Generator:
         if not picked:
             return None
         intent, text, template, eid = picked
-        entries = self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng))
+        entries = self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng, self.extra))
         self.rng.shuffle(entries)
         chosen: list[tuple[dict[str, Any], str]] = []
         for entry in entries:
@@ -321,7 +323,7 @@ class Generator:
         if not picked:
             return self.area()
         intent, text, template, eid = picked
-        entries = [e for e in self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng))
+        entries = [e for e in self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng, self.extra))
                    if decide(self.o, {eid: e}, intent).num_calls > 1]
         if not entries:
             return None
@@ -334,7 +336,7 @@ class Generator:
         if not picked:
             return None
         intent, text, template, eid = picked
-        entries = [e for e in self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng))
+        entries = [e for e in self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng, self.extra))
                    if decide(self.o, {eid: e}, intent).output_class == TEXT]
         if not entries:
             return None

@@ -11,6 +11,7 @@ from statewise_protocol import Export, ExportError, dumps, load_export
 from . import plots
 from .budget import TokenCounter
 from .build import (
+    HELDOUT_REQUIRED,
     InvalidTraining,
     assign_ids,
     check_disjoint,
@@ -47,7 +48,7 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
         counter.check_fits(max_length)
     train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], max_length, tick)
     held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], max_length, tick)
-    problems = check_plan(train.rows, size, "train") + check_plan(held.rows, held_n, "heldout")
+    problems = check_plan(train.rows, size, "train") + check_plan(held.rows, held_n, "heldout", HELDOUT_REQUIRED)
     if problems:
         raise InvalidTraining("training is invalid: " + "; ".join(problems))
     check_disjoint(train.rows, held.rows)
