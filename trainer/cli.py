@@ -83,6 +83,10 @@ def cmd_run(cfg: TrainConfig) -> int:
         log.info("building the dataset: %s", " ".join(cmd))
         subprocess.run(cmd, check=True)
         cfg = replace(cfg, dataset=str(data / "train.jsonl"), heldout=cfg.heldout or str(data / "heldout.jsonl"))
+    if not cfg.heldout:
+        cfg = replace(cfg, heldout=str(Path(cfg.dataset).with_name("heldout.jsonl")))
+    if not Path(cfg.heldout).is_file():
+        raise SystemExit(f"no held-out set: {cfg.heldout} does not exist (pass --heldout)")
     if cfg.base_model == TINY:
         cfg = _tiny_base(cfg, run)
     train_cfg = replace(cfg, output_dir=str(run / "train"))

@@ -53,18 +53,22 @@ def to_prompt_completion(row: dict[str, Any]) -> dict[str, Any]:
 def measure(rows: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[int]:
     """Token length of each row's training text; raises :class:`OverLongError` listing offenders.
 
-    Also checks the rendered prompt is a prefix of the training text, so the
-    completion mask falls exactly on the answer.
+    Also checks the rendered and tokenized prompt is a prefix of the training
+    text, so the completion mask falls exactly on the answer.
     """
+    if not rows:
+        raise ValueError("the dataset has no rows")
+    texts = [render_training_text(tokenizer, row["messages"]) for row in rows]
+    prompts = [render_prompt(tokenizer, row["messages"][:2]) for row in rows]
+    all_ids = tokenizer(texts, add_special_tokens=False)["input_ids"]  # batched: the fast tokenizer runs in parallel
+    all_prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     lengths, over = [], []
-    for row in rows:
-        text = render_training_text(tokenizer, row["messages"])
-        if not text.startswith(render_prompt(tokenizer, row["messages"][:2])):
-            raise ValueError(f"row {row.get('id')}: the chat template does not render the prompt as a prefix of the training text")
-        n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
-        lengths.append(n)
-        if n > max_length:
-            over.append((row.get("id"), n))
+    for row, text, prompt, ids, prompt_ids in zip(rows, texts, prompts, all_ids, all_prompt_ids, strict=True):
+        if not text.startswith(prompt) or ids[: len(prompt_ids)] != prompt_ids:
+            raise ValueError(f"row {row.get('id')}: the prompt does not render/tokenize as a prefix of the training text")
+        lengths.append(len(ids))
+        if len(ids) > max_length:
+            over.append((row.get("id"), len(ids)))
     if over:
         shown = ", ".join(f"{i} ({n} tokens)" for i, n in over[:10])
         raise OverLongError(
