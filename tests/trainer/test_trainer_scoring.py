@@ -96,3 +96,17 @@ def test_eval_predictions_cli_exit_codes(rows, tmp_path):
     bad.write_text("".join(json.dumps(p) + "\n" for p in preds.values()))
     assert main(["eval", "--predictions", str(bad), "--dataset", str(heldout), "--out", str(tmp_path / "ko"), "--min-decision-accuracy", "0.95"]) == 1
     assert "| decision_accuracy | 0.888889 | >= 0.95 | FAIL |" in (tmp_path / "ko" / "report.md").read_text()
+
+
+def test_parse_system_text_round_trips(rows):
+    import statewise_protocol as sp
+
+    from trainer.fixtures import DEMO_HOME
+
+    export = sp.load_export(DEMO_HOME)
+    texts = [r["messages"][0]["content"] for r in rows] + [sp.system_text(export.ontology, export.snapshots[0].states)]
+    for text in texts:
+        ontology, state = sp.parse_system_text(text)
+        assert sp.system_text(ontology, state) == text
+    ontology, state = sp.parse_system_text(sp.system_text(export.ontology))
+    assert state is None and ontology.entities == export.ontology.entities
