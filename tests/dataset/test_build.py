@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -123,13 +126,22 @@ def test_heldout_templates_and_entity_state_pairs_never_in_train(rows):
     assert held_pairs and not held_pairs & train_pairs
 
 
-def test_same_export_and_seed_is_byte_identical_and_cli_works(built, tmp_path, capsys):
+def test_same_export_and_seed_is_byte_identical_across_processes(built, tmp_path):
     out, _ = built
     again = tmp_path / "again"
-    assert main(["build", str(DEMO), "--out", str(again), "--seed", "7", "--size", "300", "--heldout-size", "60", "--quiet"]) == 0
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    cmd = [sys.executable, "-m", "dataset_export", "build", str(DEMO), "--out", str(again), "--seed", "7", "--size", "300", "--heldout-size", "60", "--quiet"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "train 300" in done.stderr
     for name in FILES:
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
-    assert "train 300" in capsys.readouterr().err
+
+
+def test_other_seed_gives_other_rows(built, tmp_path, capsys):
+    out, _ = built
+    assert main(["build", str(DEMO), "--out", str(tmp_path / "s8"), "--seed", "8", "--size", "300", "--heldout-size", "60", "--quiet"]) == 0
+    assert (tmp_path / "s8" / "train.jsonl").read_bytes() != (out / "train.jsonl").read_bytes()
 
 
 def test_heldout_from_another_home(tmp_path):
