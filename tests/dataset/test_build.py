@@ -227,3 +227,16 @@ def test_token_counter_matches_full_chat_count(rows):
     sample = [r for r in rows[0] if "STATE: " in r["messages"][0]["content"]][:8] + [r for r in rows[0] if r["output_class"] == "text"][:8]
     for row in sample:
         assert counter.count(row["messages"]) == count_message_tokens(row["messages"])
+
+
+def test_rows_replay_through_the_policy_from_their_own_prompt(rows):
+    """The evaluator can rebuild the teacher's answer from a row alone (intent JSON + system text)."""
+    from dataset_export.intents import Intent
+    from dataset_export.policy import decide
+
+    for row in rows[0] + rows[1]:
+        ontology, state = parse_system_text(row["messages"][0]["content"])
+        decision = decide(ontology, state, Intent(**json.loads(row["intent"])))
+        assert decision.output_class == row["output_class"]
+        if decision.output_class != "text":
+            assert decision.answer == row["messages"][2]["content"]
