@@ -9,7 +9,8 @@ Per row (turn 1, and turn 2 after a fetch when a follow-up output is given):
 - hallucinated id: the validator reports an entity id absent from ONTOLOGY;
 - redundant call: a duplicated call, or valid calls that strictly contain the
   expected plan (a fetch asking for more ids than needed counts too);
-- exact plan: same calls in the same order (a fetch: the same ids; text: text);
+- exact plan: same calls in the same order (a fetch: the same ids; text: any
+  valid plain text, since phrasings vary; ``text_exact_rate`` reports verbatim matches);
 - state sensitivity: share of ``group``s whose rows all have the exact plan;
 - final state: expected and predicted actions give the same simulated home
   (needs ``dataset_export.simulate.apply_calls``; ``None`` without it).
@@ -121,6 +122,7 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
     turn = score_turn(output, expected, ontology, state)
     result = {"id": row["id"], "expected_class": row["output_class"], "domain": row.get("domain", ""), "group": row.get("group", ""), **turn}
     result["correct"] = turn["exact"]
+    result["text_exact"] = turn["decision"] == "text" and output.strip() == expected.strip()
     final_calls, final_expected = turn["calls"] if turn["decision"] == "action" else [], expected if row["output_class"] == "action" else ""
     if row["output_class"] == "fetch" and turn["decision"] == "fetch":
         result["followup"] = None
@@ -167,6 +169,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         "schema_compliance_rate": _rate([t["schema_ok"] for t in turns]),
         "hallucinated_id_rate": _rate([t["hallucinated"] for t in turns]),
         "exact_plan_accuracy": _rate([r["correct"] for r in results]),
+        "text_exact_rate": _rate([r["text_exact"] for r in results if r["expected_class"] == "text"]),
         "confusion": confusion,
         "per_domain_accuracy": {d: _rate(v) for d, v in sorted(by_domain.items())},
         "multi_turn": {
