@@ -189,6 +189,9 @@ class Generator:
             all_tags.add("state_sensitive")
         if decision.num_calls > 1:
             all_tags.add("multi_step")
+        if shown and decision.output_class != TEXT and (len(decision.calls) < len(decision.targets) or
+                                                        (intent.kind == "play_title" and len(decision.calls) < 3)):
+            all_tags.add("partly_satisfied")
         targets = decision.targets or (res.candidates if res else ())
         return {
             "messages": render_messages(self.o, text, shown, decision.answer),

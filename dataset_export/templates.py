@@ -237,5 +237,6 @@ def fill(template: Template, slots: dict[str, str], rng: random.Random) -> str:
         raise Unfillable(template.id)
     text = normalize_whitespace(_walk(template.sentence.expression, slots, rules, rng)).strip()
     text = text.replace(" ,", ",")
-    assert text and not any(ch in text for ch in "{}<>"), f"unfilled slot in {template.id}: {text!r}"
+    if not text or any(ch in text for ch in "{}<>[]"):
+        raise Unfillable(f"unfilled slot in {template.id}: {text!r}")
     return text

@@ -240,3 +240,17 @@ def test_rows_replay_through_the_policy_from_their_own_prompt(rows):
         assert decision.output_class == row["output_class"]
         if decision.output_class != "text":
             assert decision.answer == row["messages"][2]["content"]
+
+
+def test_check_plan_names_each_broken_rule():
+    from dataset_export.build import check_plan
+
+    def row(n, tags=()):
+        return {"num_calls": n, "tags": list(tags), "group": "", "messages": [{}, {}, {"content": "x"}]}
+
+    too_many_calls = [row(2)] * 30 + [row(0)] * 70
+    problems = check_plan(too_many_calls, 100, "train")
+    assert any("multi-step is 30.0%, outside the plan's 0%-10%" in p for p in problems)
+    assert any("exactly one tool call is 0.0%" in p for p in problems)
+    assert any("(missing_state)" in p for p in problems) and any("(alias)" in p for p in problems)
+    assert check_plan(too_many_calls[:10], 100, "heldout", ("state_sensitive",))[0].startswith("heldout: only 10 of 100")
