@@ -28,7 +28,8 @@ def markdown(report: dict[str, Any]) -> str:
     mt = s["multi_turn"]
     lines += [
         "",
-        f"Exact-plan accuracy: {s['exact_plan_accuracy']}. State-sensitivity groups: {s['state_sensitivity_groups']}.",
+        f"Exact-plan accuracy: {s['exact_plan_accuracy']} (text answers count by class; verbatim: {s['text_exact_rate']}). "
+        f"State-sensitivity groups: {s['state_sensitivity_groups']}.",
         f"Multi-turn: {mt['fetch_rows']} fetch rows, {mt['second_turns']} second turns (exact {mt['second_turn_exact']}), "
         f"final state {mt['final_state_accuracy']} over {mt['final_state_rows']} rows.",
         "",
