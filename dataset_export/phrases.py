@@ -26,6 +26,10 @@ AMBIGUOUS = (
     "More than one device matches {m}: {c}. Please tell me which.",
     "Do you mean {c}?",
 )
+MANY = (
+    "{m} matches {k} devices, for example {c}. Which room or which one do you mean?",
+    "There are {k} devices called {m}: {c}. Please name the room or the device.",
+)
 NOT_PRESENT = (
     "{n} is not available right now, so I can't control it.",
     "{n} seems to be offline at the moment.",
@@ -102,9 +106,15 @@ def unknown(mention: str, variant: int) -> str:
     return _pick(UNKNOWN, variant, m=mention)
 
 
+MAX_NAMED = 4
+
+
 def ambiguous(mention: str, candidates: Sequence[str], variant: int) -> str:
-    """Clarification naming the candidates."""
-    return _pick(AMBIGUOUS, variant, m=mention, c=join_or(list(candidates)))
+    """Clarification naming the candidates (the first three and a count when there are many)."""
+    if len(candidates) <= MAX_NAMED:
+        return _pick(AMBIGUOUS, variant, m=mention, c=join_or(list(candidates)))
+    shown = ", ".join(candidates[:3]) + f" or one of {len(candidates) - 3} others"
+    return _pick(MANY, variant, m=mention, c=shown, k=len(candidates))
 
 
 def not_present(names: Sequence[str], variant: int) -> str:

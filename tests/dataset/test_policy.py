@@ -190,3 +190,10 @@ def test_row5b_floor_with_more_targets_than_one_answer_may_call_asks_to_narrow()
     assert len(d.targets) > 16 and parse_output(d.answer).kind == "text"
     small = decide(large, None, Intent("power", "off", area="Kitchen", domain="light"))
     assert small.output_class == "action" and 1 < small.num_calls <= 16
+
+
+def test_clarification_with_many_candidates_names_a_few_and_counts():
+    large = load_export(DEMO.parent / "large_house").ontology
+    d = decide(large, None, Intent("power", "on", mention="light"))
+    assert d.reason == "ambiguous" and len(d.targets) > 20
+    assert str(len(d.targets)) in d.text and d.text.count(" in the ") == 3 and len(d.text) < 300
