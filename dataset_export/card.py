@@ -53,6 +53,9 @@ def render_card(stats: dict[str, Any]) -> str:
         f"- Seed {stats['seed']}, token budget {stats['max_length']} (Qwen3 vocabulary, chat template with thinking off); "
         f"the ontology alone is {stats['ontology_tokens']} tokens",
         "",
+        "Text derived from CC BY 4.0 sentence templates makes the whole set CC BY 4.0 (see Attribution). "
+        "The rows describe one home's devices; they contain no personal data beyond device, area and floor names.",
+        "",
         "## Composition",
         "",
         "| class | plan band | train | heldout |",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from statewise_protocol import Export, ExportError, dumps, load_export
+from statewise_protocol import Export, ExportError, load_export
 
 from . import plots
 from .budget import TokenCounter
@@ -68,7 +69,7 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
     files = {
         "train.jsonl": jsonl(assign_ids(train.rows, "train", export.manifest["content_hash"], seed)),
         "heldout.jsonl": jsonl(assign_ids(held.rows, "heldout", other.manifest["content_hash"], seed)),
-        "stats.json": (dumps(stats, sort_keys=False) + "\n").encode("utf-8"),
+        "stats.json": (json.dumps(stats, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
         "dataset_card.md": render_card(stats).encode("utf-8"),
         "class_ratios.png": plots.class_ratios(stats),
         "token_lengths.png": plots.token_histogram([r["_tokens"] for r in train.rows], [r["_tokens"] for r in held.rows], max_length),
