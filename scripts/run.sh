@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATEWISE_SKIP_HA=1 bash scripts/setup.sh
-exec .venv/trainer/bin/python -m trainer run --export examples/demo_home --output-dir runs/demo_home "$@"
+exec .venv/trainer/bin/python -m trainer run --export-dir examples/demo_home --output-dir runs/demo_home "$@"

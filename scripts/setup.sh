@@ -18,8 +18,8 @@ make_venv() {  # make_venv DIR PYTHON REQUIREMENTS [editable]
     return 0
   fi
   echo "statewise: setting up $dir with $("$py" --version) ..." >&2
-  rm -rf "$dir"
-  "$py" -m venv "$dir"
+  # Incremental: an existing environment is updated in place, never deleted under a running job.
+  [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
   quiet "$dir/bin/pip" install -q -r "$req"
   if [ "${4:-}" = editable ]; then quiet "$dir/bin/pip" install -q --no-deps -e .; fi
   echo "$want" > "$dir/.statewise-stamp"
