@@ -6,14 +6,15 @@ position in a batch tensor; padding fills the difference), then trains a few
 optimizer steps and reports:
 
 - ``tokens_per_s``: real (non-padding) tokens trained per second (TRL's
-  ``num_tokens`` over ``train_runtime``);
+  ``num_tokens`` over wall time of the timed steps, after ``--warmup`` untimed steps);
 - ``packing_efficiency``: real tokens / token slots over the epoch;
 - ``bin_fill``: with packing, real tokens / (packed rows x max_length);
 - ``peak_mem_gib`` on CUDA.
 
-Packing on: padding-free BFD rows of up to ``max_length``, batch 1. Packing off:
-padded batches of ``--unpacked-batch-size`` examples (the same 8 examples per
-optimizer step as the plan's batch 1 x accumulation 8).
+Packing on: padding-free BFD rows of up to ``max_length``, batch 1, accumulating
+``--packed-accumulation`` rows per optimizer step. Packing off: padded batches of
+``--unpacked-batch-size`` examples, one per optimizer step (the plan's 8 examples
+per step). Both modes then put a similar number of tokens into each optimizer step.
 
 Shapes: ``tiny`` (default, CPU: 2-layer Qwen3, small vocabulary trained on the
 rows) or ``qwen3-1.7b`` (random weights of Qwen3-1.7B's real shape, real Qwen3
@@ -32,6 +33,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -89,26 +91,60 @@ def _count(trainer: Any, max_length: int) -> dict[str, Any]:
     return {"real_tokens": real, "token_slots": slots, "rows": rows, "packing_efficiency": efficiency, "bin_fill": fill}
 
 
-def measure_mode(packing: bool, rows: list[dict[str, Any]], *, shape: str, steps: int, max_length: int, unpacked_batch_size: int) -> dict[str, Any]:
-    """One mode: token accounting over an epoch, then ``steps`` timed optimizer steps."""
+def _step_clock() -> Any:
+    from transformers import TrainerCallback
+
+    class StepClock(TrainerCallback):
+        """Wall time at the end of every optimizer step."""
+
+        def __init__(self) -> None:
+            self.ends: dict[int, float] = {}
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if torch_cuda_sync is not None:
+                torch_cuda_sync()
+            self.ends[state.global_step] = time.perf_counter()
+
+    import torch
+
+    torch_cuda_sync = torch.cuda.synchronize if torch.cuda.is_available() else None
+    return StepClock()
+
+
+def measure_mode(
+    packing: bool,
+    rows: list[dict[str, Any]],
+    *,
+    shape: str,
+    steps: int,
+    max_length: int,
+    unpacked_batch_size: int,
+    packed_accumulation: int = 4,
+    warmup: int = 1,
+) -> dict[str, Any]:
+    """One mode: token accounting over an epoch, then ``warmup + steps`` optimizer steps, the last ``steps`` timed."""
     import torch
 
     from trainer.train import build_trainer
 
     model, tok = _model_and_tokenizer(shape, rows)
     gpu = torch.cuda.is_available()
-    cfg = TrainConfig(output_dir=tempfile.mkdtemp(prefix="bench-run-"), max_length=max_length, packing=packing, max_steps=steps,
-                      per_device_train_batch_size=1 if packing else unpacked_batch_size, gradient_accumulation_steps=1,
+    cfg = TrainConfig(output_dir=tempfile.mkdtemp(prefix="bench-run-"), max_length=max_length, packing=packing, max_steps=warmup + steps,
+                      per_device_train_batch_size=1 if packing else unpacked_batch_size, gradient_accumulation_steps=packed_accumulation if packing else 1,
                       logging_steps=1, save_steps=10**9, disable_tqdm=True, gradient_checkpointing=gpu and shape != "tiny")  # fmt: skip
     if gpu:
         torch.cuda.reset_peak_memory_stats()
     trainer = build_trainer(cfg, rows, model=model, tokenizer=tok)
     counts = _count(trainer, max_length)
-    result = trainer.train()
-    tokens = max(h.get("num_tokens", 0) for h in trainer.state.log_history)
-    out = {"packing": packing, "batch_size": cfg.per_device_train_batch_size, "steps": steps, **counts,
-           "trained_tokens": int(tokens), "seconds": round(result.metrics["train_runtime"], 3),
-           "tokens_per_s": round(tokens / result.metrics["train_runtime"], 1)}  # fmt: skip
+    clock = _step_clock()
+    trainer.add_callback(clock)
+    trainer.train()
+    seen = {h["step"]: h["num_tokens"] for h in trainer.state.log_history if "num_tokens" in h}
+    last = max(seen)
+    tokens, seconds = seen[last] - seen.get(warmup, 0), clock.ends[last] - clock.ends[warmup]
+    out = {"packing": packing, "batch_size": cfg.per_device_train_batch_size, "accumulation": cfg.gradient_accumulation_steps,
+           "steps": steps, "warmup_steps": warmup, **counts,
+           "timed_tokens": int(tokens), "seconds": round(seconds, 3), "tokens_per_s": round(tokens / seconds, 1)}  # fmt: skip
     if not packing:
         out.pop("bin_fill")
     if gpu:
@@ -116,12 +152,23 @@ def measure_mode(packing: bool, rows: list[dict[str, Any]], *, shape: str, steps
     return out
 
 
-def measure(shape: str = "tiny", steps: int = 6, examples: int = 48, dataset: str = "", max_length: int = 2048, unpacked_batch_size: int = 8) -> dict[str, Any]:
+def measure(
+    shape: str = "tiny",
+    steps: int = 6,
+    examples: int = 48,
+    dataset: str = "",
+    max_length: int = 2048,
+    unpacked_batch_size: int = 8,
+    packed_accumulation: int = 4,
+    warmup: int = 1,
+) -> dict[str, Any]:
     """Packing on and off on the same rows; returns both modes and the speed-up."""
     import torch
 
     rows = _rows(dataset, examples)
-    modes = [measure_mode(p, rows, shape=shape, steps=steps, max_length=max_length, unpacked_batch_size=unpacked_batch_size) for p in (True, False)]
+    kwargs = {"shape": shape, "steps": steps, "max_length": max_length, "unpacked_batch_size": unpacked_batch_size,
+              "packed_accumulation": packed_accumulation, "warmup": warmup}  # fmt: skip
+    modes = [measure_mode(p, rows, **kwargs) for p in (True, False)]
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
     return {"shape": shape, "device": device, "examples": len(rows), "max_length": max_length, "packed": modes[0], "unpacked": modes[1],
             "speedup": round(modes[0]["tokens_per_s"] / modes[1]["tokens_per_s"], 2)}  # fmt: skip
@@ -130,11 +177,12 @@ def measure(shape: str = "tiny", steps: int = 6, examples: int = 48, dataset: st
 def format_report(report: dict[str, Any]) -> str:
     """A small table."""
     lines = [f"train throughput: {report['shape']} on {report['device']}, {report['examples']} examples, max_length {report['max_length']}",
-             f"{'mode':<10}{'batch':>6}{'tokens/s':>12}{'efficiency':>12}{'bin fill':>10}{'peak GiB':>10}"]  # fmt: skip
+             f"{'mode':<10}{'batch':>8}{'tokens/s':>12}{'efficiency':>12}{'bin fill':>10}{'peak GiB':>10}"]  # fmt: skip
     for name in ("packed", "unpacked"):
         m = report[name]
         fill, mem = m.get("bin_fill", "-"), m.get("peak_mem_gib", "-")
-        lines.append(f"{name:<10}{m['batch_size']:>6}{m['tokens_per_s']:>12}{m['packing_efficiency']:>12}{fill:>10}{mem:>10}")
+        batch = f"{m['batch_size']}x{m['accumulation']}"
+        lines.append(f"{name:<10}{batch:>8}{m['tokens_per_s']:>12}{m['packing_efficiency']:>12}{fill:>10}{mem:>10}")
     lines.append(f"packed / unpacked tokens/s: {report['speedup']}x")
     return "\n".join(lines)
 
@@ -148,9 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dataset", default="")
     parser.add_argument("--max-length", type=int, default=2048)
     parser.add_argument("--unpacked-batch-size", type=int, default=8)
+    parser.add_argument("--packed-accumulation", type=int, default=4, help="packed rows per optimizer step")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed optimizer steps first")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
-    report = measure(args.shape, args.steps, args.examples, args.dataset, args.max_length, args.unpacked_batch_size)
+    report = measure(args.shape, args.steps, args.examples, args.dataset, args.max_length, args.unpacked_batch_size, args.packed_accumulation, args.warmup)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
