@@ -85,7 +85,7 @@ def render_card(stats: dict[str, Any]) -> str:
         lines.append(f"| {name} | {t['p50']} | {t['p90']} | {t['p95']} | {t['p99']} | {t['max']} | {s['excluded_over_length']['count']} |")
     lines += [
         "",
-        "Over-long examples are excluded and counted, never truncated.",
+        "Over-long candidates are excluded (the column counts every candidate dropped while drawing), never truncated.",
         "",
         "## Held-out design",
         "",
