@@ -254,3 +254,13 @@ def test_check_plan_names_each_broken_rule():
     assert any("exactly one tool call is 0.0%" in p for p in problems)
     assert any("(missing_state)" in p for p in problems) and any("(alias)" in p for p in problems)
     assert check_plan(too_many_calls[:10], 100, "heldout", ("state_sensitive",))[0].startswith("heldout: only 10 of 100")
+
+
+def test_files_load_with_datasets_json(built, tmp_path):
+    datasets = pytest.importorskip("datasets")
+    out, _ = built
+    ds = datasets.load_dataset("json", data_files={"train": str(out / "train.jsonl"), "heldout": str(out / "heldout.jsonl")},
+                               cache_dir=str(tmp_path / "cache"))
+    assert ds["train"].num_rows == 300 and ds["heldout"].num_rows == 60
+    assert list(ds["train"].features) == list(ROW_KEYS)
+    assert ds["train"][0]["messages"][0]["role"] == "system"
