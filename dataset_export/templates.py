@@ -138,6 +138,14 @@ OWN: dict[str, list[tuple[Any, frozenset[str], str, str, tuple[str, ...]]]] = {
                                               "remind me what (I|we) (talked|spoke) about (yesterday|last week)", "what did you do for me this morning")),
         (None, frozenset(), "none", "unsupported", ("order a pizza", "call (mum|dad|the office)", "send an email to (Sam|my boss)",
                                                    "book a table for two [tonight]", "buy more coffee online", "read my messages")),
+        # appended later: keep earlier ids stable
+        (None, frozenset(), "none", "chit_chat", ("good (morning|evening|night) [to you]", "what's up", "I'm (bored|tired|hungry)",
+                                                 "do you like (music|films|cats)", "what are you up to")),
+        (None, frozenset(), "none", "world_knowledge", ("what's the population of (Spain|Brazil|India)", "when was the (telephone|radio) invented",
+                                                       "how many (legs does a spider have|days are in a leap year)", "who painted the Mona Lisa",
+                                                       "what's the boiling point of water")),
+        (None, frozenset(), "none", "memory", ("what's my (wife's|husband's|dog's) name", "remember (this|that) for later",
+                                              "what did we (agree|decide) (yesterday|last time)", "which (film|song) did I (like|play) last")),
     ],
 }
 
