@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from homeassistant.components import conversation
-from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent, llm
@@ -27,6 +26,7 @@ from .agent import (
     OUTCOME_REFUSED,
     SUPPORTED_LANGUAGES,
     TRANSLATION_PREFIX,
+    AskFn,
     ModelUnavailableError,
     PreparedAction,
     Reply,
@@ -111,7 +111,7 @@ class HassHome:
         )
 
 
-def model_asker(client: StatewiseClient, *, timeout: float, max_tokens: int, model: str | None) -> Any:
+def model_asker(client: StatewiseClient, *, timeout: float, max_tokens: int, model: str | None) -> AskFn:
     """An ``ask`` coroutine for the agent: client errors become spoken server errors."""
 
     async def ask(messages: list[dict[str, str]]) -> str:
@@ -168,10 +168,6 @@ class StatewiseConversationEntity(
     _attr_supported_features = conversation.ConversationEntityFeature.CONTROL
 
     entry: StatewiseConfigEntry
-
-    def __init__(self, entry: StatewiseConfigEntry, subentry: ConfigSubentry) -> None:
-        """Initialize the agent."""
-        super().__init__(entry, subentry)
 
     async def async_added_to_hass(self) -> None:
         """When entity is added to Home Assistant."""
