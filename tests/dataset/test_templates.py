@@ -58,3 +58,28 @@ def test_template_split_holds_out_some_of_every_large_kind():
     held_kinds = {t.kind for t in held}
     assert all(kind in held_kinds for kind, n in sizes.items() if n >= 3)
     assert {t.kind for t in train} == set(sizes)
+
+
+def test_random_walk_only_produces_sentences_hassil_itself_expands():
+    """Every filled sentence is one of hassil's own exhaustive expansions (checked where those are small)."""
+    from itertools import islice
+
+    from hassil.intents import TextSlotList
+    from hassil.sample import sample_expression
+    from hassil.util import normalize_whitespace
+
+    slots = dict(FULL)
+    lists = {name: TextSlotList.from_strings([value]) for name, value in slots.items()}
+    checked = 0
+    for t in all_templates():
+        if not fillable(t, slots):
+            continue
+        expanded = list(islice(sample_expression(t.sentence.expression, lists, dict(t.rules)), 3001))
+        if len(expanded) > 3000:
+            continue
+        allowed = {normalize_whitespace(s).strip().replace(" ,", ",") for s in expanded}
+        rng = random.Random(t.id)
+        for _ in range(5):
+            assert fill(t, slots, rng) in allowed, t.id
+        checked += 1
+    assert checked > 100
