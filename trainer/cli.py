@@ -36,6 +36,20 @@ def _tiny_base(cfg: TrainConfig, run: Path) -> TrainConfig:
     return replace(cfg, base_model=str(path))
 
 
+def _available(name: str) -> bool:
+    """True on a GPU machine, or when ``name`` is a local folder or already in the Hugging Face cache."""
+    import torch
+    from transformers import AutoConfig
+
+    if torch.cuda.is_available() or Path(name).is_dir():
+        return True
+    try:
+        AutoConfig.from_pretrained(name, local_files_only=True)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def cmd_train(cfg: TrainConfig) -> int:
     """Train the LoRA adapter."""
     from .train import train
@@ -87,6 +101,9 @@ def cmd_run(cfg: TrainConfig) -> int:
         cfg = replace(cfg, heldout=str(Path(cfg.dataset).with_name("heldout.jsonl")))
     if not Path(cfg.heldout).is_file():
         raise SystemExit(f"no held-out set: {cfg.heldout} does not exist (pass --heldout)")
+    if cfg.base_model != TINY and not _available(cfg.base_model):
+        log.warning("%s is not available locally and there is no GPU: falling back to a tiny CPU model (smoke run only)", cfg.base_model)
+        cfg = replace(cfg, base_model=TINY)
     if cfg.base_model == TINY:
         cfg = _tiny_base(cfg, run)
     train_cfg = replace(cfg, output_dir=str(run / "train"))

@@ -48,7 +48,7 @@ def sft_config(cfg: TrainConfig) -> Any:
 
     bf16, ckpt = precision(cfg)
     if cfg.tensorboard:
-        os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(Path(cfg.output_dir) / "tensorboard"))
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(cfg.output_dir) / "tensorboard")  # read by TensorBoardCallback
     return SFTConfig(
         output_dir=cfg.output_dir,
         max_length=cfg.max_length,

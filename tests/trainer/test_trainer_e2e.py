@@ -50,12 +50,16 @@ def test_resume_from_checkpoint(trained_run, small_config, tiny_base, dataset_fi
     assert summary["resumed_from"].endswith("checkpoint-1") and summary["global_step"] == 2
 
 
-def test_run_pipeline_exit_code(tiny_base, dataset_file, tmp_path):
-    code = main(["--base-model", str(tiny_base), "--dataset", str(dataset_file), "--heldout", str(dataset_file), "--output-dir", str(tmp_path),
+def test_run_pipeline_exit_code(dataset_file, tiny_base, tmp_path):
+    """`python -m trainer`: an unavailable base model on a CPU machine falls back to the tiny model."""
+    gpu = torch.cuda.is_available()
+    base = str(tiny_base) if gpu else "statewise-test/no-such-model"
+    code = main(["--base-model", base, "--dataset", str(dataset_file), "--heldout", str(dataset_file), "--output-dir", str(tmp_path),
                  "--max-steps", "1", "--gradient-accumulation-steps", "1", "--max-length", "1024", "--max-new-tokens", "24", "--disable-tqdm"])  # fmt: skip
     assert code == 1  # one step of training fails the plan's thresholds
     assert (tmp_path / "train" / "adapter" / "adapter_config.json").is_file() and (tmp_path / "eval" / "report.md").is_file()
-    assert json.loads((tmp_path / "export" / "statewise_manifest.json").read_text())["eval"]["passed"] is False
+    manifest = json.loads((tmp_path / "export" / "statewise_manifest.json").read_text())
+    assert manifest["eval"]["passed"] is False and manifest["base_model"] == (str(tiny_base) if gpu else str(tmp_path / "tiny-base"))
 
 
 def test_overfit_handful(rows, tiny_base, small_config, tmp_path):
@@ -73,3 +77,13 @@ def test_overfit_handful(rows, tiny_base, small_config, tmp_path):
     exact = [o == r["messages"][2]["content"] for o, r in zip(outputs, few, strict=True)]
     print("overfit losses", losses[0], losses[-1], "exact", sum(exact), "of", len(exact))
     assert any(exact), outputs
+
+
+def test_seeded_training_is_reproducible_and_logs_tensorboard(small_config, tiny_base, dataset_file, tmp_path):
+    weights = []
+    for name in ("a", "b"):
+        cfg = small_config(tiny_base, tmp_path / name, dataset=str(dataset_file), max_steps=1, tensorboard=name == "a")
+        train(cfg)
+        weights.append((tmp_path / name / "adapter" / "adapter_model.safetensors").read_bytes())
+    assert weights[0] == weights[1]
+    assert list((tmp_path / "a" / "tensorboard").rglob("events.out.tfevents.*"))
