@@ -76,6 +76,6 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (out / "README.md").write_text(model_card(manifest, out.name), encoding="utf-8")
+    (out / "README.md").write_text(model_card(manifest, f"statewise-{Path(base).name.lower()}"), encoding="utf-8")
     (out / "Modelfile").write_text(MODELFILE, encoding="utf-8")
     return out

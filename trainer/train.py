@@ -142,8 +142,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None) -> dict
     result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
     out = Path(cfg.output_dir)
-    trainer.model.save_pretrained(out / ADAPTER_DIR)
-    trainer.processing_class.save_pretrained(out / ADAPTER_DIR)
+    trainer.save_model(str(out / ADAPTER_DIR))  # adapter + tokenizer, main process only under accelerate
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     summary = {
         "base_model": cfg.base_model,
@@ -161,6 +160,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None) -> dict
         "resumed_from": resume if isinstance(resume, str) else None,
         "config": cfg.as_dict(),
     }
-    (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if trainer.is_world_process_zero():
+        (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     log.info("adapter saved to %s", out / ADAPTER_DIR)
     return summary
