@@ -77,8 +77,13 @@ def cmd_export(cfg: TrainConfig, args: argparse.Namespace) -> int:
     """Export adapter + merged model + manifest + card."""
     from .export import export
 
-    report = json.loads(Path(args.eval_report).read_text()) if args.eval_report else None
-    out = export(args.model or cfg.output_dir, args.out or Path(cfg.output_dir) / "export", export_dir=cfg.export_dir, eval_report=report)
+    model = Path(args.model or cfg.output_dir)
+    found = [p for p in (model / "eval" / "report.json", model.parent / "eval" / "report.json") if p.is_file()]
+    report_path = args.eval_report or (str(found[0]) if found else "")
+    report = json.loads(Path(report_path).read_text()) if report_path else None
+    if report_path:
+        log.info("eval summary from %s", report_path)
+    out = export(model, args.out or Path(cfg.output_dir) / "export", export_dir=cfg.export_dir, eval_report=report)
     log.info("exported to %s", out)
     return 0
 
@@ -132,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--predictions", default="", help='JSONL of {"id", "output"[, "followup_output"]} to score without a model')
             p.add_argument("--baseline", action="store_true", help="evaluate the base model without the adapter")
         if name == "export":
-            p.add_argument("--eval-report", default="", help="report.json to summarise in the manifest")
+            p.add_argument("--eval-report", default="", help="report.json to summarise in the manifest (default: the run's eval/report.json)")
     return parser
 
 

@@ -67,6 +67,7 @@ def test_golden_training_text_equals_exported_template(trained_run, unpacked, ro
             assert unpacked.processing_class.decode(example["input_ids"]) == expected
             assert exported(expected, add_special_tokens=False)["input_ids"] == example["input_ids"]
             assert "<think>\n\n</think>\n\n" in served
+            assert served == exported.apply_chat_template(row["messages"][:2], tokenize=False, add_generation_prompt=True, enable_thinking=False)
 
 
 def test_golden_with_real_qwen3_vocabulary(rows):
