@@ -16,15 +16,16 @@ Packing on: padding-free BFD rows of up to ``max_length``, batch 1, accumulating
 ``--unpacked-batch-size`` examples, one per optimizer step (the plan's 8 examples
 per step). Both modes then put a similar number of tokens into each optimizer step.
 
-Shapes: ``tiny`` (default, CPU: 2-layer Qwen3, small vocabulary trained on the
-rows) or ``qwen3-1.7b`` (random weights of Qwen3-1.7B's real shape, real Qwen3
-vocabulary from ``dataset_export.tokens``; meant for a GPU, bf16, gradient
-checkpointing). Random weights time the same as trained ones.
+Shapes: ``auto`` (default: ``qwen3-1.7b`` on a CUDA GPU, else ``tiny``), ``tiny``
+(2-layer Qwen3, small vocabulary trained on the rows) or ``qwen3-1.7b`` (random
+weights of Qwen3-1.7B's real shape, real Qwen3 vocabulary from
+``dataset_export.tokens``; bf16, gradient checkpointing). Random weights time the
+same as trained ones.
 
 Rows: ``--dataset train.jsonl`` or the demo fixture rows repeated ``--examples`` times.
 ``measure()`` returns the numbers for ``bench/run_all.py``.
 
-Run: ``.venv/trainer/bin/python bench/train_throughput.py [--shape qwen3-1.7b] [--steps N]``
+Run: ``.venv/trainer/bin/python bench/train_throughput.py [--shape tiny|qwen3-1.7b] [--steps N] [--dataset train.jsonl]``
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def measure_mode(
 
 
 def measure(
-    shape: str = "tiny",
+    shape: str = "auto",
     steps: int = 6,
     examples: int = 48,
     dataset: str = "",
@@ -165,6 +166,8 @@ def measure(
     """Packing on and off on the same rows; returns both modes and the speed-up."""
     import torch
 
+    if shape == "auto":
+        shape = "qwen3-1.7b" if torch.cuda.is_available() else "tiny"
     rows = _rows(dataset, examples)
     kwargs = {"shape": shape, "steps": steps, "max_length": max_length, "unpacked_batch_size": unpacked_batch_size,
               "packed_accumulation": packed_accumulation, "warmup": warmup}  # fmt: skip
@@ -190,7 +193,7 @@ def format_report(report: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shape", default="tiny", choices=["tiny", "qwen3-1.7b"])
+    parser.add_argument("--shape", default="auto", choices=["auto", "tiny", "qwen3-1.7b"], help="auto: qwen3-1.7b on a CUDA GPU, else tiny")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--examples", type=int, default=48)
     parser.add_argument("--dataset", default="")

@@ -8,7 +8,7 @@ def test_throughput_bench_reports_both_modes():
     spec = importlib.util.spec_from_file_location("train_throughput", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    report = bench.measure(steps=1, examples=12, max_length=1024, packed_accumulation=1, unpacked_batch_size=4)
+    report = bench.measure(shape="tiny", steps=1, examples=12, max_length=1024, packed_accumulation=1, unpacked_batch_size=4)
     packed, unpacked = report["packed"], report["unpacked"]
     assert packed["packing"] and not unpacked["packing"]
     assert packed["packing_efficiency"] == 1.0 and 0 < packed["bin_fill"] <= 1  # padding-free rows, bins partly filled
