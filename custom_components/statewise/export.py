@@ -232,8 +232,16 @@ async def async_export_training_seed(
     recorder_snaps: list[Snapshot] = []
     if history_samples > 0 and history_hours > 0:
         start = now - timedelta(hours=history_hours)
-        history = await _async_recorder_history(hass, ids, start, now)
-        recorder_snaps = sample_history(history, ids, start, now, history_samples)
+        history = await _async_recorder_history(hass, [eid for eid in ids if ontology.entities[eid]["present"]], start, now)
+        # Entities that are not present now are sampled from history only while
+        # present; in every snapshot they carry their live entry (or none), so a
+        # snapshot never shows a present:false entity as usable.
+        present = [eid for eid in ids if ontology.entities[eid]["present"]]
+        absent = {eid: snapshots[0].states[eid] for eid in ids if eid not in present and eid in snapshots[0].states}
+        recorder_snaps = [
+            Snapshot(s.id, s.taken_at, s.source, {**s.states, **absent})
+            for s in sample_history(history, present, start, now, history_samples)
+        ]
         seen = {repr(sorted(snapshots[0].states.items()))}
         recorder_snaps = [s for s in recorder_snaps if repr(sorted(s.states.items())) not in seen]
     snapshots.extend(recorder_snaps)
