@@ -35,7 +35,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,15 +56,16 @@ def _rows(dataset: str, examples: int) -> list[dict[str, Any]]:
     return [{**base[i % len(base)], "id": f"bench-{i}"} for i in range(examples)]
 
 
-def _model_and_tokenizer(shape: str, rows: list[dict[str, Any]]) -> tuple[Any, Any]:
+def _factory(shape: str, rows: list[dict[str, Any]]) -> Callable[[], tuple[Any, Any]]:
+    """A function giving a fresh ``(model, tokenizer)`` of ``shape`` (the tiny base is built once)."""
     import torch
 
     if shape == "tiny":
         from trainer.model import load_base_model, load_tokenizer
         from trainer.tiny import save_tiny_base
 
-        folder = save_tiny_base(rows, tempfile.mkdtemp(prefix="bench-tiny-"), vocab_size=512)
-        return load_base_model(str(folder), dtype=torch.float32), load_tokenizer(str(folder))
+        folder = str(save_tiny_base(rows, tempfile.mkdtemp(prefix="bench-tiny-"), vocab_size=512))
+        return lambda: (load_base_model(folder, dtype=torch.float32), load_tokenizer(folder))
     if shape != "qwen3-1.7b":
         raise ValueError(f"unknown shape {shape!r} (tiny or qwen3-1.7b)")
     from transformers import Qwen3Config, Qwen3ForCausalLM
@@ -72,13 +73,17 @@ def _model_and_tokenizer(shape: str, rows: list[dict[str, Any]]) -> tuple[Any, A
     from dataset_export.tokens import qwen3_tokenizer
     from trainer.template import apply_statewise_template
 
-    tok = apply_statewise_template(qwen3_tokenizer())
-    dtype = torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
-    cfg = Qwen3Config(**QWEN3_1_7B, architectures=["Qwen3ForCausalLM"], eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"), pad_token_id=tok.pad_token_id)
-    torch.manual_seed(0)
-    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
-        model = Qwen3ForCausalLM(cfg).to(dtype)
-    return model, tok
+    def real_shape() -> tuple[Any, Any]:
+        tok = apply_statewise_template(qwen3_tokenizer())
+        dtype = torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+        eos = tok.convert_tokens_to_ids("<|im_end|>")
+        cfg = Qwen3Config(**QWEN3_1_7B, architectures=["Qwen3ForCausalLM"], eos_token_id=eos, pad_token_id=tok.pad_token_id)
+        torch.manual_seed(0)
+        with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
+            model = Qwen3ForCausalLM(cfg).to(dtype)
+        return model, tok
+
+    return real_shape
 
 
 def _count(trainer: Any, max_length: int) -> dict[str, Any]:
@@ -116,7 +121,8 @@ def measure_mode(
     packing: bool,
     rows: list[dict[str, Any]],
     *,
-    shape: str,
+    factory: Callable[[], tuple[Any, Any]],
+    tiny: bool,
     steps: int,
     max_length: int,
     unpacked_batch_size: int,
@@ -128,11 +134,11 @@ def measure_mode(
 
     from trainer.train import build_trainer
 
-    model, tok = _model_and_tokenizer(shape, rows)
+    model, tok = factory()
     gpu = torch.cuda.is_available()
     cfg = TrainConfig(output_dir=tempfile.mkdtemp(prefix="bench-run-"), max_length=max_length, packing=packing, max_steps=warmup + steps,
                       per_device_train_batch_size=1 if packing else unpacked_batch_size, gradient_accumulation_steps=packed_accumulation if packing else 1,
-                      logging_steps=1, save_steps=10**9, disable_tqdm=True, gradient_checkpointing=gpu and shape != "tiny")  # fmt: skip
+                      logging_steps=1, save_steps=10**9, disable_tqdm=True, gradient_checkpointing=gpu and not tiny)  # fmt: skip
     if gpu:
         torch.cuda.reset_peak_memory_stats()
     trainer = build_trainer(cfg, rows, model=model, tokenizer=tok)
@@ -169,7 +175,7 @@ def measure(
     if shape == "auto":
         shape = "qwen3-1.7b" if torch.cuda.is_available() else "tiny"
     rows = _rows(dataset, examples)
-    kwargs = {"shape": shape, "steps": steps, "max_length": max_length, "unpacked_batch_size": unpacked_batch_size,
+    kwargs = {"factory": _factory(shape, rows), "tiny": shape == "tiny", "steps": steps, "max_length": max_length, "unpacked_batch_size": unpacked_batch_size,
               "packed_accumulation": packed_accumulation, "warmup": warmup}  # fmt: skip
     modes = [measure_mode(p, rows, **kwargs) for p in (True, False)]
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
