@@ -55,6 +55,7 @@ from .const import (
 from .ontology import build_ontology, live_states
 from .protocol import Ontology, Snapshot, content_hash, entity_state, export_files
 
+SIGNED_URL_LIFETIME = timedelta(hours=1)
 EXPORT_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z(?:-[0-9]+)?$")
 
 EXPORT_SCHEMA = vol.Schema(
@@ -268,6 +269,27 @@ async def async_export_training_seed(
     return result
 
 
+def download_path(export_id: str) -> str:
+    """Path of the authenticated zip download view for an export."""
+    return f"/api/{DOMAIN}/exports/{export_id}.zip"
+
+
+def signed_download_url(hass: HomeAssistant, export_id: str) -> str | None:
+    """A download path signed for one hour (``authSig``), usable as a plain link in the UI.
+
+    Signed with the caller's refresh token when the action runs from the UI
+    (websocket), so the view's admin check sees the admin who exported.
+    ``None`` when the http integration's signing is not available.
+    """
+    # Imported here: http is loaded (through conversation) before any action runs.
+    from homeassistant.components.http.auth import async_sign_path
+
+    try:
+        return async_sign_path(hass, download_path(export_id), SIGNED_URL_LIFETIME)
+    except KeyError:
+        return None
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register ``statewise.export_training_seed`` (admin only, returns a response)."""
 
@@ -284,7 +306,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 translation_key="export_write_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        return result.as_response()
+        return {**result.as_response(), "download_url": signed_download_url(hass, result.export_id)}
 
     async_register_admin_service(
         hass,

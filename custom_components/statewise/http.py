@@ -2,8 +2,10 @@
 
 ``GET /api/statewise/exports`` lists the exports (admin only);
 ``GET /api/statewise/exports/<export_id>.zip`` returns one as a zip. Both
-need a Home Assistant access token (``requires_auth``), so the UI (or any
-authenticated client) can fetch an export without shell access.
+need a Home Assistant access token (``requires_auth``) of an admin. The
+export action's response also carries ``download_url``: the same path signed
+for an hour (``authSig``), which a browser can open as a plain link, so the
+export can be fetched from the UI without shell access.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import yaml
@@ -136,3 +138,22 @@ def test_strings_match_translations() -> None:
     assert manifest["domain"] == "statewise"
     assert manifest["dependencies"] == ["conversation"]
     assert (PACKAGE / "brand" / "icon.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_present_rule() -> None:
+    """Disabled, missing, restored and unavailable are not present; unknown is."""
+    from homeassistant.core import State
+
+    from custom_components.statewise.ontology import is_present
+
+    # is_present reads only disabled_by from the registry entry
+    entry: Any = SimpleNamespace(disabled_by=None)
+    disabled: Any = SimpleNamespace(disabled_by=er.RegistryEntryDisabler.USER)
+    assert is_present(entry, State("light.x", "on"))
+    assert is_present(entry, State("light.x", "unknown"))
+    assert is_present(None, State("light.x", "off")), "state-only entities count"
+    assert not is_present(entry, None), "registered, no state"
+    assert not is_present(disabled, State("light.y", "on"))
+    assert not is_present(entry, State("light.x", "unavailable", {"restored": True}))
+    assert not is_present(entry, State("light.x", "off", {"restored": True}))
+    assert not is_present(entry, State("light.x", "unavailable"))

@@ -138,3 +138,28 @@ async def test_repairs_token_budget(hass: HomeAssistant, demo_home: DemoHome) ->
 
     async_update_issues(hass, "sub1", "Agent", "20261120T180000Z", live, live, estimate_tokens(live))
     assert _issues(hass) == {}
+
+
+async def test_signed_download_url_from_ui(
+    hass: HomeAssistant, demo_home: DemoHome, hass_ws_client: Any, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """Run from the UI (websocket), the response's signed download_url works as a plain link."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    ws = await hass_ws_client(hass)
+    sequence = [
+        {"action": "statewise.export_training_seed", "data": {"history_samples": 0}, "response_variable": "out"},
+        {"stop": "done", "response_variable": "out"},
+    ]
+    await ws.send_json_auto_id({"type": "execute_script", "sequence": sequence})
+    msg = await ws.receive_json()
+    assert msg["success"], msg
+    response = msg["result"]["response"]
+    url = response["download_url"]
+    assert url.startswith(f"/api/statewise/exports/{response['export_id']}.zip?authSig=")
+    client = await hass_client_no_auth()
+    resp = await client.get(url)
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == "application/zip"
+    # the signature is bound to its path
+    other = url.replace(response["export_id"], "20990101T000000Z")
+    assert (await client.get(other)).status == 401
