@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -282,3 +283,14 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     assert result["reason"] == "reconfigure_successful"
     sub = mock_config_entry.subentries[sub.subentry_id]
     assert sub.data == {CONF_FETCH_ROUNDS: 0, CONF_REQUEST_TIMEOUT: 30.0, CONF_SENSITIVE_POLICY: "block", CONF_TRAINED_EXPORT: ""}
+
+
+async def test_setup_retry_recovers(hass: HomeAssistant, demo_home: Any, mock_config_entry: MockConfigEntry, model_server: ModelServer) -> None:
+    """Down at start (SETUP_RETRY), loads once the server answers again."""
+    await model_server.go_down()
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    await model_server.come_up()
+    assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
