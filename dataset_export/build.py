@@ -10,6 +10,7 @@ other sentence templates and other (entity, state) pairs than training.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -228,6 +229,9 @@ def write_atomic(out_dir: Path, files: dict[str, bytes]) -> None:
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; the finished folder gets the usual permissions
     old = out_dir.parent / f".{out_dir.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
     try:
         for name, data in sorted(files.items()):
