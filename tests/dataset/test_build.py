@@ -176,6 +176,14 @@ def test_starved_export_fails_and_says_which_rule(tmp_path, capsys):
     assert not out.exists() and not list(tmp_path.glob(".out*"))
 
 
+def _flip_hash(manifest: str) -> str:
+    """The manifest with a well-formed but wrong content hash."""
+    doc = json.loads(manifest)
+    digest = doc["content_hash"]
+    doc["content_hash"] = digest[:-1] + ("0" if digest[-1] != "0" else "1")
+    return json.dumps(doc)
+
+
 @pytest.mark.parametrize(
     ("damage", "needle"),
     [
@@ -183,7 +191,7 @@ def test_starved_export_fails_and_says_which_rule(tmp_path, capsys):
         (lambda d: (d / "ontology.json").write_text("{not json", encoding="utf-8"), "ontology.json: line 1 column 2"),
         (lambda d: (d / "ontology.json").write_text((d / "ontology.json").read_text().replace('"name":"AC",', ""), encoding="utf-8"),
          "ontology.json: $.entities[18]"),
-        (lambda d: (d / "manifest.json").write_text((d / "manifest.json").read_text().replace("sha256:7", "sha256:8"), encoding="utf-8"),
+        (lambda d: (d / "manifest.json").write_text(_flip_hash((d / "manifest.json").read_text()), encoding="utf-8"),
          "manifest.json: $.content_hash"),
     ],
 )

@@ -62,7 +62,7 @@ def test_row4_present_false_is_refusal_with_or_without_state(home):
 @pytest.mark.parametrize(
     "intent",
     [
-        Intent("color_temp", 3000, mention="Kitchen Lights"),  # no colour temperature
+        Intent("color_temp", 3000, mention="mood lights"),  # no colour temperature
         Intent("color_temp", 9000, mention="Bed Light"),  # outside its range
         Intent("tv_input", "netflix", mention="tv"),  # input the TV lacks
         Intent("cover_position", 50, mention="Garage Door"),  # no position
@@ -90,7 +90,7 @@ def test_row6_unavailable_in_state_is_refusal(home):
         (Intent("power", "off", mention="fairy lights"), {"state": "off"}),
         (Intent("brightness", 40, mention="big light"), {"state": "on", "brightness": 40}),
         (Intent("brightness_step", "up", mention="big light"), {"state": "on", "brightness": 100}),
-        (Intent("volume_step", "down", mention="tv"), {"state": "on", "volume": 0}),
+        (Intent("volume_step", "down", mention="kitchen speaker"), {"state": "on", "volume": 0}),
         (Intent("media", "pause", mention="tv"), {"state": "paused"}),
         (Intent("tv_input", "youtube", mention="tv"), {"state": "on", "source": "youtube"}),
     ],

@@ -36,5 +36,5 @@ def test_one_line_format() -> None:
 
     export = load_export(ROOT / "examples" / "demo_home")
     text = bench.one_line_per_device(export.ontology, export.snapshots[0].states)
-    assert "light.ceiling_lights 'Ceiling Lights' = on;71%;2857K" in text.split("\n")
-    assert "media_player.lounge_room 'Lounge room' = playing;src=dvd;vol=100%;'Chapter 1'" in text.split("\n")
+    assert "light.kitchen_lights 'Kitchen Lights' = on;71%" in text.split("\n")
+    assert "media_player.lounge_room 'Lounge room' = playing;src=plex;vol=100%;'Chapter 1'" in text.split("\n")

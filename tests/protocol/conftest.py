@@ -27,7 +27,7 @@ def ontology(demo_export) -> Ontology:
 
 @pytest.fixture(scope="session")
 def live_state(demo_export) -> dict[str, dict[str, Any]]:
-    return next(s for s in demo_export.snapshots if s.id == "live").states
+    return next(s for s in demo_export.snapshots if s.source == "live").states
 
 
 def edit_ontology(edit: Callable[[dict[str, dict[str, Any]]], None]) -> Ontology:

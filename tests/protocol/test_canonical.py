@@ -62,7 +62,7 @@ def test_example_files_are_canonical_and_hash_stable(demo_export) -> None:
     text = (DEMO_DIR / "ontology.json").read_text(encoding="utf-8")
     assert demo_export.ontology.file_json() == text
     assert content_hash(demo_export.ontology, demo_export.snapshots) == demo_export.manifest["content_hash"]
-    assert demo_export.manifest["content_hash"] == "sha256:7424a4061e08714c9b14f43d7a6bdb471c04ee1e4dca050a67512f733a788ff7"
+    assert demo_export.manifest["content_hash"] == "sha256:ba21b4217bd49274a07e9951f92948741b9252b91295767ae30b0eb62c566f30"
 
 
 def test_prompt_json_is_compact_and_omits_defaults(ontology) -> None:
@@ -106,3 +106,10 @@ def test_render_messages(ontology) -> None:
 def test_dumps_is_compact_sorted_and_keeps_unicode() -> None:
     assert dumps({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
     assert dumps({"b": 1, "a": 2}, sort_keys=False) == '{"b":1,"a":2}'
+
+
+def test_entity_state_writes_integral_numbers_once() -> None:
+    from statewise_protocol import entity_state
+
+    assert entity_state("climate", "heat", {"temperature": 20.0, "current_temperature": 21.5}) == {"state": "heat", "temperature": 20, "current_temperature": 21.5}
+    assert state_json({"climate.a": entity_state("climate", "heat", {"temperature": 20.0})}) == state_json({"climate.a": {"state": "heat", "temperature": 20}})

@@ -23,7 +23,7 @@ def _check(ontology, *calls: tuple[str, dict], state: dict | None = None) -> lis
         (("lock_control", {"entity_id": "cover.garage_door", "command": "lock"}), ["wrong_domain"]),
         (("cover_position", {"entity_id": "cover.garage_door", "position": 50}), ["missing_capability"]),
         (("cover_control", {"entity_id": "cover.garage_door", "command": "stop"}), ["missing_capability"]),
-        (("light_color_temp", {"entity_id": "light.kitchen_lights", "kelvin": 3000}), ["missing_capability"]),
+        (("light_color_temp", {"entity_id": "light.living_room_rgbww_lights", "kelvin": 3000}), ["missing_capability"]),
         (("tv_input", {"entity_id": "media_player.kitchen", "input": "plex"}), ["missing_capability"]),
         (("tv_input", {"entity_id": TV, "input": "hdmi_1"}), ["unsupported_value"]),
         (("tv_input", {"entity_id": TV, "input": "netflix"}), ["unsupported_value"]),

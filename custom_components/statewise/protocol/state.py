@@ -60,7 +60,8 @@ def entity_state(domain: str, state: str, attributes: Mapping[str, Any]) -> dict
         else:
             num = _number(raw)
             if num is not None:
-                entry[key] = num
+                # 20.0 and 20 are the same temperature: one text for both (canonical, fewer tokens).
+                entry[key] = int(num) if float(num).is_integer() else num
     return entry
 
 
