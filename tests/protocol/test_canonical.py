@@ -111,5 +111,6 @@ def test_dumps_is_compact_sorted_and_keeps_unicode() -> None:
 def test_entity_state_writes_integral_numbers_once() -> None:
     from statewise_protocol import entity_state
 
-    assert entity_state("climate", "heat", {"temperature": 20.0, "current_temperature": 21.5}) == {"state": "heat", "temperature": 20, "current_temperature": 21.5}
+    entry = entity_state("climate", "heat", {"temperature": 20.0, "current_temperature": 21.5})
+    assert entry == {"state": "heat", "temperature": 20, "current_temperature": 21.5}
     assert state_json({"climate.a": entity_state("climate", "heat", {"temperature": 20.0})}) == state_json({"climate.a": {"state": "heat", "temperature": 20}})
