@@ -102,8 +102,12 @@ def evaluate(
     out_dir: str = "",
     model: Any = None,
     tokenizer: Any = None,
+    note: str = "",
 ) -> dict[str, Any]:
-    """Score a held-out set from a model (or a predictions file); write the report; return it."""
+    """Score a held-out set from a model (or a predictions file); write the report; return it.
+
+    ``note`` is a warning printed at the top of the report (e.g. the tiny CPU fallback's).
+    """
     rows = read_rows(dataset)
     label = predictions or model_dir
     if predictions:
@@ -116,6 +120,8 @@ def evaluate(
     summary = summarize(results)
     criteria = check_thresholds(summary, cfg.thresholds())
     report = {"model": label, "dataset": str(dataset), "passed": all(c["passed"] for c in criteria.values()), "criteria": criteria, "summary": summary}
+    if note:
+        report["note"] = note
     out = Path(out_dir or (Path(model_dir) / ("eval_baseline" if baseline else "eval") if model_dir else "eval"))
     out.mkdir(parents=True, exist_ok=True)
     if not predictions:

@@ -26,7 +26,7 @@ def _eval_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
     if not report:
         return None
     return {"passed": report["passed"], "dataset": report["dataset"], "criteria": {k: v["value"] for k, v in report["criteria"].items()},
-            "exact_plan_accuracy": report["summary"]["exact_plan_accuracy"]}  # fmt: skip
+            "exact_plan_accuracy": report["summary"]["exact_plan_accuracy"], **({"note": report["note"]} if report.get("note") else {})}  # fmt: skip
 
 
 def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", eval_report: dict[str, Any] | None = None) -> Path:

@@ -15,6 +15,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Statewise evaluation: {'PASSED' if report['passed'] else 'FAILED'}",
         "",
+        *([f"> **WARNING: {report['note']}**", ""] if report.get("note") else []),
         f"- model: `{report['model']}`",
         f"- dataset: `{report['dataset']}` ({s['rows']} rows)",
         "",
@@ -47,6 +48,12 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _mark(fig: Any, report: dict[str, Any]) -> None:
+    """Stamp a report's warning (e.g. the tiny fallback's) across a figure."""
+    if report.get("note"):
+        fig.text(0.5, 0.5, "MEANINGLESS\n(tiny fallback model)", ha="center", va="center", fontsize=26, color="red", alpha=0.35, rotation=20)
+
+
 def plots(report: dict[str, Any], out: Path) -> list[Path]:
     """``criteria.png``, ``confusion.png`` and ``domains.png``."""
     import matplotlib
@@ -64,6 +71,7 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
         ax.plot([report["criteria"][n]["bound"]] * 2, [i - 0.4, i + 0.4], "k--")
     ax.set_xlim(0, 1.05)
     ax.set_title("Plan criteria (dashed: threshold)")
+    _mark(fig, report)
     paths.append(out / "criteria.png")
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=100)
@@ -87,6 +95,7 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
     ax.set_ylim(0, 1.05)
     ax.set_title("Exact-plan accuracy by domain")
     ax.tick_params(axis="x", rotation=30)
+    _mark(fig, report)
     paths.append(out / "domains.png")
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=100)
