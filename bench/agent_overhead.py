@@ -54,7 +54,7 @@ if "custom_components.statewise" not in sys.modules:
         sys.modules[_name] = _module
 
 from custom_components.statewise.agent import PreparedAction, StatewiseAgent, prepare_actions  # noqa: E402
-from custom_components.statewise.protocol import Ontology, check_output, entity_state, is_sensitive, render_messages  # noqa: E402
+from custom_components.statewise.protocol import Ontology, check_output, entity_state, is_sensitive, render_call, render_messages  # noqa: E402
 
 SIZES = (50, 200, 500)
 # Each figure is the best of this many batches: the machines are shared, and the
@@ -122,7 +122,7 @@ def synthetic_home(size: int) -> tuple[list[dict[str, Any]], dict[str, tuple[str
 
 
 def _line(name: str, **arguments: Any) -> str:
-    return json.dumps({"tool_call": {"name": name, "arguments": arguments}}, separators=(",", ":"))
+    return render_call(name, arguments)
 
 
 # (command, scripted model answers in order)

@@ -1,0 +1,123 @@
+"""Run every benchmark in the project and write ``bench/results.md``.
+
+    .venv/trainer/bin/python bench/run_all.py [--quick]
+
+Each figure stands beside a baseline measured in the same run:
+
+1. ONTOLOGY tokens per entity (real Qwen3 vocabulary) vs pretty-printed JSON;
+2. dataset build speed for 20,000 examples vs a 1,000-example build;
+3. training tokens/s and packing efficiency, packing on vs off (tiny Qwen3 on CPU);
+4. the agent's own per-command cost at 50/200/500 entities vs 50 (Home Assistant environment);
+5. end-to-end latency per command through the agent against a real ``transformers serve``
+   of an overfit tiny model, vs one bare chat completion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+HA_PYTHON = ROOT / ".venv" / "ha" / "bin" / "python"
+TRAINER_BIN = Path(sys.executable).parent
+
+
+def _bench(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _ha_bench(script: str, *args: str) -> str:
+    """A benchmark of the Home Assistant environment, run there; its own printed table."""
+    out = subprocess.run([str(HA_PYTHON), str(ROOT / "bench" / script), *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.rstrip()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def e2e_section(work: Path, repeat: int) -> str:
+    """Overfit a tiny model on the demo home, serve it, time commands through the agent."""
+    subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "make_overfit_model.py"), str(ROOT / "examples" / "demo_home"), str(work / "model")],
+                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
+    cases = json.loads((work / "model" / "cases.json").read_text(encoding="utf-8"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (work / "serve.log").open("w") as log:
+        command = [str(TRAINER_BIN / "transformers"), "serve", cases["model_dir"], "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("transformers serve did not start; see " + str(work / "serve.log")) from None
+                time.sleep(0.5)
+        return _ha_bench("e2e_latency.py", "--url", url, "--model", cases["model_dir"], "--cases", str(work / "model" / "cases.json"), "--repeat", str(repeat))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run everything, print each section as it finishes, write ``bench/results.md``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run of the benchmarks)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
+    args = parser.parse_args(argv)
+    sections: list[tuple[str, str]] = []
+
+    def add(title: str, body: str) -> None:
+        sections.append((title, body))
+        print(f"\n## {title}\n\n{body}", flush=True)
+
+    tokens = _bench("ontology_tokens")
+    add("Ontology tokens per entity (examples/demo_home, real Qwen3 vocabulary)", "```\n" + tokens.format_table(tokens.measure()) + "\n```")
+    build = _bench("dataset_build")
+    size, base = (2000, 200) if args.quick else (20_000, 1_000)
+    add(f"Dataset build speed ({size:,} vs {base:,} examples)", "```\n" + build.format_table(build.measure(size=size, baseline=base)) + "\n```")
+    train = _bench("train_throughput")
+    add("Training tokens/s and packing efficiency (tiny Qwen3, CPU)", "```\n" + train.format_report(train.measure()) + "\n```")
+    overhead = _ha_bench("agent_overhead.py", *(["--repeat", "5"] if args.quick else []))
+    add("Agent overhead per command, model time excluded (Home Assistant environment)", "```\n" + overhead + "\n```")
+    with tempfile.TemporaryDirectory() as tmp:
+        title = "End-to-end latency per command against a real server (transformers serve, tiny overfit model, CPU)"
+        add(title, e2e_section(Path(tmp), 2 if args.quick else 5))
+
+    head = [
+        "# Statewise benchmark results",
+        "",
+        f"Written by `bench/run_all.py` on {datetime.now(UTC).isoformat(timespec='seconds')}; "
+        f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}{' (quick mode)' if args.quick else ''}.",
+        "Every figure stands beside its baseline measured in the same run. CPU figures on a shared 2-core machine are noisy.",
+    ]
+    text = "\n".join(head) + "\n" + "".join(f"\n## {t}\n\n{b}\n" for t, b in sections)
+    out = Path(args.out)
+    tmp_out = out.with_suffix(".md.tmp")
+    tmp_out.write_text(text, encoding="utf-8")
+    tmp_out.replace(out)
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
