@@ -10,6 +10,7 @@ nothing else builds prompt text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,8 +62,6 @@ def parse_system_text(text: str) -> tuple[Ontology, dict[str, dict[str, Any]] | 
     ``domain`` from the id, ``present`` true unless stated, and the defaults
     :func:`~.export_format.prompt_entity` leaves out; re-rendering gives the same text.
     """
-    import json
-
     if not text.startswith(ONTOLOGY_PREFIX):
         raise ValueError("system text does not start with ONTOLOGY")
     body, sep, state_text = text[len(ONTOLOGY_PREFIX) :].partition("\n" + STATE_PREFIX)
