@@ -147,11 +147,21 @@ def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], i
     if kind == "climate_step":
         low, high = entity["capabilities"]["temp_range"]
         cur = entry.get("temperature", entry.get("current_temperature", low))
-        new = min(high, cur + STEP[kind]) if value == "up" else max(low, cur - STEP[kind])
+        new = _half_degrees(min(high, cur + STEP[kind]) if value == "up" else max(low, cur - STEP[kind]), low, high)
         desc = f"at its {'highest' if value == 'up' else 'lowest'} setting of {cur} degrees"
         return ([ToolCall("climate_temperature", {"entity_id": eid, "temperature": new})] if new != cur else []), desc
     done, desc = _satisfied(kind, value, state, on, entry)
     return ([] if done else direct_calls(eid, intent)), desc
+
+
+def _half_degrees(temp: float, low: float, high: float) -> float:
+    """``temp`` on ``climate_temperature``'s 0.5-degree grid, inside ``[low, high]`` (a live 20.7 would fail the schema)."""
+    snapped = round(temp * 2) / 2
+    if snapped > high:
+        snapped -= 0.5
+    if snapped < low:
+        snapped += 0.5
+    return int(snapped) if snapped.is_integer() else snapped
 
 
 def _satisfied(kind: str, value: Any, state: str, on: bool, entry: Mapping[str, Any]) -> tuple[bool, str]:

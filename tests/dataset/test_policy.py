@@ -197,3 +197,16 @@ def test_clarification_with_many_candidates_names_a_few_and_counts():
     d = decide(large, None, Intent("power", "on", mention="light"))
     assert d.reason == "ambiguous" and len(d.targets) > 20
     assert str(len(d.targets)) in d.text and d.text.count(" in the ") == 3 and len(d.text) < 300
+
+
+@pytest.mark.parametrize(("entry", "value", "expected"), [
+    ({"state": "off", "current_temperature": 20.7}, "up", 21.5),  # live readings are not on the 0.5 grid
+    ({"state": "heat", "current_temperature": 19, "temperature": 20.3}, "down", 19.5),
+    ({"state": "heat", "temperature": 21.5}, "up", 22.5),
+    ({"state": "heat", "temperature": 20}, "down", 19),
+])
+def test_climate_step_targets_stay_on_the_schema_grid(home, entry, value, expected):
+    state = {"climate.hvac": entry}
+    d = decide(home, state, Intent("climate_step", value, mention="hvac"))
+    assert d.calls[0].arguments["temperature"] == expected
+    assert check_output(d.answer, home, state).ok, check_output(d.answer, home, state).as_dict()
