@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from statewise_protocol import Export, check_output, dumps
+from statewise_protocol import Export, ExportError, check_output, dumps
 
 from .budget import TokenCounter
 from .generate import Generator
@@ -224,8 +224,25 @@ def check_disjoint(train: list[dict[str, Any]], held: list[dict[str, Any]]) -> N
             raise AssertionError(f"held-out (entity, state) pair {sorted(shared)[0]} also in train")
 
 
+OUTPUT_FILES = ("class_ratios.png", "coverage.png", "dataset_card.md", "heldout.jsonl", "stats.json", "token_lengths.png", "train.jsonl")
+
+
+def check_replaceable(out_dir: Path, names: tuple[str, ...] | list[str] = OUTPUT_FILES) -> None:
+    """Refuse an ``out_dir`` that is not new, empty or a previous build: replacing it would delete other files."""
+    out_dir = Path(out_dir)
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ExportError("--out", "", f"{out_dir} exists and is not a folder")
+    others = sorted(p.name for p in out_dir.iterdir() if p.name not in names)
+    if others:
+        raise ExportError("--out", "", f"{out_dir} holds files a build did not write ({', '.join(others[:5])}); "
+                                       "the output folder is replaced as a whole, so choose a new or empty one")
+
+
 def write_atomic(out_dir: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` into a temp folder beside ``out_dir``, then swap it in."""
+    """Write ``files`` into a temp folder beside ``out_dir``, then swap it in (only over a previous build, see :func:`check_replaceable`)."""
+    check_replaceable(out_dir, list(files))
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))

@@ -17,6 +17,7 @@ from .build import (
     assign_ids,
     check_disjoint,
     check_plan,
+    check_replaceable,
     draw_split,
     heldout_pair_ok,
     jsonl,
@@ -42,6 +43,7 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
         raise ExportError("--language", "", f"{language!r} is not supported (available: {', '.join(LANGUAGES)})")
     export = load_export(export_dir)
     other: Export = load_export(heldout_export) if heldout_export is not None else export
+    check_replaceable(Path(out_dir))
     held_n = max(1, size // 10) if heldout_size is None else heldout_size
     counters = {id(export): TokenCounter(export.ontology)}
     counters.setdefault(id(other), TokenCounter(other.ontology))

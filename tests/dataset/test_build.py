@@ -272,3 +272,24 @@ def test_files_load_with_datasets_json(built, tmp_path):
     assert ds["train"].num_rows == 300 and ds["heldout"].num_rows == 60
     assert list(ds["train"].features) == list(ROW_KEYS)
     assert ds["train"][0]["messages"][0]["role"] == "system"
+
+
+def test_out_folder_with_other_files_is_refused_not_deleted(tmp_path, capsys):
+    """--out is replaced as a whole: a folder holding anything but a previous build (say, the export itself) must survive."""
+    home = tmp_path / "home"
+    shutil.copytree(DEMO, home)
+    before = sorted(p.name for p in home.iterdir())
+    assert main(["build", str(home), "--out", str(home), "--size", "50", "--quiet"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert sorted(p.name for p in home.iterdir()) == before
+    stray = tmp_path / "file"
+    stray.write_text("x", encoding="utf-8")
+    assert main(["build", str(DEMO), "--out", str(stray), "--size", "50", "--quiet"]) == 2
+    assert stray.read_text(encoding="utf-8") == "x"
+
+
+def test_previous_build_is_replaced(built, tmp_path):
+    out = tmp_path / "again"
+    shutil.copytree(built[0], out)
+    assert main(["build", str(DEMO), "--out", str(out), "--size", "60", "--heldout-size", "20", "--quiet"]) == 0
+    assert sum(1 for _ in (out / "train.jsonl").open(encoding="utf-8")) == 60
