@@ -101,11 +101,12 @@ class StatewiseClient:
                     if resp.status in (401, 403):
                         raise AuthenticationError(resp.status, resp.reason or "")
                     if resp.status >= 400:
-                        text = (await resp.text())[:200]
+                        # Raw bytes: an error body need not be valid text in its charset.
+                        text = (await resp.read())[:200].decode("utf-8", "replace")
                         raise ServerHTTPError(resp.status, text or (resp.reason or ""))
                     try:
                         return await resp.json(content_type=None)
-                    except (ValueError, aiohttp.ContentTypeError) as err:
+                    except (ValueError, LookupError, RecursionError, aiohttp.ContentTypeError) as err:
                         raise BadResponseError(f"{path}: body is not JSON") from err
         except TimeoutError as err:
             raise ServerTimeoutError(f"{path}: no answer within {timeout:g} s") from err

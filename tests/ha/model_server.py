@@ -9,6 +9,7 @@ Usage (see the ``model_server`` fixture in ``conftest.py``)::
     model_server.responder = lambda payload: "..."       # or computed answers
     model_server.fail_status = 500                        # HTTP error on every call
     model_server.fail_on = {"chat"}                       # ...only on chat completions
+    model_server.fail_body = b"\xff\xfe"                  # ...with this raw body (not UTF-8)
     model_server.delay = 5                                # slow server (seconds)
     model_server.bad_json = True                          # 200 with a non-JSON body
     model_server.api_key = "secret"                       # require "Bearer secret"
@@ -53,6 +54,7 @@ class ModelServer:
     responder: Callable[[dict[str, Any]], str] | None = None
     fail_status: int | None = None
     fail_on: set[str] = field(default_factory=lambda: {"models", "chat"})
+    fail_body: bytes | None = None
     delay: float = 0.0
     bad_json: bool = False
     api_key: str | None = None
@@ -83,6 +85,7 @@ class ModelServer:
         self.responder = None
         self.fail_status = None
         self.fail_on = {"models", "chat"}
+        self.fail_body = None
         self.delay = 0.0
         self.bad_json = False
 
@@ -125,6 +128,8 @@ class ModelServer:
         if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return web.json_response({"error": {"message": "invalid api key"}}, status=401), payload
         if self.fail_status is not None and kind in self.fail_on:
+            if self.fail_body is not None:
+                return web.Response(status=self.fail_status, body=self.fail_body, content_type="text/plain"), payload
             return web.json_response({"error": {"message": "scripted failure"}}, status=self.fail_status), payload
         if self.bad_json:
             return web.Response(text="<html>not json</html>", content_type="text/html"), payload

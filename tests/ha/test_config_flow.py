@@ -155,13 +155,15 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
     assert init_integration.state is ConfigEntryState.NOT_LOADED
 
 
-@pytest.mark.parametrize("failure", ["down", "http_500", "slow"])
+@pytest.mark.parametrize("failure", ["down", "http_500", "http_500_binary_body", "slow"])
 async def test_setup_not_ready(hass: HomeAssistant, mock_config_entry: MockConfigEntry, model_server: ModelServer, failure: str) -> None:
     """A server that is down, failing or slow gives ConfigEntryNotReady (SETUP_RETRY)."""
     if failure == "down":
         await model_server.go_down()
-    elif failure == "http_500":
+    elif failure.startswith("http_500"):
         model_server.fail_status = 500
+        if failure == "http_500_binary_body":
+            model_server.fail_body = b"\xff\xfe\xfa"
     else:
         model_server.delay = 1.0
     with patch("custom_components.statewise.SETUP_TIMEOUT", 0.05):

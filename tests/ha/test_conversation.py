@@ -498,6 +498,18 @@ async def test_server_http_error(hass: HomeAssistant, init_integration: MockConf
     assert hass.states.get("light.kitchen_lights").state == "on"
 
 
+async def test_server_http_error_with_undecodable_body(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer) -> None:
+    """An HTTP error whose body is not UTF-8 text is still the server error, not an unexpected failure."""
+    model_server.fail_status = 502
+    model_server.fail_on = {"chat"}
+    model_server.fail_body = b"\xff\xfe\xfa gateway"
+
+    result = await converse(hass, init_integration, "turn off the kitchen lights")
+
+    assert result.response.speech["plain"]["speech"] == phrase("server_error")
+    assert hass.states.get("light.kitchen_lights").state == "on"
+
+
 async def test_server_bad_body(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer) -> None:
     """A 200 that is not a chat completion: a spoken error."""
     model_server.script({"choices": []})
