@@ -27,6 +27,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
+import threading
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +58,7 @@ from .ontology import build_ontology, live_states
 from .protocol import Ontology, Snapshot, content_hash, entity_state, export_files
 
 SIGNED_URL_LIFETIME = timedelta(hours=1)
+_WRITE_LOCK = threading.Lock()  # choosing a free export id and renaming into it
 EXPORT_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z(?:-[0-9]+)?$")
 
 EXPORT_SCHEMA = vol.Schema(
@@ -192,25 +195,29 @@ async def _async_recorder_history(
 
 
 def _write_export(root: Path, stamp: str, files: Mapping[str, str]) -> tuple[str, Path]:
-    """Write ``files`` into ``root/<stamp>[-n]`` atomically (blocking I/O)."""
+    """Write ``files`` into ``root/<stamp>[-n]`` atomically (blocking I/O).
+
+    Each call writes into its own unique hidden temporary folder, so exports
+    running at the same time (same second) never touch each other's files;
+    picking the free name and renaming into it happen under one lock.
+    """
     root.mkdir(parents=True, exist_ok=True)
-    export_id = stamp
-    n = 1
-    while (root / export_id).exists():
-        export_id = f"{stamp}-{n}"
-        n += 1
-    tmp = root / f".tmp-{export_id}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{stamp}-", dir=root))
     try:
+        tmp.chmod(0o755)  # mkdtemp makes 0700; the export is a normal folder
         for name, text in files.items():
             with open(tmp / name, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
-        final = root / export_id
-        tmp.rename(final)
+        with _WRITE_LOCK:
+            export_id = stamp
+            n = 1
+            while (root / export_id).exists():
+                export_id = f"{stamp}-{n}"
+                n += 1
+            final = root / export_id
+            tmp.rename(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant, State
@@ -13,7 +17,7 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
 from custom_components.statewise.const import DOMAIN, SERVICE_EXPORT_TRAINING_SEED
-from custom_components.statewise.export import sample_history
+from custom_components.statewise.export import _write_export, async_export_training_seed, sample_history
 from custom_components.statewise.protocol import load_export
 
 from .conftest import EXPOSED, LOUNGE_TV, DemoHome
@@ -116,6 +120,53 @@ async def test_export_versioned_folders(hass: HomeAssistant, demo_home: DemoHome
     assert first["content_hash"] == second["content_hash"], "same home, same content"
     names = await hass.async_add_executor_job(lambda: sorted(p.name for p in Path(first["path"]).parent.iterdir()))
     assert names == sorted([first["export_id"], second["export_id"]])
+
+
+def test_write_export_concurrent_writers_do_not_clobber(tmp_path: Path) -> None:
+    """Writer B starting while A is half way (same second) must not delete A's files: both exports complete."""
+    files = {"manifest.json": "{}", "ontology.json": "[]", "snapshots.json": "[]"}
+    a_paused, b_done = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+    results: dict[str, Any] = {}
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        if threading.current_thread().name == "A" and not a_paused.is_set():
+            a_paused.set()  # A wrote its first file; let B run to the end
+            b_done.wait(5)
+
+    def run(name: str) -> None:
+        try:
+            results[name] = _write_export(tmp_path, "20261120T000000Z", files)
+        except Exception as err:  # noqa: BLE001 - recorded for the assertion
+            results[name] = err
+
+    with patch.object(os, "fsync", fsync):
+        a = threading.Thread(target=run, args=("A",), name="A")
+        a.start()
+        assert a_paused.wait(5)
+        b = threading.Thread(target=run, args=("B",), name="B")
+        b.start()
+        b.join(5)
+        b_done.set()
+        a.join(5)
+
+    assert not isinstance(results["A"], Exception), results["A"]
+    assert not isinstance(results["B"], Exception), results["B"]
+    assert {results["A"][0], results["B"][0]} == {"20261120T000000Z", "20261120T000000Z-1"}
+    for _export_id, folder in results.values():
+        assert sorted(p.name for p in folder.iterdir()) == sorted(files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["20261120T000000Z", "20261120T000000Z-1"]
+
+
+async def test_exports_at_the_same_instant(hass: HomeAssistant, demo_home: DemoHome) -> None:
+    """Several exports at once (same second) give distinct, complete, valid folders."""
+    now = dt_util.utcnow()
+    results = await asyncio.gather(*(async_export_training_seed(hass, history_samples=0, now=now) for _ in range(4)))
+    assert len({r.export_id for r in results}) == 4
+    for result in results:
+        export = await hass.async_add_executor_job(load_export, result.path)
+        assert len(export.ontology.entities) == result.entity_count
 
 
 async def test_export_admin_only(hass: HomeAssistant, demo_home: DemoHome, hass_read_only_user: Any) -> None:
