@@ -18,7 +18,7 @@ One turn:
 4. fetch -> read the requested states (protocol :func:`entity_state`), ask again
    with ``STATE``; at most ``fetch_rounds`` times;
 5. actions -> the whole plan is prepared first (live entity check, sensitive
-   policy); then executed in order, stopping at the first failure; the reply is a
+   policy, the entity's live supported features); then executed in order, stopping at the first failure; the reply is a
    deterministic confirmation per executed action.
 """
 
@@ -208,6 +208,10 @@ class Home(Protocol):
     def exists(self, entity_id: str) -> bool:
         """True when the entity is live in the home right now."""
 
+    # Optional: ``supports(action) -> bool``, False when the entity's live
+    # supported features rule the action out (checked for the whole plan
+    # before anything runs). Homes without it skip that check.
+
     async def async_execute(self, action: PreparedAction) -> None:
         """Run the action (blocking); raise on failure."""
 
@@ -334,6 +338,7 @@ class StatewiseAgent:
     async def _async_act(self, result: TurnResult, calls: Sequence[ToolCall], ontology: Ontology) -> TurnResult:
         """Check the whole plan, then execute it in order."""
         actions = prepare_actions(calls, ontology, self._home)
+        supports = getattr(self._home, "supports", None)
         for action in actions:
             name = entity_name(ontology, action.entity_id)
             if not self._home.exists(action.entity_id):
@@ -343,6 +348,9 @@ class StatewiseAgent:
                 return self._finish(
                     result, OUTCOME_REFUSED, Reply("sensitive_blocked", {"name": name}), f"sensitive action blocked by policy: {action.call.to_line()}"
                 )
+            if supports is not None and not supports(action):
+                reason = f"{action.entity_id} lacks the supported feature for {action.action}: {action.call.to_line()}"
+                return self._finish(result, OUTCOME_REFUSED, Reply("not_capable", {"name": name}), reason)
         for action in actions:
             try:
                 await self._home.async_execute(action)

@@ -13,7 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from homeassistant.components import conversation
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.components.climate import ClimateEntityFeature
+from homeassistant.components.cover import CoverEntityFeature
+from homeassistant.components.fan import FanEntityFeature
+from homeassistant.components.media_player import MediaPlayerEntityFeature
+from homeassistant.components.todo import TodoListEntityFeature
+from homeassistant.components.vacuum import VacuumEntityFeature
+from homeassistant.components.valve import ValveEntityFeature
+from homeassistant.const import ATTR_ENTITY_ID, ATTR_SUPPORTED_FEATURES, STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent, llm
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -58,6 +65,38 @@ _TARGET_REFUSALS = frozenset({"unknown_entity", "not_present", "ambiguous_target
 
 # Shown as the chat log's system message: the real one is rendered per request
 # by the protocol (ONTOLOGY [+ STATE]) and recorded in the conversation trace.
+# Supported features Home Assistant requires for the actions v0 tools map to
+# (any one of each tuple; as registered by the entity components). Checked for
+# the whole plan before anything runs, so an action the entity cannot do never
+# leaves the earlier ones half done. Actions not listed need no feature.
+REQUIRED_FEATURES: dict[str, tuple[int, ...]] = {
+    "media_player.turn_on": (MediaPlayerEntityFeature.TURN_ON,),
+    "media_player.turn_off": (MediaPlayerEntityFeature.TURN_OFF,),
+    "media_player.media_play": (MediaPlayerEntityFeature.PLAY,),
+    "media_player.media_pause": (MediaPlayerEntityFeature.PAUSE,),
+    "media_player.media_stop": (MediaPlayerEntityFeature.STOP,),
+    "media_player.media_next_track": (MediaPlayerEntityFeature.NEXT_TRACK,),
+    "media_player.media_previous_track": (MediaPlayerEntityFeature.PREVIOUS_TRACK,),
+    "media_player.volume_set": (MediaPlayerEntityFeature.VOLUME_SET,),
+    "media_player.select_source": (MediaPlayerEntityFeature.SELECT_SOURCE,),
+    "media_player.play_media": (MediaPlayerEntityFeature.PLAY_MEDIA,),
+    "cover.open_cover": (CoverEntityFeature.OPEN,),
+    "cover.close_cover": (CoverEntityFeature.CLOSE,),
+    "cover.stop_cover": (CoverEntityFeature.STOP,),
+    "cover.set_cover_position": (CoverEntityFeature.SET_POSITION,),
+    "valve.open_valve": (ValveEntityFeature.OPEN,),
+    "valve.close_valve": (ValveEntityFeature.CLOSE,),
+    "fan.turn_on": (FanEntityFeature.TURN_ON,),
+    "fan.turn_off": (FanEntityFeature.TURN_OFF,),
+    "fan.set_percentage": (FanEntityFeature.SET_SPEED,),
+    "vacuum.start": (VacuumEntityFeature.START,),
+    "vacuum.stop": (VacuumEntityFeature.STOP,),
+    "vacuum.pause": (VacuumEntityFeature.PAUSE,),
+    "vacuum.return_to_base": (VacuumEntityFeature.RETURN_HOME,),
+    "climate.set_temperature": (ClimateEntityFeature.TARGET_TEMPERATURE, ClimateEntityFeature.TARGET_TEMPERATURE_RANGE),
+    "todo.add_item": (TodoListEntityFeature.CREATE_TODO_ITEM,),
+}
+
 CHAT_LOG_PROMPT = "Statewise renders its own ONTOLOGY system message for every request; see the agent details in the trace."
 
 
@@ -98,6 +137,17 @@ class HassHome:
         """True when the entity has a usable state right now."""
         state = self._hass.states.get(entity_id)
         return state is not None and state.state != STATE_UNAVAILABLE
+
+    def supports(self, action: PreparedAction) -> bool:
+        """False when the entity's live supported features rule the action out (see ``REQUIRED_FEATURES``)."""
+        required = REQUIRED_FEATURES.get(action.action)
+        if not required:
+            return True
+        state = self._hass.states.get(action.entity_id)
+        features = state.attributes.get(ATTR_SUPPORTED_FEATURES) if state else None
+        if not isinstance(features, int) or isinstance(features, bool):
+            features = 0
+        return any(features & flag == flag for flag in required)
 
     async def async_execute(self, action: PreparedAction) -> None:
         """Run one action, blocking, with the user's context."""

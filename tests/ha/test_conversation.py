@@ -19,6 +19,7 @@ from homeassistant.components.conversation.chat_log import async_subscribe_chat_
 from homeassistant.components.conversation.const import ChatLogEventType
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import intent
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -429,11 +430,12 @@ async def test_sensitive_action_runs_when_policy_allows(
     assert [(e.data["domain"], e.data["service"]) for e in service_calls] == [("lock", "unlock")]
 
 
-async def test_actions_stop_at_the_first_failure(
-    hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer, service_calls: list[Any]
+async def test_action_beyond_the_entity_features_refuses_the_whole_plan(
+    hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer, service_calls: list[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Executed in order; the lounge TV cannot play media, so the plan stops there and the rest never runs."""
-    assert hass.states.get(LOUNGE_TV).state != "off"
+    """The lounge TV has a plex input but cannot play media: the plan is refused before its first action runs."""
+    source_before = hass.states.get(LOUNGE_TV).attributes["source"]
+    assert source_before != "Plex"
     model_server.script(
         "\n".join(
             [
@@ -446,11 +448,57 @@ async def test_actions_stop_at_the_first_failure(
 
     result = await converse(hass, init_integration, "watch terminator")
 
-    assert hass.states.get(LOUNGE_TV).attributes["source"] == "Plex"  # first action ran
-    assert hass.states.get(LOUNGE_TV).state != "off"  # third never ran
-    assert [(e.data["domain"], e.data["service"]) for e in service_calls] == [("media_player", "select_source"), ("media_player", "play_media")]
-    assert service_calls[1].data["service_data"]["media_content_id"] == 'plex://{"title":"Terminator"}'
-    assert result.response.speech["plain"]["speech"] == "Switched Lounge room to Plex. " + phrase("action_failed", name="Lounge room")
+    assert hass.states.get(LOUNGE_TV).attributes["source"] == source_before  # the valid prefix did not run
+    assert hass.states.get(LOUNGE_TV).state != "off"
+    assert service_calls == []
+    assert result.response.speech["plain"]["speech"] == phrase("not_capable", name="Lounge room")
+    assert result.response.error_code == intent.IntentResponseErrorCode.FAILED_TO_HANDLE
+    assert "lacks the supported feature for media_player.play_media" in caplog.text
+
+
+async def test_media_control_needs_the_exact_feature(
+    hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer, service_calls: list[Any]
+) -> None:
+    """``playback`` covers play/pause; a player without NEXT_TRACK is not asked to skip, and nothing before it runs."""
+    assert hass.states.get("light.bed_light").state == "off"
+    model_server.script(
+        call("light_power", entity_id="light.bed_light", state="on") + "\n" + call("media_control", entity_id="media_player.bedroom", command="next")
+    )
+
+    result = await converse(hass, init_integration, "lamp on and skip this video")
+
+    assert hass.states.get("light.bed_light").state == "off"
+    assert service_calls == []
+    assert result.response.speech["plain"]["speech"] == phrase("not_capable", name="Bedroom")
+
+
+async def test_actions_stop_at_the_first_failure(
+    hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer, service_calls: list[Any]
+) -> None:
+    """Executed in order; the switch action fails in Home Assistant, so the plan stops there and the rest never runs."""
+
+    async def failing_turn_on(_call: Any) -> None:
+        raise HomeAssistantError("the switch did not answer")
+
+    hass.services.async_register("switch", "turn_on", failing_turn_on)
+    assert hass.states.get("light.bed_light").state == "off"
+    assert hass.states.get("light.kitchen_lights").state == "on"
+    model_server.script(
+        "\n".join(
+            [
+                call("light_power", entity_id="light.bed_light", state="on"),
+                call("switch_power", entity_id="switch.ac", state="on"),
+                call("light_power", entity_id="light.kitchen_lights", state="off"),
+            ]
+        )
+    )
+
+    result = await converse(hass, init_integration, "bed light on, ac on, kitchen off")
+
+    assert hass.states.get("light.bed_light").state == "on"  # first action ran
+    assert hass.states.get("light.kitchen_lights").state == "on"  # third never ran
+    assert [(e.data["domain"], e.data["service"]) for e in service_calls] == [("light", "turn_on"), ("switch", "turn_on")]
+    assert result.response.speech["plain"]["speech"] == "Turned on Bed Light. " + phrase("action_failed", name="AC")
     assert result.response.error_code == intent.IntentResponseErrorCode.FAILED_TO_HANDLE
 
 
