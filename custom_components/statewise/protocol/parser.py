@@ -10,13 +10,16 @@
   (``schema_violation``);
 - ``get_entity_state`` stands alone (``fetch_with_actions``, ``multiple_fetches``);
 - otherwise the output is plain text, which must not resemble JSON (no braces
-  or brackets, no ``tool_call``: ``json_like_text``) nor carry a ``<think>``
-  block (``thinking_present``).
+  or brackets, no ``tool_call``, no ``"key":`` member, not a whole JSON value
+  such as ``null`` or ``"ok"``: ``json_like_text``) nor carry a ``<think>``
+  block (``thinking_present``);
+- ``duplicate_call`` compares calls canonically (key order, ``21`` = ``21.0``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +29,7 @@ from .tools import ToolCall, load_tools
 MAX_OUTPUT_CHARS = 20_000
 MAX_CALLS = 16
 JSON_LIKE_CHARS = frozenset("{}[]")
+JSON_MEMBER = re.compile(r'"[^"\n]{0,200}"\s*:')  # a quoted key and a colon: "entity_id": ...
 KIND_FETCH, KIND_ACTIONS, KIND_TEXT, KIND_INVALID = "fetch", "actions", "text", "invalid"
 
 
@@ -76,6 +80,21 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+
+
+def _is_json(text: str) -> bool:
+    """True when the whole text is one JSON value (``null``, ``42``, ``"ok"``): not plain text."""
+    try:
+        _DECODER.decode(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _same_call_key(call: ToolCall) -> str:
+    """Canonical line with integral floats as ints, so ``21`` and ``21.0`` count as the same call."""
+    args = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in call.arguments.items()}
+    return ToolCall(call.name, args).to_line()
 
 
 def _parse_line(raw: str, lineno: int) -> tuple[ToolCall | None, ProtocolError | None]:
@@ -135,7 +154,7 @@ def _parse(output: Any) -> Verdict:
     lines = [(i + 1, ln) for i, ln in enumerate(output.split("\n")) if ln.strip()]  # numbered as in the raw output
     json_lines = [ln.lstrip()[:1] in ("{", "[") for _, ln in lines]
     if not any(json_lines):
-        if any(ch in JSON_LIKE_CHARS for ch in text) or "tool_call" in text:
+        if any(ch in JSON_LIKE_CHARS for ch in text) or "tool_call" in text or JSON_MEMBER.search(text) or _is_json(text):
             return _invalid(ErrorCode.JSON_LIKE_TEXT, "plain text must not resemble JSON")
         return Verdict(KIND_TEXT, text=text)
     if not all(json_lines):
@@ -160,7 +179,7 @@ def _parse(output: Any) -> Verdict:
         return Verdict(KIND_INVALID, calls=calls, errors=[ProtocolError(ErrorCode.MULTIPLE_FETCHES, "one get_entity_state per output")])
     lines_seen: set[str] = set()
     for (lineno, _), call in zip(lines, calls, strict=True):
-        canon = call.to_line()
+        canon = _same_call_key(call)
         if canon in lines_seen:
             return Verdict(KIND_INVALID, calls=calls, errors=[ProtocolError(ErrorCode.DUPLICATE_CALL, "the same call twice", lineno)])
         lines_seen.add(canon)
