@@ -11,7 +11,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-_FORBIDDEN = str.maketrans("", "", "{}[]")
+from statewise_protocol import KIND_TEXT, parse_output
+
+_FORBIDDEN = str.maketrans({"{": None, "}": None, "[": None, "]": None, '"': "'"})  # '"x":' would read as a JSON member
 
 UNKNOWN = (
     "I can't find anything called {m} in this home.",
@@ -77,14 +79,14 @@ OUT_OF_SCOPE = {
 
 
 def clean(text: str) -> str:
-    """Remove JSON-like characters (and the word tool_call) from user-supplied names."""
+    """Remove JSON-like characters (braces, brackets, double quotes, the word tool_call) from user-supplied names."""
     return " ".join(re.sub("tool_call", "tool call", text.translate(_FORBIDDEN), flags=re.IGNORECASE).split())
 
 
 def _pick(options: Sequence[str], variant: int, **fields: Any) -> str:
     text = options[variant % len(options)].format(**{k: clean(str(v)) for k, v in fields.items()})
     text = text[0].upper() + text[1:]
-    assert not set(text) & set("{}[]") and "tool_call" not in text, text
+    assert parse_output(text).kind == KIND_TEXT, text  # the protocol's own rule, not a copy
     return text
 
 

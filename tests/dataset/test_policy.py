@@ -210,3 +210,18 @@ def test_climate_step_targets_stay_on_the_schema_grid(home, entry, value, expect
     d = decide(home, state, Intent("climate_step", value, mention="hvac"))
     assert d.calls[0].arguments["temperature"] == expected
     assert check_output(d.answer, home, state).ok, check_output(d.answer, home, state).as_dict()
+
+
+def test_names_with_double_quotes_never_make_json_like_text(home):
+    """'More than one device matches "Lamp B": ...' would read as a JSON member; the build would stop on it."""
+    from statewise_protocol import Ontology
+
+    entities = [dict(e) for e in home.entities.values()]
+    for e in entities:
+        if e["id"] in ("light.bed_light", "light.office_rgbw_lights"):
+            e["aliases"] = ['Lamp "B"']
+    onto = Ontology.from_entities(entities)
+    for variant in range(8):
+        d = decide(onto, None, Intent("power", "on", mention='Lamp "B"'), variant)
+        assert d.reason == "ambiguous"
+        assert check_output(d.answer, onto).kind == "text", d.answer
