@@ -20,7 +20,7 @@ from .const import CONF_API_KEY, CONF_BASE_URL, CONF_MODEL, DOMAIN, LOGGER, SETU
 from .export import async_setup_services
 from .http import async_register_views
 from .models import StatewiseConfigEntry, StatewiseData
-from .repairs import async_check_entry_issues
+from .repairs import async_check_entry_issues, async_delete_stale_issues
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS: tuple[Platform, ...] = (Platform.CONVERSATION,)
@@ -62,6 +62,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) ->
 async def async_unload_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) -> bool:
     """Unload a config entry."""
     return bool(await hass.config_entries.async_unload_platforms(entry, PLATFORMS))
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) -> None:
+    """The entry is deleted: its agents' Repairs issues go with it."""
+    others = {sub_id for other in hass.config_entries.async_entries(DOMAIN) if other.entry_id != entry.entry_id for sub_id in other.subentries}
+    async_delete_stale_issues(hass, others)
 
 
 async def async_update_options(hass: HomeAssistant, entry: StatewiseConfigEntry) -> None:

@@ -192,8 +192,26 @@ def async_delete_subentry_issues(hass: HomeAssistant, subentry_id: str) -> None:
         ir.async_delete_issue(hass, DOMAIN, _issue_id(kind, subentry_id))
 
 
+@callback
+def async_delete_stale_issues(hass: HomeAssistant, keep: set[str] | None = None) -> None:
+    """Delete issues of subentries that no longer exist (agent or whole entry removed).
+
+    ``keep``: subentry ids still alive; default: every subentry of every Statewise entry.
+    """
+    if keep is None:
+        keep = {sub_id for entry in hass.config_entries.async_entries(DOMAIN) for sub_id in entry.subentries}
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain != DOMAIN:
+            continue
+        for kind in (ISSUE_ONTOLOGY_CHANGED, ISSUE_TOKEN_BUDGET):
+            prefix = f"{kind}_"
+            if issue_id.startswith(prefix) and issue_id[len(prefix) :] not in keep:
+                ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
 async def async_check_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Check every conversation subentry of ``entry`` against the live home."""
+    async_delete_stale_issues(hass)
     live: Ontology | None = None
     for subentry in entry.subentries.values():
         if subentry.subentry_type != SUBENTRY_CONVERSATION:

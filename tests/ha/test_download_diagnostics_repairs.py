@@ -125,6 +125,31 @@ async def test_repairs_issue_after_rename_and_remove(
     await hass.async_block_till_done()
 
 
+async def test_repairs_issues_go_with_their_agent(hass: HomeAssistant, demo_home: DemoHome, model_server: Any) -> None:
+    """Removing the agent (subentry), or the whole entry, removes its issues; they do not linger until restart."""
+    response = await _export(hass, history_samples=0)
+    sub = {"data": {CONF_TRAINED_EXPORT: response["export_id"]}, "subentry_type": SUBENTRY_CONVERSATION, "unique_id": None}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={"base_url": model_server.url, "model": "statewise-qwen3-1.7b"},
+        subentries_data=[{**sub, "title": "Agent A"}, {**sub, "title": "Agent B"}],
+    )
+    entry.add_to_hass(hass)
+    er.async_get(hass).async_remove("switch.ac")  # the home drifted from the export
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    first, second = list(entry.subentries)
+    assert set(_issues(hass)) == {f"ontology_changed_{first}", f"ontology_changed_{second}"}
+
+    assert hass.config_entries.async_remove_subentry(entry, first)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert set(_issues(hass)) == {f"ontology_changed_{second}"}
+
+    assert (await hass.config_entries.async_remove(entry.entry_id))["require_restart"] is False
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _issues(hass) == {}
+
+
 async def test_repairs_token_budget(hass: HomeAssistant, demo_home: DemoHome) -> None:
     """A live ontology much larger than the trained one raises the token budget issue."""
     assert await async_setup_component(hass, DOMAIN, {})
