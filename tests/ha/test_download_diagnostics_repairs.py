@@ -79,6 +79,17 @@ async def test_diagnostics(hass: HomeAssistant, init_integration: MockConfigEntr
     assert diag["server_models"]
 
 
+async def test_diagnostics_redact_url_credentials(hass: HomeAssistant, init_integration: MockConfigEntry, hass_client: ClientSessionGenerator) -> None:
+    """Basic-auth credentials written into the base URL (reverse proxy) are not in diagnostics."""
+    url = init_integration.data["base_url"].replace("http://", "http://alice:pa55word@")
+    hass.config_entries.async_update_entry(init_integration, title=f"model ({url})", data={**init_integration.data, "base_url": url})
+    diag = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    blob = json.dumps(diag)
+    assert "pa55word" not in blob
+    assert "alice" not in blob
+    assert diag["entry"]["data"]["base_url"].startswith("http://127.0.0.1:")
+
+
 def _issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
     return {issue_id: issue for (domain, issue_id), issue in ir.async_get(hass).issues.items() if domain == DOMAIN}
 
