@@ -146,10 +146,13 @@ class Generator:
         lighty = any(w in (intent.mention or "").lower() for w in LIGHT_WORDS)
         pool = [
             t for t in self.by_kind.get(intent.kind, [])
-            if t.scope == scope and (t.value is None or t.value == intent.value) and (loose or not t.domains or domain in t.domains)
+            if t.scope == scope and (t.value is None or t.value == intent.value)
             and (not t.topic or t.topic == intent.topic or intent.kind != "out_of_scope")
             and not (lighty and t.id.startswith(("hass/HassTurnOn/0/", "hass/HassTurnOff/1/"))) and fillable(t, slots)
         ]
+        # ``loose`` only when no template fits the domain: "switch off fan lamps" must not say "lamp" about fans.
+        strict = [t for t in pool if not t.domains or domain in t.domains]
+        pool = strict or (pool if loose else [])
         if not pool:
             return None
         template = self.rng.choice(pool)

@@ -83,3 +83,26 @@ def test_random_walk_only_produces_sentences_hassil_itself_expands():
             assert fill(t, slots, rng) in allowed, t.id
         checked += 1
     assert checked > 100
+
+
+def test_loose_commands_keep_a_template_of_the_devices_own_domain_when_one_fits():
+    """An ambiguous "fan" must not be asked for as "switch off fan lamps" (a light-only template)."""
+    from pathlib import Path
+
+    from statewise_protocol import load_export
+
+    from dataset_export.build import templates_for, train_pair_ok
+    from dataset_export.generate import Generator
+    from dataset_export.intents import Intent
+
+    export = load_export(Path(__file__).resolve().parents[2] / "examples" / "demo_home")
+    fan = export.ontology.entities["fan.ceiling_fan"]
+    said = set()
+    for seed in range(60):
+        gen = Generator(export, "train", seed, templates_for("train"), train_pair_ok)
+        for value in ("on", "off"):
+            made = gen.sentence(Intent("power", value, mention="fan"), fan, "name", loose=True, with_place=False)
+            assert made is not None
+            said.add(made[0])
+            assert not {"lamp", "lamps", "light", "lights", "lighting"} & set(made[0].lower().split()), made
+    assert len(said) > 10
