@@ -27,6 +27,7 @@ Row 8 emits only calls that change something; ``plex_play`` keeps a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,7 +148,7 @@ def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], i
     if kind == "climate_step":
         low, high = entity["capabilities"]["temp_range"]
         cur = entry.get("temperature", entry.get("current_temperature", low))
-        new = _half_degrees(min(high, cur + STEP[kind]) if value == "up" else max(low, cur - STEP[kind]), low, high)
+        new = _half_degrees(cur + STEP[kind] if value == "up" else cur - STEP[kind], low, high)
         desc = f"at its {'highest' if value == 'up' else 'lowest'} setting of {cur} degrees"
         return ([ToolCall("climate_temperature", {"entity_id": eid, "temperature": new})] if new != cur else []), desc
     done, desc = _satisfied(kind, value, state, on, entry)
@@ -156,11 +157,7 @@ def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], i
 
 def _half_degrees(temp: float, low: float, high: float) -> float:
     """``temp`` on ``climate_temperature``'s 0.5-degree grid, inside ``[low, high]`` (a live 20.7 would fail the schema)."""
-    snapped = round(temp * 2) / 2
-    if snapped > high:
-        snapped -= 0.5
-    if snapped < low:
-        snapped += 0.5
+    snapped = min(math.floor(high * 2) / 2, max(math.ceil(low * 2) / 2, round(temp * 2) / 2))
     return int(snapped) if snapped.is_integer() else snapped
 
 

@@ -204,6 +204,7 @@ def test_clarification_with_many_candidates_names_a_few_and_counts():
     ({"state": "heat", "current_temperature": 19, "temperature": 20.3}, "down", 19.5),
     ({"state": "heat", "temperature": 21.5}, "up", 22.5),
     ({"state": "heat", "temperature": 20}, "down", 19),
+    ({"state": "heat", "temperature": 40}, "down", 35),  # a reading above temp_range [7, 35] still gets an in-range target
 ])
 def test_climate_step_targets_stay_on_the_schema_grid(home, entry, value, expected):
     state = {"climate.hvac": entry}
