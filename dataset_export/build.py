@@ -176,7 +176,7 @@ def check_plan(rows: list[dict[str, Any]], size: int, label: str, required: tupl
     if len(rows) < size:
         problems.append(f"{label}: only {len(rows)} of {size} examples could be drawn from this home")
     if not rows:
-        return problems
+        return [*problems, f"{label}: no examples (an empty set meets no coverage rule)"]
     counts = Counter(class_of(r) for r in rows)
     names = {"text": "no tool call", "one": "exactly one tool call", "multi": "multi-step"}
     for cls, (low, high) in BANDS.items():

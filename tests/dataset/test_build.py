@@ -293,3 +293,11 @@ def test_previous_build_is_replaced(built, tmp_path):
     shutil.copytree(built[0], out)
     assert main(["build", str(DEMO), "--out", str(out), "--size", "60", "--heldout-size", "20", "--quiet"]) == 0
     assert sum(1 for _ in (out / "train.jsonl").open(encoding="utf-8")) == 60
+
+
+def test_empty_training_split_is_invalid_not_written(tmp_path, capsys):
+    """--size 0 used to write an empty train.jsonl and exit 0."""
+    out = tmp_path / "out"
+    assert main(["build", str(DEMO), "--out", str(out), "--size", "0", "--heldout-size", "40", "--quiet"]) == 1
+    assert "training is invalid: train: no examples" in capsys.readouterr().err
+    assert not out.exists()
