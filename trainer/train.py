@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import TrainConfig
+from .config import LORA_TARGET_MODULES, TrainConfig
 from .data import build_dataset, file_hash, measure, read_rows
 
 log = logging.getLogger("trainer")
@@ -29,9 +29,21 @@ def precision(cfg: TrainConfig) -> tuple[bool, bool]:
 
 
 def lora_config(cfg: TrainConfig) -> Any:
-    """PEFT LoRA on exactly the plan's seven modules, bias not trained."""
+    """PEFT LoRA on exactly the plan's seven modules, bias not trained.
+
+    The plan's Target Modules section is strict ("applied to the following
+    modules only", "bias terms are not trained"): any other module set or
+    bias setting is refused, whatever a flag or TOML file says.
+    """
     from peft import LoraConfig
 
+    if set(cfg.lora_target_modules) != set(LORA_TARGET_MODULES) or len(cfg.lora_target_modules) != len(LORA_TARGET_MODULES):
+        raise ValueError(
+            f"lora_target_modules={list(cfg.lora_target_modules)}: the fine-tune plan applies LoRA to exactly "
+            f"{', '.join(LORA_TARGET_MODULES)}"
+        )
+    if cfg.lora_bias != "none":
+        raise ValueError(f"lora_bias={cfg.lora_bias!r}: the fine-tune plan does not train bias terms (use 'none')")
     return LoraConfig(
         r=cfg.lora_r,
         lora_alpha=cfg.lora_alpha,
@@ -95,6 +107,7 @@ def build_trainer(cfg: TrainConfig, rows: list[dict[str, Any]], *, model: Any = 
 
     from .model import check_architecture, load_base_model, load_tokenizer
 
+    peft_config = lora_config(cfg)  # refuses a non-plan LoRA before anything loads
     set_seed(cfg.seed)
     tokenizer = tokenizer or load_tokenizer(cfg.base_model)
     lengths = measure(rows, tokenizer, cfg.max_length)
@@ -107,7 +120,7 @@ def build_trainer(cfg: TrainConfig, rows: list[dict[str, Any]], *, model: Any = 
         args=sft_config(cfg),
         train_dataset=build_dataset(rows),
         processing_class=tokenizer,
-        peft_config=lora_config(cfg),
+        peft_config=peft_config,
     )
     trainer.statewise_lengths = lengths
     return trainer
