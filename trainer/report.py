@@ -31,7 +31,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Exact-plan accuracy: {s['exact_plan_accuracy']} (text answers count by class; verbatim: {s['text_exact_rate']}). "
         f"State-sensitivity groups: {s['state_sensitivity_groups']}.",
-        f"Multi-turn: {mt['fetch_rows']} fetch rows, {mt['second_turns']} second turns (exact {mt['second_turn_exact']}), "
+        f"Multi-turn: {mt['fetch_rows']} fetch rows, {mt['second_turns']} second turns "
+        f"(exact {mt['second_turn_exact']}, decision {mt.get('second_turn_decision')}), "
         f"final state {mt['final_state_accuracy']} over {mt['final_state_rows']} rows.",
         "",
         "## Decision confusion (rows: expected, columns: predicted)",

@@ -3,7 +3,9 @@
 Per row (turn 1, and turn 2 after a fetch when a follow-up output is given):
 
 - decision: the parser's class (``fetch``/``action``/``text``; ``invalid`` when
-  the output does not parse) equals the row's ``output_class``;
+  the output does not parse) equals the row's ``output_class``, and after a
+  fetch the second turn's class equals the class of the row's ``followup``
+  (the act vs no-op choice once STATE is known);
 - schema compliance: no shape or schema error (every line a valid v0 call, or
   clean plain text);
 - hallucinated id: the validator reports an entity id absent from ONTOLOGY;
@@ -130,6 +132,7 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
         if messages is not None and followup_output is not None and row.get("followup"):
             f_onto, f_state = sp.parse_system_text(messages[0]["content"])
             second = score_turn(followup_output, row["followup"], f_onto, f_state)
+            second["expected_class"] = _decision(sp.parse_output(row["followup"]).kind)
             result["followup"] = second
             result["correct"] = turn["exact"] and second["exact"]
             final_calls, final_expected = second["calls"], row["followup"]
@@ -142,6 +145,12 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
 
 def _rate(values: list[bool]) -> float:
     return round(sum(values) / len(values), 6) if values else 0.0
+
+
+def _decided(result: Mapping[str, Any]) -> bool:
+    """Right class on turn 1 and, once STATE was supplied after a fetch, right act/no-op class on turn 2."""
+    second = result.get("followup")
+    return result["decision"] == result["expected_class"] and (not second or second["decision"] == second["expected_class"])
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -162,7 +171,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     followups = [r["followup"] for r in fetches if r.get("followup")]
     return {
         "rows": len(results),
-        "decision_accuracy": _rate([r["decision"] == r["expected_class"] for r in results]),
+        "decision_accuracy": _rate([_decided(r) for r in results]),
         "redundant_call_rate": _rate([t["redundant"] for t in turns]),
         "state_sensitivity_accuracy": _rate([all(v) for v in groups.values()]) if groups else None,
         "state_sensitivity_groups": len(groups),
@@ -176,6 +185,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             "fetch_rows": len(fetches),
             "second_turns": len(followups),
             "second_turn_exact": _rate([f["exact"] for f in followups]) if followups else None,
+            "second_turn_decision": _rate([f["decision"] == f["expected_class"] for f in followups]) if followups else None,
             "final_state_rows": len(finals),
             "final_state_accuracy": _rate(finals) if finals else None,
         },

@@ -82,6 +82,15 @@ def test_wrong_second_turn_fails_exact_plan(rows):
     assert bad == {"exact_plan_accuracy"} and summary["multi_turn"]["second_turn_exact"] == 0.5
 
 
+def test_wrong_class_after_fetch_fails_decision_accuracy(rows):
+    """Once STATE is supplied, acting vs doing nothing is the plan's decision too, not only the first turn's."""
+    preds = expected_predictions(rows)
+    preds["demo-001"]["followup_output"] = "The kitchen lights are already bright."  # expected: light_brightness
+    bad, summary = failing(rows, preds)
+    assert bad == {"decision_accuracy", "exact_plan_accuracy"}
+    assert summary["multi_turn"]["second_turn_decision"] == 0.5 and summary["confusion"]["fetch"]["fetch"] == 2
+
+
 def test_eval_predictions_cli_exit_codes(rows, tmp_path):
     heldout = write_rows(rows, tmp_path / "heldout.jsonl")
     preds = expected_predictions(rows)
