@@ -161,7 +161,7 @@ def cmd_run(cfg: TrainConfig) -> int:
     train(train_cfg)
     report = evaluate(cfg, cfg.heldout, model_dir=str(run / "train"), out_dir=str(run / "eval"), note=note)
     if cfg.eval_baseline:
-        base = evaluate(cfg, cfg.heldout, model_dir=str(run / "train"), baseline=True, out_dir=str(run / "eval_baseline"))
+        base = evaluate(cfg, cfg.heldout, model_dir=str(run / "train"), baseline=True, out_dir=str(run / "eval_baseline"), note=note)
         log.info("exact-plan accuracy: base %s -> fine-tuned %s", base["summary"]["exact_plan_accuracy"], report["summary"]["exact_plan_accuracy"])
     export(run / "train", run / "export", export_dir=cfg.export_dir, eval_report=report)
     log.info("run folder %s: eval %s (start with %s)", run, "PASSED" if report["passed"] else "FAILED", _write_summary(run, report, note))

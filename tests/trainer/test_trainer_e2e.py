@@ -55,7 +55,8 @@ def test_run_pipeline_exit_code(dataset_file, tiny_base, tmp_path):
     gpu = torch.cuda.is_available()
     base = str(tiny_base) if gpu else "statewise-test/no-such-model"
     code = main(["--base-model", base, "--dataset", str(dataset_file), "--heldout", str(dataset_file), "--output-dir", str(tmp_path),
-                 "--max-steps", "1", "--gradient-accumulation-steps", "1", "--max-length", "1024", "--max-new-tokens", "24", "--disable-tqdm"])  # fmt: skip
+                 "--max-steps", "1", "--gradient-accumulation-steps", "1", "--max-length", "1024", "--max-new-tokens", "24", "--disable-tqdm",
+                 "--eval-baseline"])  # fmt: skip
     assert (tmp_path / "train" / "adapter" / "adapter_config.json").is_file() and (tmp_path / "eval" / "report.md").is_file()
     manifest = json.loads((tmp_path / "export" / "statewise_manifest.json").read_text())
     assert manifest["eval"]["passed"] is False and manifest["base_model"] == (str(tiny_base) if gpu else str(tmp_path / "tiny-base"))
@@ -64,7 +65,7 @@ def test_run_pipeline_exit_code(dataset_file, tiny_base, tmp_path):
     else:  # the tiny fallback is a smoke run: exit 0, and every report says its figures are meaningless
         assert code == 0
         assert "meaningless" in manifest["eval"]["note"]
-        for page in (tmp_path / "eval" / "report.md", tmp_path / "README.md"):
+        for page in (tmp_path / "eval" / "report.md", tmp_path / "eval_baseline" / "report.md", tmp_path / "README.md"):
             assert "WARNING" in page.read_text() and "meaningless" in page.read_text()
 
 
