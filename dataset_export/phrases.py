@@ -50,6 +50,11 @@ NOOP = (
     "{n} is already {d}, so I left it as it is.",
     "No change needed: {n} is already {d}.",
 )
+UNKNOWN_LEVEL = (
+    "I can't see the current {w} of {n}, so I can't change it step by step. What {w} would you like?",
+    "{n} isn't reporting its {w} right now. Tell me the {w} you want and I'll set it.",
+    "The {w} of {n} is unknown at the moment; please say the exact {w} you want.",
+)
 TOO_MANY = (
     "That covers {k} devices in {m}, more than I can switch at once. Which room do you mean?",
     "There are {k} devices in {m}. Could you name a room or a device instead?",
@@ -142,3 +147,8 @@ def too_many(place: str, count: int, variant: int) -> str:
 def out_of_scope(topic: str, variant: int) -> str:
     """Refusal: chit-chat, world knowledge, memory or an unsupported request."""
     return _pick(OUT_OF_SCOPE.get(topic, OUT_OF_SCOPE["unsupported"]), variant)
+
+
+def unknown_level(name: str, what: str, variant: int) -> str:
+    """Clarification: a relative change, but STATE does not give the current level."""
+    return _pick(UNKNOWN_LEVEL, variant, n=name, w=what)

@@ -12,6 +12,7 @@ row   condition                                                   answer (output
 5     target lacks the capability or value                        refusal text (text, ``missing_capability``)
 5b    area/floor names more targets than one answer may call      clarification asking to narrow (text, ``too_many_targets``)
 6     STATE holds every target, one is ``unavailable``            refusal text (text, ``not_present``)
+6b    relative change, STATE lacks the level to step from         ask for a level (text, ``unknown_level``)
 7     STATE holds every target, goal already holds                no-op text (text, ``already_satisfied``)
 8     STATE holds every target                                    minimal ordered actions (action)
 9     plan needs state, STATE missing or lacks targets            one ``get_entity_state`` (fetch, ``missing_state``)
@@ -155,6 +156,20 @@ def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], i
     return ([] if done else direct_calls(eid, intent)), desc
 
 
+LEVEL_WORD = {"brightness_step": "brightness", "volume_step": "volume", "climate_step": "target temperature"}
+
+
+def _level_unknown(entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent) -> bool:
+    """True when a relative change has no current level in STATE to start from (never guess one)."""
+    if intent.kind == "brightness_step":
+        return _is_on("light", entry) and "brightness" not in entry
+    if intent.kind == "volume_step":
+        return _is_on("media_player", entry) and "volume" not in entry
+    if intent.kind == "climate_step":
+        return "temperature" not in entry and "current_temperature" not in entry
+    return False
+
+
 def _half_degrees(temp: float, low: float, high: float) -> float:
     """``temp`` on ``climate_temperature``'s 0.5-degree grid, inside ``[low, high]`` (a live 20.7 would fail the schema)."""
     snapped = min(math.floor(high * 2) / 2, max(math.ceil(low * 2) / 2, round(temp * 2) / 2))
@@ -219,6 +234,10 @@ def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, in
         gone = [eid for eid in targets if state[eid].get("state") == "unavailable"]
         if gone:
             return _text(phrases.not_present([phrases.display(entities[e]) for e in gone], variant), "not_present", targets)
+        blind = [eid for eid in targets if _level_unknown(entities[eid], state[eid], intent)]
+        if blind:
+            what = LEVEL_WORD[intent.kind]
+            return _text(phrases.unknown_level(phrases.display(entities[blind[0]]), what, variant), "unknown_level", targets)
         calls: list[ToolCall] = []
         descs: list[str] = []
         for eid in targets:

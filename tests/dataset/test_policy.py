@@ -226,3 +226,17 @@ def test_names_with_double_quotes_never_make_json_like_text(home):
         d = decide(onto, None, Intent("power", "on", mention='Lamp "B"'), variant)
         assert d.reason == "ambiguous"
         assert check_output(d.answer, onto).kind == "text", d.answer
+
+
+@pytest.mark.parametrize(("eid", "entry", "intent"), [
+    ("light.kitchen_lights", {"state": "on"}, Intent("brightness_step", "up", mention="kitchen lights")),
+    ("light.kitchen_lights", {"state": "on"}, Intent("brightness_step", "down", mention="kitchen lights")),
+    ("media_player.kitchen", {"state": "playing"}, Intent("volume_step", "up", mention="kitchen speaker")),
+    ("climate.hvac", {"state": "heat"}, Intent("climate_step", "down", mention="hvac")),
+])
+def test_relative_change_without_a_level_in_state_asks_instead_of_guessing(home, eid, entry, intent):
+    """Recorder snapshots hold {"state":"on"} without brightness: "already at full brightness" would be invented."""
+    d = decide(home, {eid: entry}, intent)
+    assert (d.output_class, d.reason) == ("text", "unknown_level")
+    assert "already" not in d.text
+    assert check_output(d.answer, home, {eid: entry}).kind == "text"
