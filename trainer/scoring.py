@@ -10,7 +10,9 @@ Per row (turn 1, and turn 2 after a fetch when a follow-up output is given):
   clean plain text);
 - hallucinated id: the validator reports an entity id absent from ONTOLOGY;
 - redundant call: a duplicated call, or valid calls that strictly contain the
-  expected plan (a fetch asking for more ids than needed counts too);
+  expected plan (a fetch asking for more ids than needed counts too), or valid
+  actions where the answer is plain text that leave the simulated home unchanged
+  (acting on an already-satisfied state);
 - exact plan: same calls in the same order (a fetch: the same ids; text: any
   valid plain text, since phrasings vary; ``text_exact_rate`` reports verbatim matches);
 - state sensitivity: share of ``group``s whose rows all have the exact plan;
@@ -117,11 +119,27 @@ def _final_state(row: Mapping[str, Any], expected: str, got_calls: list[str], on
     return bool(apply_calls(full, want, ontology) == apply_calls(full, got, ontology))
 
 
+def _changes_nothing(row: Mapping[str, Any], calls: list[str], ontology: sp.Ontology) -> bool:
+    """True when valid action ``calls`` leave the row's home exactly as it was (simulated)."""
+    apply_calls = _simulator()
+    if apply_calls is None or not row.get("state") or not calls:
+        return False
+    full = json.loads(row["state"])
+    return bool(apply_calls(full, [sp.parse_output(line).calls[0] for line in calls], ontology) == full)
+
+
+def _mark_no_op_actions(turn: dict[str, Any], expected_class: str, row: Mapping[str, Any], ontology: sp.Ontology) -> None:
+    """Acting where the answer is a no-op (e.g. already satisfied) with calls that change nothing: redundant calls."""
+    if expected_class == "text" and turn["decision"] == "action" and _changes_nothing(row, turn["calls"], ontology):
+        turn["redundant"] = True
+
+
 def score_row(row: Mapping[str, Any], output: str, followup_output: str | None = None) -> dict[str, Any]:
     """Score one held-out row (and its second turn after a fetch, if given)."""
     ontology, state, _ = row_context(row)
     expected = row["messages"][2]["content"]
     turn = score_turn(output, expected, ontology, state)
+    _mark_no_op_actions(turn, row["output_class"], row, ontology)
     result = {"id": row["id"], "expected_class": row["output_class"], "domain": row.get("domain", ""), "group": row.get("group", ""), **turn}
     result["correct"] = turn["exact"]
     result["text_exact"] = turn["decision"] == "text" and output.strip() == expected.strip()
@@ -133,6 +151,7 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
             f_onto, f_state = sp.parse_system_text(messages[0]["content"])
             second = score_turn(followup_output, row["followup"], f_onto, f_state)
             second["expected_class"] = _decision(sp.parse_output(row["followup"]).kind)
+            _mark_no_op_actions(second, second["expected_class"], row, ontology)
             result["followup"] = second
             result["correct"] = turn["exact"] and second["exact"]
             final_calls, final_expected = second["calls"], row["followup"]

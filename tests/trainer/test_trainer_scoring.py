@@ -11,6 +11,7 @@ from trainer.scoring import CRITERIA, score_predictions, summarize
 PERFECT = {"decision_accuracy": 1.0, "redundant_call_rate": 0.0, "state_sensitivity_accuracy": 1.0, "schema_compliance_rate": 1.0,
            "hallucinated_id_rate": 0.0, "exact_plan_accuracy": 1.0}  # fmt: skip
 KITCHEN_ON = '{"tool_call":{"name":"light_power","arguments":{"entity_id":"light.kitchen_lights","state":"on"}}}'
+TV_ON = '{"tool_call":{"name":"tv_power","arguments":{"entity_id":"media_player.lounge_room","state":"on"}}}'  # demo-008: already on
 BED_OFF = '{"tool_call":{"name":"light_power","arguments":{"entity_id":"light.bed_light","state":"off"}}}'
 
 
@@ -48,6 +49,7 @@ def _mutate(rows, name):
         "schema_violation": ("demo-000", KITCHEN_ON.replace('"on"', '"dim"')),
         "wrong_class": ("demo-000", "Sorry, I cannot do that."),
         "state_insensitive": ("demo-007", lines(rows, "demo-006")[0]),
+        "already_satisfied_acted": ("demo-008", TV_ON),
     }[name]
 
 
@@ -61,6 +63,7 @@ def _mutate(rows, name):
         ("schema_violation", {"schema_compliance_rate", "decision_accuracy", "exact_plan_accuracy"}),
         ("wrong_class", {"decision_accuracy", "exact_plan_accuracy"}),
         ("state_insensitive", {"state_sensitivity_accuracy", "exact_plan_accuracy"}),
+        ("already_satisfied_acted", {"decision_accuracy", "redundant_call_rate", "exact_plan_accuracy"}),
     ],
 )
 def test_mutation_fails_exactly_its_criteria(rows, mutation, expected):
@@ -89,6 +92,14 @@ def test_wrong_class_after_fetch_fails_decision_accuracy(rows):
     bad, summary = failing(rows, preds)
     assert bad == {"decision_accuracy", "exact_plan_accuracy"}
     assert summary["multi_turn"]["second_turn_decision"] == 0.5 and summary["confusion"]["fetch"]["fetch"] == 2
+
+
+def test_acting_on_a_satisfied_state_is_redundant_but_a_real_change_is_not(rows):
+    """An action where the answer is text counts as a redundant call only when it changes nothing in the home."""
+    preds = expected_predictions(rows)
+    preds["demo-008"]["output"] = TV_ON.replace('"on"', '"off"')  # the TV is on: turning it off is wrong, not redundant
+    bad, _ = failing(rows, preds)
+    assert bad == {"decision_accuracy", "exact_plan_accuracy"}
 
 
 def test_eval_predictions_cli_exit_codes(rows, tmp_path):
