@@ -72,10 +72,11 @@ def _factory(shape: str, rows: list[dict[str, Any]]) -> Callable[[], tuple[Any, 
 
     from dataset_export.tokens import qwen3_tokenizer
     from trainer.template import apply_statewise_template
+    from trainer.train import native_bf16
 
     def real_shape() -> tuple[Any, Any]:
         tok = apply_statewise_template(qwen3_tokenizer())
-        dtype = torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+        dtype = torch.bfloat16 if native_bf16() else torch.float32
         eos = tok.convert_tokens_to_ids("<|im_end|>")
         cfg = Qwen3Config(**QWEN3_1_7B, architectures=["Qwen3ForCausalLM"], eos_token_id=eos, pad_token_id=tok.pad_token_id)
         torch.manual_seed(0)

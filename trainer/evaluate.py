@@ -25,9 +25,10 @@ def load_for_eval(model_dir: str, *, baseline: bool = False, base_model: str = "
     from transformers import AutoTokenizer
 
     from .model import load_base_model, load_tokenizer
+    from .train import native_bf16
 
     cuda = torch.cuda.is_available()
-    dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else torch.float32
+    dtype = (torch.bfloat16 if native_bf16() else torch.float16) if cuda else torch.float32
     path = Path(model_dir)
     adapter_cfg = path / "adapter_config.json"
     if (path / "adapter").is_dir() and not adapter_cfg.is_file():

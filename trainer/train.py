@@ -16,12 +16,22 @@ log = logging.getLogger("trainer")
 ADAPTER_DIR = "adapter"
 
 
+def native_bf16() -> bool:
+    """True on a CUDA GPU with bf16 in hardware (Ampere or newer).
+
+    ``torch.cuda.is_bf16_supported()`` alone also says yes on T4/V100, where bf16 is only emulated (slow).
+    """
+    import torch
+
+    return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False))
+
+
 def precision(cfg: TrainConfig) -> tuple[bool, bool]:
     """``(bf16, gradient_checkpointing)``: bf16 only where the GPU supports it; explicit on CPU."""
     import torch
 
     cuda = torch.cuda.is_available()
-    bf16 = cfg.bf16 if cfg.bf16 is not None else bool(cuda and torch.cuda.is_bf16_supported())
+    bf16 = cfg.bf16 if cfg.bf16 is not None else native_bf16()
     if bf16 and not cuda:
         raise ValueError("bf16 was requested but no CUDA GPU is available")
     ckpt = cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else cuda

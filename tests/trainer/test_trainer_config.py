@@ -63,3 +63,19 @@ def test_shipped_configs_keep_plan_defaults(name):
     for key in ("max_length", "per_device_train_batch_size", "gradient_accumulation_steps", "learning_rate", "num_train_epochs", "optim",
                 "packing", "lora_target_modules", "lora_bias"):  # fmt: skip
         assert getattr(cfg, key) == getattr(plan, key), key
+
+
+@pytest.mark.parametrize(("major", "bf16"), [(7, False), (8, True), (9, True)])
+def test_bf16_only_where_the_gpu_has_it(monkeypatch, major, bf16):
+    """A T4/V100 (compute 7.x) only emulates bf16: auto precision must not pick it there."""
+    import torch
+
+    from trainer.train import precision
+
+    def is_bf16_supported(including_emulation: bool = True) -> bool:
+        return major >= 8 or including_emulation  # what torch answers on such a GPU
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", is_bf16_supported)
+    assert precision(TrainConfig()) == (bf16, True)
+    assert precision(TrainConfig(bf16=False)) == (False, True)
