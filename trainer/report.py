@@ -87,6 +87,7 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
             ax.text(j, i, str(v), ha="center", va="center")
     ax.set_xlabel("predicted")
     ax.set_ylabel("expected")
+    _mark(fig, report)
     paths.append(out / "confusion.png")
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=100)

@@ -130,3 +130,18 @@ def test_parse_system_text_round_trips(rows):
         assert sp.system_text(ontology, state) == text
     ontology, state = sp.parse_system_text(sp.system_text(export.ontology))
     assert state is None and ontology.entities == export.ontology.entities
+
+
+def test_every_plot_of_a_fallback_report_is_marked_meaningless(rows, tmp_path, monkeypatch):
+    from trainer import report as rep
+    from trainer.config import TrainConfig
+    from trainer.scoring import check_thresholds
+
+    summary = summarize(score_predictions(rows, expected_predictions(rows)))
+    report = {"model": "m", "dataset": "d", "passed": True, "criteria": check_thresholds(summary, TrainConfig().thresholds()),
+              "summary": summary, "note": "tiny fallback: meaningless"}  # fmt: skip
+    marked = []
+    real_mark = rep._mark
+    monkeypatch.setattr(rep, "_mark", lambda fig, r: (marked.append(fig), real_mark(fig, r)))
+    paths = rep.plots(report, tmp_path)
+    assert len(marked) == len(paths) == 3
