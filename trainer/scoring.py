@@ -69,6 +69,12 @@ def followup_messages(row: Mapping[str, Any], fetch_output: str) -> list[dict[st
     return sp.render_messages(ontology, command, sp.state_subset(full, sp.call_entity_ids(verdict.calls[0])))
 
 
+def _key(call: sp.ToolCall) -> str:
+    """Canonical line of a call by value: ``60.0`` (schema-valid for an integer) is the same call as ``60``."""
+    args = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in call.arguments.items()}
+    return sp.ToolCall(call.name, args).to_line()
+
+
 def _same_plan(expected: sp.Verdict, got: sp.Verdict) -> bool:
     if expected.kind != got.kind or not got.ok:
         return False
@@ -76,7 +82,7 @@ def _same_plan(expected: sp.Verdict, got: sp.Verdict) -> bool:
         return True
     if got.kind == sp.KIND_FETCH:
         return set(sp.call_entity_ids(got.calls[0])) == set(sp.call_entity_ids(expected.calls[0]))
-    return [c.to_line() for c in got.calls] == [c.to_line() for c in expected.calls]
+    return [_key(c) for c in got.calls] == [_key(c) for c in expected.calls]
 
 
 def _redundant(expected: sp.Verdict, parsed: sp.Verdict) -> bool:
@@ -87,7 +93,7 @@ def _redundant(expected: sp.Verdict, parsed: sp.Verdict) -> bool:
     if parsed.kind == sp.KIND_FETCH:
         want, got = set(sp.call_entity_ids(expected.calls[0])), set(sp.call_entity_ids(parsed.calls[0]))
     else:
-        want, got = {c.to_line() for c in expected.calls}, {c.to_line() for c in parsed.calls}
+        want, got = {_key(c) for c in expected.calls}, {_key(c) for c in parsed.calls}
     return want < got
 
 

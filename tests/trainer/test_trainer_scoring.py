@@ -102,6 +102,15 @@ def test_acting_on_a_satisfied_state_is_redundant_but_a_real_change_is_not(rows)
     assert bad == {"decision_accuracy", "exact_plan_accuracy"}
 
 
+def test_integral_float_argument_is_the_same_plan(rows):
+    """``"brightness":60.0`` is schema-valid and the same call as ``60``: no criterion may fail on it."""
+    preds = expected_predictions(rows)
+    preds["demo-001"]["followup_output"] = preds["demo-001"]["followup_output"].replace("60", "60.0")
+    assert "60.0" in preds["demo-001"]["followup_output"]
+    bad, summary = failing(rows, preds)
+    assert bad == set() and summary["multi_turn"]["second_turn_exact"] == 1.0
+
+
 def test_eval_predictions_cli_exit_codes(rows, tmp_path):
     heldout = write_rows(rows, tmp_path / "heldout.jsonl")
     preds = expected_predictions(rows)
