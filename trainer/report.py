@@ -55,6 +55,15 @@ def _mark(fig: Any, report: dict[str, Any]) -> None:
         fig.text(0.5, 0.5, "MEANINGLESS\n(tiny fallback model)", ha="center", va="center", fontsize=26, color="red", alpha=0.35, rotation=20)
 
 
+def _save(plt: Any, fig: Any, report: dict[str, Any], path: Path) -> Path:
+    """Mark (if needed), lay out, write and close one figure."""
+    _mark(fig, report)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plots(report: dict[str, Any], out: Path) -> list[Path]:
     """``criteria.png``, ``confusion.png`` and ``domains.png``."""
     import matplotlib
@@ -72,11 +81,7 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
         ax.plot([report["criteria"][n]["bound"]] * 2, [i - 0.4, i + 0.4], "k--")
     ax.set_xlim(0, 1.05)
     ax.set_title("Plan criteria (dashed: threshold)")
-    _mark(fig, report)
-    paths.append(out / "criteria.png")
-    fig.tight_layout()
-    fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
+    paths.append(_save(plt, fig, report, out / "criteria.png"))
     fig, ax = plt.subplots(figsize=(5, 4))
     grid = [[s["confusion"][e][p] for p in CLASSES] for e in s["confusion"]]
     ax.imshow(grid, cmap="Blues")
@@ -87,21 +92,13 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
             ax.text(j, i, str(v), ha="center", va="center")
     ax.set_xlabel("predicted")
     ax.set_ylabel("expected")
-    _mark(fig, report)
-    paths.append(out / "confusion.png")
-    fig.tight_layout()
-    fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
+    paths.append(_save(plt, fig, report, out / "confusion.png"))
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.bar(list(s["per_domain_accuracy"]), list(s["per_domain_accuracy"].values()))
     ax.set_ylim(0, 1.05)
     ax.set_title("Exact-plan accuracy by domain")
     ax.tick_params(axis="x", rotation=30)
-    _mark(fig, report)
-    paths.append(out / "domains.png")
-    fig.tight_layout()
-    fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
+    paths.append(_save(plt, fig, report, out / "domains.png"))
     return paths
 
 
