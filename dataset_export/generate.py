@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from statewise_protocol import Export, dumps, render_messages, state_json, state_subset
 
-from .intents import KINDS, OK, Intent, capability_gap, resolve
+from .intents import KINDS, OK, Intent, capability_gap, norm, resolve
 from .policy import FETCH, TEXT, decide
 from .states import random_entry, variants
 from .templates import Template, Unfillable, fill, fillable
@@ -29,6 +30,7 @@ UNKNOWN_NAMES = ("hot tub", "garden shed heater", "aquarium light", "sauna", "po
 COLORS = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink", "white")
 KELVINS = (2200, 2700, 3000, 3500, 4000, 5000, 6000, 6500)
 LIGHT_WORDS = ("light", "lamp")
+AREA_ALIAS_SHARE = 0.4  # how often an area with aliases is named by one of them
 ENUM_VALUES: dict[str, tuple[Any, ...]] = {
     "power": ("on", "off"), "brightness_step": ("up", "down"), "climate_step": ("up", "down"), "volume_step": ("up", "down"),
     "media": ("pause", "resume", "next", "previous"), "cover": ("open", "close", "stop"), "lock": ("lock", "unlock"),
@@ -71,6 +73,7 @@ class Generator:
         self._cap_cache: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self._missing: list[tuple[bool, str, str]] | None = None
         self._ambiguous: list[str] | None = None
+        self._area_aliases: dict[str, list[str]] | None = None
 
     # ---- commands -------------------------------------------------------------------------
     def value_for(self, kind: str, entity: dict[str, Any] | None, valid: bool = True) -> Any:
@@ -123,9 +126,28 @@ class Generator:
                 return (text.lower() if self.rng.random() < 0.5 else text), is_alias
         return "", False
 
-    def sentence(self, intent: Intent, entity: dict[str, Any] | None, scope: str, loose: bool = False, with_place: bool = True) -> tuple[str, Template] | None:
-        """Fill a template for ``intent`` (``None`` when no template of this split fits)."""
+    def area_mention(self, area: str) -> tuple[str, bool]:
+        """``area`` or, sometimes, one of its aliases that names no other area, and whether it is an alias."""
+        if self._area_aliases is None:
+            names: dict[str, set[str]] = defaultdict(set)  # normalised area name or alias -> the areas it names
+            found: dict[str, set[str]] = defaultdict(set)
+            for e in self.o.entities.values():
+                if e.get("area"):
+                    names[norm(e["area"])].add(e["area"])
+                    for alias in e.get("area_aliases") or ():
+                        names[norm(alias)].add(e["area"])
+                        found[e["area"]].add(alias)
+            self._area_aliases = {a: sorted(x for x in aliases if names[norm(x)] == {a}) for a, aliases in found.items()}
+        options = self._area_aliases.get(area)
+        if options and self.rng.random() < AREA_ALIAS_SHARE:
+            return self.rng.choice(options), True
+        return area, False
+
+    def sentence(self, intent: Intent, entity: dict[str, Any] | None, scope: str, loose: bool = False,
+                 with_place: bool = True) -> tuple[str, Template, tuple[str, ...]] | None:
+        """Fill a template for ``intent`` (``None`` when no template of this split fits), with its extra tags."""
         slots: dict[str, str] = {}
+        place_alias = ""  # an area alias said only as the place of a named entity
         if intent.mention:
             slots["name"] = intent.mention
         if intent.area:
@@ -136,6 +158,9 @@ class Generator:
             for key in ("area", "floor"):
                 if entity.get(key) and self.rng.random() < 0.5:
                     slots[key] = entity[key]
+                    if key == "area":
+                        slots[key], is_alias = self.area_mention(entity[key])
+                        place_alias = slots[key] if is_alias else ""
         if intent.kind in VALUE_SLOT and intent.value is not None:
             slots[VALUE_SLOT[intent.kind]] = _num(intent.value) if isinstance(intent.value, int | float) else str(intent.value).replace("_", " ")
             if intent.kind == "play_title":
@@ -157,9 +182,13 @@ class Generator:
             return None
         template = self.rng.choice(pool)
         try:
-            return fill(template, slots, self.rng), template
+            text = fill(template, slots, self.rng)
         except Unfillable:
             return None
+        # Optional slots may go unsaid: tag the row only when the sentence names the alias.
+        rest = text.replace(intent.mention, " ") if intent.mention else text
+        said = place_alias and re.search(rf"(?<!\w){re.escape(place_alias)}(?!\w)", rest)
+        return text, template, ("alias",) if said else ()
 
     # ---- rows -----------------------------------------------------------------------------
     def home_state(self, overrides: dict[str, dict[str, Any]]) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -226,7 +255,7 @@ class Generator:
             ]
         return self._cap_cache[key]
 
-    def _pick_command(self, kinds: tuple[str, ...] | list[str], value: Any = None) -> tuple[Intent, str, Template, str] | None:
+    def _pick_command(self, kinds: tuple[str, ...] | list[str], value: Any = None) -> tuple[Intent, str, Template, str, tuple[str, ...]] | None:
         options = self._capable(kinds)
         if not options:
             return None
@@ -239,7 +268,7 @@ class Generator:
         if capability_gap(entity, intent) is not None:
             return None
         made = self.sentence(intent, entity, "name")
-        return (intent, made[0], made[1], eid) if made else None
+        return (intent, *made[:2], eid, made[2]) if made else None
 
     # ---- families -------------------------------------------------------------------------
     def direct(self) -> list[dict[str, Any]] | None:
@@ -247,9 +276,9 @@ class Generator:
         picked = self._pick_command(ABSOLUTE)
         if not picked:
             return None
-        intent, text, template, _ = picked
+        intent, text, template, _, tags = picked
         snap_id, home = self.home_state({})
-        return [self.row(intent, text, template, None, home, snap_id)]
+        return [self.row(intent, text, template, None, home, snap_id, tags=tags)]
 
     def area(self) -> list[dict[str, Any]] | None:
         """Area/floor command over several entities (multi-step when more than one)."""
@@ -257,7 +286,8 @@ class Generator:
         places = sorted({(e[scope], e["domain"]) for eid in self.present if (e := self.o.entities[eid]).get(scope) and e["domain"] in ("light", "fan")})
         self.rng.shuffle(places)
         for place, domain in places:
-            kw = {scope: place, "domain": domain}
+            spoken, is_alias = self.area_mention(place) if scope == "area" else (place, False)
+            kw = {scope: spoken, "domain": domain}
             intent = Intent("power", self.rng.choice(("on", "off")), **kw)
             res = resolve(self.o, intent)
             if res.status != OK or not 2 <= len(res.ids) <= 6:
@@ -275,7 +305,7 @@ class Generator:
                     overrides[eid] = self.rng.choice(entries)
             snap_id, home = self.home_state(overrides)
             shown = state_subset(home, res.ids) if use_state else None
-            return [self.row(intent, made[0], made[1], shown, home, snap_id, tags=(f"{scope}_scope",))]
+            return [self.row(intent, made[0], made[1], shown, home, snap_id, tags=(f"{scope}_scope", *(("alias",) if is_alias else ())))]
         return None
 
     def fetch(self) -> list[dict[str, Any]] | None:
@@ -283,13 +313,13 @@ class Generator:
         picked = self._pick_command(STATEFUL)
         if not picked:
             return None
-        intent, text, template, eid = picked
+        intent, text, template, eid, tags = picked
         base = self._snapshot_entry(eid)
         entries = self._ok_entries(eid, variants(self.o, eid, base, intent, self.rng, self.extra))
         if not entries:
             return None
         snap_id, home = self.home_state({eid: self.rng.choice(entries)})
-        return [self.row(intent, text, template, None, home, snap_id)]
+        return [self.row(intent, text, template, None, home, snap_id, tags=tags)]
 
     def _snapshot_entry(self, eid: str) -> dict[str, Any]:
         _, states = self.rng.choice(self.snapshots)
@@ -301,7 +331,7 @@ class Generator:
         picked = self._pick_command(kinds)
         if not picked:
             return None
-        intent, text, template, eid = picked
+        intent, text, template, eid, tags = picked
         entries = self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng, self.extra))
         self.rng.shuffle(entries)
         chosen: list[tuple[dict[str, Any], str]] = []
@@ -318,7 +348,7 @@ class Generator:
         rows = []
         for entry, _ in chosen[: self.rng.choice((2, 2, 3))]:
             snap_id, home = self.home_state({eid: entry})
-            rows.append(self.row(intent, text, template, state_subset(home, [eid]), home, snap_id, group=gid))
+            rows.append(self.row(intent, text, template, state_subset(home, [eid]), home, snap_id, group=gid, tags=tags))
         return rows
 
     def multi(self) -> list[dict[str, Any]] | None:
@@ -328,33 +358,33 @@ class Generator:
         picked = self._pick_command(("play_title", "tv_input"))
         if not picked:
             return self.area()
-        intent, text, template, eid = picked
+        intent, text, template, eid, tags = picked
         entries = [e for e in self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng, self.extra))
                    if decide(self.o, {eid: e}, intent).num_calls > 1]
         if not entries:
             return None
         snap_id, home = self.home_state({eid: self.rng.choice(entries)})
-        return [self.row(intent, text, template, state_subset(home, [eid]), home, snap_id)]
+        return [self.row(intent, text, template, state_subset(home, [eid]), home, snap_id, tags=tags)]
 
     def noop(self) -> list[dict[str, Any]] | None:
         """Goal already holds in STATE -> explicit no-op text."""
         picked = self._pick_command((*STATEFUL, *ABSOLUTE))
         if not picked:
             return None
-        intent, text, template, eid = picked
+        intent, text, template, eid, tags = picked
         entries = [e for e in self._ok_entries(eid, variants(self.o, eid, self._snapshot_entry(eid), intent, self.rng, self.extra))
                    if decide(self.o, {eid: e}, intent).output_class == TEXT]
         if not entries:
             return None
         snap_id, home = self.home_state({eid: self.rng.choice(entries)})
-        return [self.row(intent, text, template, state_subset(home, [eid]), home, snap_id)]
+        return [self.row(intent, text, template, state_subset(home, [eid]), home, snap_id, tags=tags)]
 
     def _text_row(self, intent: Intent, entity: dict[str, Any] | None, loose: bool, tags: tuple[str, ...] = ()) -> list[dict[str, Any]] | None:
         made = self.sentence(intent, entity, "none" if intent.kind == "out_of_scope" else "name", loose=loose, with_place=False)
         if made is None:
             return None
         snap_id, home = self.home_state({})
-        row = self.row(intent, made[0], made[1], None, home, snap_id, tags=tags)
+        row = self.row(intent, made[0], made[1], None, home, snap_id, tags=(*tags, *made[2]))
         return [row] if row["output_class"] == TEXT else None
 
     def unknown(self) -> list[dict[str, Any]] | None:

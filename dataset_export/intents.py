@@ -2,9 +2,10 @@
 
 An :class:`Intent` is what a sentence asks for, independent of its wording:
 a ``kind`` (see :data:`KINDS`), a value, and a target named by ``mention`` (a
-name, alias or generic noun as spoken) or by ``area``/``floor`` plus
-``domain``. :func:`resolve` maps the target to entity ids; :func:`capability_gap`
-says why an entity cannot do the intent. Pure functions, no randomness.
+name, alias or generic noun as spoken) or by ``area`` (a name or an area
+alias) or ``floor``, plus ``domain``. :func:`resolve` maps the target to
+entity ids; :func:`capability_gap` says why an entity cannot do the intent.
+Pure functions, no randomness.
 """
 
 from __future__ import annotations
@@ -181,13 +182,22 @@ def resolve(ontology: Ontology, intent: Intent) -> Resolution:
     if intent.area is None and intent.floor is None:
         return Resolution(UNKNOWN)
     key, place = ("area", intent.area) if intent.area is not None else ("floor", intent.floor)
-    scoped = sorted(
-        eid for eid, e in ontology.entities.items() if e["domain"] == intent.domain and e.get(key) and norm(e[key]) == norm(place or "")
-    )
+    wanted = norm(place or "")
+    by_name: list[str] = []
+    by_alias: list[str] = []  # an area alias names its area exactly like the area's name
+    for eid, e in sorted(ontology.entities.items()):
+        if e["domain"] != intent.domain or not e.get(key):
+            continue
+        if norm(e[key]) == wanted:
+            by_name.append(eid)
+        elif key == "area" and wanted in {norm(a) for a in e.get("area_aliases") or ()}:
+            by_alias.append(eid)
+    scoped = sorted(by_name + by_alias)
+    via_alias = bool(by_alias) and not by_name
     present = [eid for eid in scoped if _present(ontology, eid)]
     if present:
-        return Resolution(OK, tuple(present), tuple(present))
-    return Resolution(NOT_PRESENT if scoped else UNKNOWN, tuple(scoped), tuple(scoped))
+        return Resolution(OK, tuple(present), tuple(present), via_alias)
+    return Resolution(NOT_PRESENT if scoped else UNKNOWN, tuple(scoped), tuple(scoped), via_alias)
 
 
 def capability_gap(entity: dict[str, Any], intent: Intent) -> str | None:

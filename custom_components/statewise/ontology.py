@@ -20,8 +20,8 @@ real attributes and supported features.
     Otherwise it is ``present: true`` (``unknown`` is present: the entity
     exists, its value is just not known yet).
 
-Area aliases: v0's ontology format has no field for them (the entity schema
-is closed), so only entity aliases are exported. Area and floor names are.
+Area aliases go into each entity's optional ``area_aliases`` (the aliases of
+its area, ``str`` items only, without the area's name); floors have names only.
 """
 
 from __future__ import annotations
@@ -220,8 +220,10 @@ def ontology_entity(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
         attrs.update(state.attributes)
 
     area_name = floor_name = None
+    area_aliases: list[str] = []
     if (area_id := _area_id(hass, entry)) and (area := area_reg.async_get_area(area_id)):
         area_name = area.name
+        area_aliases = [a for a in _clean_names(area.aliases) if a != area_name]
         if area.floor_id and (floor := floor_reg.async_get_floor(area.floor_id)):
             floor_name = floor.name
 
@@ -242,6 +244,7 @@ def ontology_entity(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
         "name": name,
         "aliases": aliases,
         "area": area_name[:MAX_NAME] if area_name else None,
+        "area_aliases": area_aliases,
         "floor": floor_name[:MAX_NAME] if floor_name else None,
         "domain": domain,
         "device_class": device_class,
@@ -268,5 +271,5 @@ def live_states(hass: HomeAssistant, entity_ids: Iterable[str]) -> dict[str, dic
 
 
 def area_aliases(hass: HomeAssistant) -> dict[str, list[str]]:
-    """Area name -> its aliases (``str`` items only); not part of ontology v0, for callers that match areas."""
+    """Area name -> its aliases (``str`` items only), for callers that match areas."""
     return {area.name: _clean_names(area.aliases) for area in ar.async_get(hass).async_list_areas()}

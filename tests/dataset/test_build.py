@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from statewise_protocol import (
     Snapshot,
     check_output,
     export_files,
+    load_export,
     parse_output,
     parse_system_text,
     state_subset,
@@ -248,6 +250,54 @@ def test_rows_replay_through_the_policy_from_their_own_prompt(rows):
         assert decision.output_class == row["output_class"]
         if decision.output_class != "text":
             assert decision.answer == row["messages"][2]["content"]
+
+
+def _call_ids(answer: str) -> set[str]:
+    calls = parse_output(answer).calls
+    return {c.arguments["entity_id"] for c in calls if "entity_id" in c.arguments} | {i for c in calls for i in c.arguments.get("entity_ids", ())}
+
+
+def test_commands_naming_an_area_alias_target_that_area(rows):
+    """Sentences sometimes say an area alias ("in the study") instead of the area's name: tagged alias, answers in that area."""
+    ontology = load_export(DEMO).ontology
+    area_of = {a: e["area"] for e in ontology.entities.values() for a in e.get("area_aliases", [])}
+    assert area_of == {"entrance": "Hallway", "lounge": "Living Room", "study": "Office", "yard": "Garden"}
+    acting = 0
+    for row in rows[0] + rows[1]:
+        intent = json.loads(row["intent"])
+        text = row["messages"][1]["content"].lower().replace((intent.get("mention") or "\0").lower(), " ")
+        named = [a for a in area_of if re.search(rf"\b{a}\b", text)]
+        if not named:
+            continue
+        assert "alias" in row["tags"], row["messages"][1]["content"]
+        ids = _call_ids(row["messages"][2]["content"])
+        assert all(ontology.entities[i]["area"] == area_of[named[0]] for i in ids), (row["messages"][1]["content"], ids)
+        acting += bool(ids)
+    assert acting >= 3
+
+
+def test_area_commands_by_alias_target_the_whole_area():
+    """The area family names an area by an alias too; the plan is the one for the area's name."""
+    from dataset_export.build import split_templates
+    from dataset_export.generate import Generator
+    from dataset_export.intents import Intent
+    from dataset_export.policy import decide
+    from dataset_export.templates import all_templates
+
+    export = load_export(DEMO)
+    gen = Generator(export, "train", 5, split_templates(all_templates())[0], lambda eid, entry: True)
+    units = [gen.area() for _ in range(40)]
+    rows = [r for unit in units if unit for r in unit if json.loads(r["intent"]).get("area") == "lounge"]
+    assert rows
+    for row in rows:
+        assert {"alias", "area_scope"} <= set(row["tags"]) and "lounge" in row["messages"][1]["content"]
+        intent = json.loads(row["intent"])
+        by_name = decide(export.ontology, row["_shown"] or None, Intent(**{**intent, "area": "Living Room"}))
+        assert row["_decision"].targets == by_name.targets == ("light.ceiling_lights", "light.living_room_rgbww_lights")
+        assert by_name.output_class == row["output_class"]
+        if row["output_class"] != "text":
+            assert row["messages"][2]["content"] == by_name.answer
+        assert check_output(row["messages"][2]["content"], export.ontology, row["_shown"] or None).ok
 
 
 def test_check_plan_names_each_broken_rule():

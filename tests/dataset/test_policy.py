@@ -129,6 +129,25 @@ def test_row8_area_plan_skips_entities_already_in_goal(home):
     assert [c.arguments["entity_id"] for c in d.calls] == ["light.living_room_rgbww_lights"]
 
 
+def test_area_alias_resolves_like_the_area_name(home):
+    """"lounge" (an alias of Living Room) gives the same targets and plan as "Living Room", with or without STATE."""
+    assert home.entities["light.ceiling_lights"]["area_aliases"] == ["lounge"]
+    state = {"light.ceiling_lights": {"state": "on", "brightness": 50}, "light.living_room_rgbww_lights": {"state": "off"}}
+    for kind, value, shown in (("power", "on", state), ("power", "off", None), ("toggle", None, None), ("toggle", None, state)):
+        by_name = decide(home, shown, Intent(kind, value, area="Living Room", domain="light"))
+        for spoken in ("lounge", "the Lounge"):
+            by_alias = decide(home, shown, Intent(kind, value, area=spoken, domain="light"))
+            assert by_alias.targets == by_name.targets == ("light.ceiling_lights", "light.living_room_rgbww_lights")
+            assert (by_alias.output_class, by_alias.answer) == (by_name.output_class, by_name.answer)
+            assert check_output(by_alias.answer, home, shown).ok
+    assert resolve(home, Intent("power", "on", area="lounge", domain="light")).via_alias
+    assert not resolve(home, Intent("power", "on", area="Living Room", domain="light")).via_alias
+    # an alias scopes like its area: no lights in the garden ("yard"), and floors have no aliases
+    assert decide(home, None, Intent("power", "on", area="yard", domain="light")).reason == "unknown_entity"
+    assert resolve(home, Intent("valve", "open", area="yard", domain="valve")).ids == ("valve.front_garden",)
+    assert resolve(home, Intent("power", "on", floor="lounge", domain="light")).status == "unknown_entity"
+
+
 def test_row9_state_needed_and_missing_fetches_exactly_the_ids(home):
     d = decide(home, None, Intent("brightness_step", "up", mention="big light"))
     assert lines(d) == ['{"tool_call":{"name":"get_entity_state","arguments":{"entity_ids":["light.ceiling_lights"]}}}']

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
@@ -125,6 +127,21 @@ async def test_ontology_follows_registry(hass: HomeAssistant, demo_home: DemoHom
     assert list(states) == [LOUNGE_TV]
     assert states[LOUNGE_TV]["source"] == "dvd"
     assert "entity_picture" not in states[LOUNGE_TV]
+
+
+async def test_ontology_area_aliases(hass: HomeAssistant, demo_home: DemoHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Area aliases come from the area registry: str items only (2026.11 may add a sentinel), never the area's name."""
+    area_reg = ar.async_get(hass)
+    office = area_reg.async_get_area_by_name("Office")
+    area_reg.async_update(office.id, aliases={"study", "work room", "Office"})
+    sentinel = object()
+    get_area = area_reg.async_get_area
+    monkeypatch.setattr(area_reg, "async_get_area", lambda area_id: (a := get_area(area_id)) and replace(a, aliases={*a.aliases, sentinel}))
+    ontology = build_ontology(hass)
+    assert ontology.entities["switch.ac"]["area_aliases"] == ["study", "work room"]
+    assert ontology.entities["light.living_room_rgbww_lights"]["area_aliases"] == ["lounge"]
+    assert "area_aliases" not in ontology.entities["media_player.kitchen"], "Kitchen has no aliases"
+    assert '"area":"Office","area_aliases":["study","work room"]' in ontology.prompt_json
 
 
 def test_strings_match_translations() -> None:

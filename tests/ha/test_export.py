@@ -47,7 +47,7 @@ async def home_with_absent(hass: HomeAssistant, demo_home: DemoHome) -> DemoHome
 
 
 async def test_export_ontology(hass: HomeAssistant, home_with_absent: DemoHome) -> None:
-    """Aliases, areas, floors, present:false, capabilities; valid against the schemas."""
+    """Aliases, area aliases, areas, floors, present:false, capabilities; valid against the schemas."""
     response = await _export(hass, history_samples=0)
     export = await hass.async_add_executor_job(load_export, response["path"])
     assert Path(response["path"]).parent == Path(hass.config.path("statewise", "exports"))
@@ -64,6 +64,11 @@ async def test_export_ontology(hass: HomeAssistant, home_with_absent: DemoHome) 
     assert ents["light.bed_light"]["floor"] == "First Floor"
     assert ents["climate.hvac"]["aliases"] == ["air conditioning", "thermostat"]
     assert ents["climate.hvac"]["floor"] == "Ground Floor"
+    # area aliases from the area registry, only where the area has some
+    assert ents["climate.hvac"]["area_aliases"] == ["lounge"]
+    assert ents["valve.front_garden"]["area_aliases"] == ["yard"]
+    assert ents[DISABLED]["area_aliases"] == ["entrance"]
+    assert "area_aliases" not in ents["light.bed_light"]
     assert ents[LOUNGE_TV]["device_class"] == "tv"
     assert ents["cover.garage_door"]["device_class"] == "garage"
     # present rule: disabled (no state) and unavailable are present: false, with their names kept

@@ -31,7 +31,7 @@ def _shuffled(obj, rng: random.Random):
         items = [(k, _shuffled(v, rng)) for k, v in obj.items()]
         rng.shuffle(items)
         out = dict(items)
-        for key in ("entities", "aliases", "inputs", "hvac_modes"):
+        for key in ("entities", "aliases", "area_aliases", "inputs", "hvac_modes"):
             if isinstance(out.get(key), list):
                 rng.shuffle(out[key])
         return out
@@ -62,7 +62,7 @@ def test_example_files_are_canonical_and_hash_stable(demo_export) -> None:
     text = (DEMO_DIR / "ontology.json").read_text(encoding="utf-8")
     assert demo_export.ontology.file_json() == text
     assert content_hash(demo_export.ontology, demo_export.snapshots) == demo_export.manifest["content_hash"]
-    assert demo_export.manifest["content_hash"] == "sha256:ba21b4217bd49274a07e9951f92948741b9252b91295767ae30b0eb62c566f30"
+    assert demo_export.manifest["content_hash"] == "sha256:2f9fb4d94c29daef29638d364ba5fbdc06f9fc03e21b04c9f0e5e41ff73033f3"
 
 
 def test_prompt_json_is_compact_and_omits_defaults(ontology) -> None:

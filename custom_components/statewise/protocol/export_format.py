@@ -23,7 +23,9 @@ EXPORT_SCHEMA_DIR = Path(__file__).parent / "schemas" / "v0" / "export"
 ONTOLOGY_FILE = "ontology.json"
 SNAPSHOTS_FILE = "snapshots.json"
 MANIFEST_FILE = "manifest.json"
-ENTITY_KEYS = ("id", "name", "aliases", "area", "floor", "domain", "device_class", "capabilities", "present")
+ENTITY_KEYS = ("id", "name", "aliases", "area", "area_aliases", "floor", "domain", "device_class", "capabilities", "present")
+# Optional entity keys: written only when non-empty, so exports without them keep their bytes and hashes.
+OPTIONAL_ENTITY_KEYS = frozenset({"area_aliases"})
 
 
 class ExportError(ValueError):
@@ -68,15 +70,16 @@ class Ontology:
 
     @classmethod
     def from_entities(cls, entities: Iterable[Mapping[str, Any]]) -> Ontology:
-        """Normalise key order, alias order and entity order."""
+        """Normalise key order, alias order and entity order; empty optional keys are dropped."""
         normalised = {}
         for ent in sorted(entities, key=lambda e: e["id"]):
             ent = dict(ent)
             ent["aliases"] = sorted(set(ent.get("aliases") or []))
+            ent["area_aliases"] = sorted(set(ent.get("area_aliases") or []))
             caps = ent.get("capabilities") or {}
             # Name lists (inputs, hvac_modes) are sets: sort them; [min, max] ranges keep their order.
             ent["capabilities"] = {k: sorted(caps[k]) if _is_name_list(caps[k]) else caps[k] for k in sorted(caps)}
-            normalised[ent["id"]] = {k: ent.get(k) for k in ENTITY_KEYS}
+            normalised[ent["id"]] = {k: ent.get(k) for k in ENTITY_KEYS if k not in OPTIONAL_ENTITY_KEYS or ent.get(k)}
         return cls(normalised)
 
     def document(self) -> dict[str, Any]:
@@ -100,12 +103,13 @@ class Ontology:
 def prompt_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
     """An entity as the model sees it: defaults left out to save tokens.
 
-    ``domain`` is left out (it is the id's prefix), as are empty aliases, a
-    missing area, floor or device class, false capabilities, and ``present``
-    when true: ``"present":false`` appears only for entities that are not.
+    ``domain`` is left out (it is the id's prefix), as are empty aliases and
+    area aliases, a missing area, floor or device class, false capabilities,
+    and ``present`` when true: ``"present":false`` appears only for entities
+    that are not.
     """
     out: dict[str, Any] = {"id": entity["id"], "name": entity["name"]}
-    for key in ("aliases", "area", "floor", "device_class"):
+    for key in ("aliases", "area", "area_aliases", "floor", "device_class"):
         if entity.get(key):
             out[key] = entity[key]
     caps = {k: v for k, v in (entity.get("capabilities") or {}).items() if v not in (False, None, [], {})}

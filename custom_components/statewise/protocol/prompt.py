@@ -71,6 +71,7 @@ def parse_system_text(text: str) -> tuple[Ontology, dict[str, dict[str, Any]] | 
             "name": ent["name"],
             "aliases": ent.get("aliases", []),
             "area": ent.get("area"),
+            "area_aliases": ent.get("area_aliases", []),
             "floor": ent.get("floor"),
             "domain": ent["id"].split(".", 1)[0],
             "device_class": ent.get("device_class"),
