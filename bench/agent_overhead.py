@@ -1,6 +1,6 @@
 """The Statewise agent's own cost per command, excluding model time.
 
-Runs the real agent loop (``custom_components.statewise.agent``) against a
+Runs the real agent loop (``custom_components.statewise.protocol.agent``) against a
 synthetic home of 50, 200 and 500 exposed entities, with a model that answers
 instantly from a script, so what is timed is the agent itself:
 
@@ -36,7 +36,6 @@ import logging
 import os
 import sys
 import time
-import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,16 +44,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-# agent.py imports only .const and .protocol (no Home Assistant): load the package
-# folder without running the integration's __init__ so this runs in either venv.
-if "custom_components.statewise" not in sys.modules:
-    for _name, _path in (("custom_components", ROOT / "custom_components"), ("custom_components.statewise", ROOT / "custom_components" / "statewise")):
-        _module = sys.modules.get(_name) or types.ModuleType(_name)
-        _module.__path__ = [str(_path)]
-        sys.modules[_name] = _module
 
-from custom_components.statewise.agent import PreparedAction, StatewiseAgent, prepare_actions  # noqa: E402
-from custom_components.statewise.protocol import Ontology, check_output, entity_state, is_sensitive, render_call, render_messages  # noqa: E402
+
+def hass_available() -> bool:
+    """True where Home Assistant and its test harness import (``.venv/ha``)."""
+    return importlib.util.find_spec("homeassistant") is not None and importlib.util.find_spec("pytest_homeassistant_custom_component") is not None
+
+
+# The protocol (and its agent loop) as the integration imports it inside Home Assistant, else as the trainer does.
+_PROTOCOL = "custom_components.statewise.protocol" if hass_available() else "statewise_protocol"
+_protocol = importlib.import_module(_PROTOCOL)
+_agent = importlib.import_module(f"{_PROTOCOL}.agent")
+Ontology, check_output, entity_state = _protocol.Ontology, _protocol.check_output, _protocol.entity_state
+is_sensitive, render_call, render_messages = _protocol.is_sensitive, _protocol.render_call, _protocol.render_messages
+PreparedAction, StatewiseAgent, prepare_actions = _agent.PreparedAction, _agent.StatewiseAgent, _agent.prepare_actions
 
 SIZES = (50, 200, 500)
 # Each figure is the best of this many batches: the machines are shared, and the
@@ -172,6 +175,10 @@ class FakeHome:
         """Every synthetic entity has a state."""
         return entity_id in self.states
 
+    def supports(self, action: Any) -> bool:
+        """Synthetic entities support every action their capabilities allow."""
+        return True
+
     async def async_execute(self, action: PreparedAction) -> None:
         """No-op: Home Assistant's own service time is not the agent's."""
 
@@ -270,9 +277,7 @@ async def _hass_turns_us(size: int, repeat: int) -> dict[str, Any]:
     """Per-command figures inside a real Home Assistant (2026.2 test instance): live ontology from the registries, whole turns."""
     from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
     from homeassistant.core import Context
-    from homeassistant.helpers import area_registry as ar
-    from homeassistant.helpers import entity_registry as er
-    from homeassistant.helpers import floor_registry as fr
+    from homeassistant.helpers import area_registry as ar, entity_registry as er, floor_registry as fr
     from homeassistant.setup import async_setup_component
     from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
@@ -351,10 +356,6 @@ def measure_size(size: int, repeat: int, with_hass: bool = False) -> dict[str, A
         "outcomes": outcomes,
     }
 
-
-def hass_available() -> bool:
-    """True where Home Assistant and its test harness import (``.venv/ha``)."""
-    return importlib.util.find_spec("homeassistant") is not None and importlib.util.find_spec("pytest_homeassistant_custom_component") is not None
 
 
 def measure(sizes: Sequence[int] = SIZES, repeat: int = 40, with_hass: bool | None = None) -> dict[str, Any]:

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from statewise_protocol import PLAN_MAX_LENGTH
+
 from dataset_export.pipeline import build_dataset
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "examples" / "demo_home"
@@ -34,7 +36,7 @@ def _timed_build(export_dir: Path, size: int, max_length: int, seed: int) -> dic
             "examples_per_s": round(total / seconds, 1), "tokens_p50": stats["train"]["tokens"]["p50"]}
 
 
-def measure(export_dir: str | Path = DEMO_DIR, size: int = 20_000, baseline: int = 1_000, max_length: int = 2048, seed: int = 0,
+def measure(export_dir: str | Path = DEMO_DIR, size: int = 20_000, baseline: int = 1_000, max_length: int = PLAN_MAX_LENGTH, seed: int = 0,
             warmup: int = 200) -> dict[str, Any]:
     """Figures for the baseline size and the target size (same process, same export)."""
     export_dir = Path(export_dir)
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("export_dir", nargs="?", default=str(DEMO_DIR))
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--baseline", type=int, default=1_000)
-    parser.add_argument("--max-length", type=int, default=2048)
+    parser.add_argument("--max-length", type=int, default=PLAN_MAX_LENGTH)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     figures = measure(args.export_dir, args.size, args.baseline, args.max_length)

@@ -31,6 +31,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from custom_components.statewise.agent import PreparedAction, StatewiseAgent
+
 from custom_components.statewise.protocol import CHAT_TEMPLATE_KWARGS, Ontology, load_export, render_messages
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo_home"

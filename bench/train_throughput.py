@@ -41,7 +41,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from trainer.config import TrainConfig
+from statewise_protocol import PLAN_MAX_LENGTH
+
+from trainer.config import make_config
 from trainer.data import read_rows
 from trainer.fixtures import demo_rows
 
@@ -71,8 +73,8 @@ def _factory(shape: str, rows: list[dict[str, Any]]) -> Callable[[], tuple[Any, 
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
     from dataset_export.tokens import qwen3_tokenizer
+    from trainer.config import native_bf16
     from trainer.template import apply_statewise_template
-    from trainer.train import native_bf16
 
     def real_shape() -> tuple[Any, Any]:
         tok = apply_statewise_template(qwen3_tokenizer())
@@ -137,9 +139,9 @@ def measure_mode(
 
     model, tok = factory()
     gpu = torch.cuda.is_available()
-    cfg = TrainConfig(output_dir=tempfile.mkdtemp(prefix="bench-run-"), max_length=max_length, packing=packing, max_steps=warmup + steps,
+    cfg = make_config(output_dir=tempfile.mkdtemp(prefix="bench-run-"), max_length=max_length, packing=packing, max_steps=warmup + steps,
                       per_device_train_batch_size=1 if packing else unpacked_batch_size, gradient_accumulation_steps=packed_accumulation if packing else 1,
-                      logging_steps=1, save_steps=10**9, disable_tqdm=True, gradient_checkpointing=gpu and not tiny)  # fmt: skip
+                      logging_steps=1, save_steps=10**9, disable_tqdm=True, activation_checkpointing=gpu and not tiny)  # fmt: skip
     if gpu:
         torch.cuda.reset_peak_memory_stats()
     trainer = build_trainer(cfg, rows, model=model, tokenizer=tok)
@@ -150,7 +152,7 @@ def measure_mode(
     seen = {h["step"]: h["num_tokens"] for h in trainer.state.log_history if "num_tokens" in h}
     last = max(seen)
     tokens, seconds = seen[last] - seen.get(warmup, 0), clock.ends[last] - clock.ends[warmup]
-    out = {"packing": packing, "batch_size": cfg.per_device_train_batch_size, "accumulation": cfg.gradient_accumulation_steps,
+    out = {"packing": packing, "batch_size": cfg.training.per_device_train_batch_size, "accumulation": cfg.training.gradient_accumulation_steps,
            "steps": steps, "warmup_steps": warmup, **counts,
            "timed_tokens": int(tokens), "seconds": round(seconds, 3), "tokens_per_s": round(tokens / seconds, 1)}  # fmt: skip
     if not packing:
@@ -165,7 +167,7 @@ def measure(
     steps: int = 6,
     examples: int = 48,
     dataset: str = "",
-    max_length: int = 2048,
+    max_length: int = PLAN_MAX_LENGTH,
     unpacked_batch_size: int = 8,
     packed_accumulation: int = 4,
     warmup: int = 1,
@@ -204,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--examples", type=int, default=48)
     parser.add_argument("--dataset", default="")
-    parser.add_argument("--max-length", type=int, default=2048)
+    parser.add_argument("--max-length", type=int, default=PLAN_MAX_LENGTH)
     parser.add_argument("--unpacked-batch-size", type=int, default=8)
     parser.add_argument("--packed-accumulation", type=int, default=4, help="packed rows per optimizer step")
     parser.add_argument("--warmup", type=int, default=1, help="untimed optimizer steps first")

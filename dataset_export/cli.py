@@ -12,9 +12,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from statewise_protocol import ExportError, check_output, load_ontology, load_state, render_messages
+from statewise_protocol import PLAN_MAX_LENGTH, ExportError, check_output, load_home, load_state, parse_system_text, render_messages
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 Subparsers = Any  # argparse's private _SubParsersAction
@@ -29,13 +30,34 @@ def print_json(obj: Any) -> None:
 
 
 def _add_home_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ontology", required=True, metavar="FILE", help="ontology.json of a v0 export")
+    home = parser.add_mutually_exclusive_group(required=True)
+    home.add_argument("--ontology", metavar="FILE", help="ontology.json of a v0 export, the ONTOLOGY JSON of a prompt, or a whole system text")
+    home.add_argument("--row", metavar="FILE:N", help="the prompt of line N (1-based) of a dataset JSONL file (its ONTOLOGY and STATE)")
     parser.add_argument("--state", metavar="FILE", help="STATE: {entity_id: {state, ..}} or a snapshots.json (its first snapshot)")
 
 
+def _row_home(spec: str) -> tuple[Any, dict[str, dict[str, Any]] | None]:
+    """ONTOLOGY and STATE of one dataset row (``FILE:N``)."""
+    file, sep, number = spec.rpartition(":")
+    if not sep or not number.isdigit() or int(number) < 1:
+        raise ExportError("--row", "", f"{spec!r} is not FILE:N (N counts lines from 1)")
+    path = Path(file)
+    if not path.is_file():
+        raise ExportError(file, "", "file not found")
+    with path.open(encoding="utf-8") as fh:
+        line = next((text for i, text in enumerate(fh, 1) if i == int(number)), None)
+    if line is None:
+        raise ExportError(file, f"line {number}", "no such line")
+    try:
+        system = json.loads(line)["messages"][0]["content"]
+        return parse_system_text(system)
+    except (ValueError, KeyError, IndexError, TypeError) as err:
+        raise ExportError(file, f"line {number}", f"not a dataset row with a v0 system message ({type(err).__name__})") from None
+
+
 def _load_home(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]] | None]:
-    ontology = load_ontology(args.ontology)
-    return ontology, (load_state(args.state) if args.state else None)
+    ontology, state = _row_home(args.row) if args.row else load_home(args.ontology)
+    return ontology, (load_state(args.state) if args.state else state)
 
 
 def cmd_render_prompt(args: argparse.Namespace) -> int:
@@ -105,7 +127,7 @@ def add_build(sub: Subparsers) -> None:
     parser.add_argument("--heldout-size", type=int, default=None, help="held-out examples (default size/10)")
     parser.add_argument("--language", default="en")
     parser.add_argument("--heldout-export", metavar="DIR", default=None, help="draw the held-out set from this other home")
-    parser.add_argument("--max-length", type=int, default=2048, help="token budget per example (Qwen3 vocabulary)")
+    parser.add_argument("--max-length", type=int, default=PLAN_MAX_LENGTH, help="token budget per example (Qwen3 vocabulary)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=cmd_build)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from statewise_protocol import Export, dumps, render_messages, state_json, state_subset
 
-from .intents import KINDS, OK, Intent, capability_gap, norm, resolve
+from .intents import OK, OUT_OF_SCOPE, STATEFUL as STATEFUL_KINDS, Intent, capability_gap, kind_tool, kinds, norm, resolve
 from .policy import FETCH, TEXT, decide
 from .states import random_entry, variants
 from .templates import Template, Unfillable, fill, fillable
@@ -27,18 +27,30 @@ TITLES = ("Terminator", "The Matrix", "Casablanca", "Metropolis", "Alien", "Heat
 ITEMS = ("milk", "eggs", "batteries", "dog food", "coffee beans", "light bulbs", "bread", "olive oil", "bin bags", "oat milk")
 UNKNOWN_NAMES = ("hot tub", "garden shed heater", "aquarium light", "sauna", "pool pump", "attic fan", "wine fridge", "treadmill",
                  "greenhouse lamp", "doorbell camera", "dishwasher", "heated towel rail", "projector", "electric blanket", "garage heater")
-COLORS = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink", "white")
 KELVINS = (2200, 2700, 3000, 3500, 4000, 5000, 6000, 6500)
 LIGHT_WORDS = ("light", "lamp")
 AREA_ALIAS_SHARE = 0.4  # how often an area with aliases is named by one of them
-ENUM_VALUES: dict[str, tuple[Any, ...]] = {
-    "power": ("on", "off"), "brightness_step": ("up", "down"), "climate_step": ("up", "down"), "volume_step": ("up", "down"),
-    "media": ("pause", "resume", "next", "previous"), "cover": ("open", "close", "stop"), "lock": ("lock", "unlock"),
-    "valve": ("open", "close"), "vacuum": ("start", "return_home", "pause", "stop"),
+# Values of the stateful kinds (the absolute kinds' values are their tool's argument enum, see :func:`enum_values`).
+STATEFUL_VALUES: dict[str, tuple[Any, ...]] = {
+    "brightness_step": ("up", "down"), "climate_step": ("up", "down"), "volume_step": ("up", "down"),
+    "media": ("pause", "resume", "next", "previous"),
 }
-ABSOLUTE = ("power", "brightness", "color", "color_temp", "cover", "cover_position", "climate_temp", "climate_mode", "fan_speed",
-            "volume", "lock", "valve", "vacuum", "scene", "script", "todo_add")
-STATEFUL = ("toggle", "brightness_step", "climate_step", "media", "volume_step", "tv_input", "play_title")
+STATEFUL = tuple(STATEFUL_KINDS)
+
+
+def absolute_kinds() -> tuple[str, ...]:
+    """The kinds a tool performs directly (its ``intent``), in registry order."""
+    return tuple(k for k in kinds() if k not in STATEFUL_KINDS and k != OUT_OF_SCOPE)
+
+
+def enum_values(kind: str) -> tuple[Any, ...]:
+    """The values of an enumerated kind (empty when its values are not an enum): up/down, or the tool's argument enum."""
+    if kind in STATEFUL_VALUES:
+        return STATEFUL_VALUES[kind]
+    domains = sorted(kinds().get(kind, ()))
+    spec = kind_tool(kind, domains[0]) if domains else None
+    value_arg = (spec.intent or {}).get("value") if spec else None
+    return spec.enum(value_arg) if spec and value_arg else ()
 VALUE_SLOT = {"brightness": "brightness", "color": "color", "cover_position": "position", "climate_temp": "temperature", "fan_speed": "fan_speed",
               "volume": "volume", "tv_input": "input", "play_title": "search_query", "color_temp": "kelvin", "climate_mode": "hvac_mode",
               "todo_add": "todo_list_item"}
@@ -63,6 +75,8 @@ class Generator:
         self.by_kind: dict[str, list[Template]] = defaultdict(list)
         for t in templates:
             self.by_kind[t.kind].append(t)
+        self.kinds = kinds()
+        self.absolute = absolute_kinds()
         self.present = [eid for eid, e in self.o.entities.items() if e.get("present", True)]
         self.absent = [eid for eid, e in self.o.entities.items() if not e.get("present", True)]
         snaps = export.snapshots or []
@@ -79,16 +93,14 @@ class Generator:
     def value_for(self, kind: str, entity: dict[str, Any] | None, valid: bool = True) -> Any:
         """A value for ``kind`` (``valid=False``: one the entity cannot take, where possible)."""
         rng, caps = self.rng, (entity or {}).get("capabilities") or {}
-        if kind in ENUM_VALUES:
-            return rng.choice(ENUM_VALUES[kind])
+        if values := enum_values(kind):
+            return rng.choice(values)
         if kind in ("brightness", "volume"):
             return rng.choice(range(5 if kind == "brightness" else 0, 101, 5))
         if kind == "fan_speed":
             return rng.choice(range(10, 101, 10))
         if kind == "cover_position":
             return rng.choice(range(10, 100, 10))
-        if kind == "color":
-            return rng.choice(COLORS)
         if kind == "color_temp":
             low, high = caps.get("color_temp") or (2000, 6500)
             inside = [k for k in KELVINS if low <= k <= high]
@@ -242,6 +254,9 @@ class Generator:
             "_decision": decision,
         }
 
+    def _kind_tools(self, kind: str) -> list[Any]:
+        return [s for d in sorted(self.kinds[kind]) if (s := kind_tool(kind, d)) is not None]
+
     def _ok_entries(self, eid: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [e for e in entries if self.pair_ok(eid, e)]
 
@@ -250,7 +265,7 @@ class Generator:
         if key not in self._cap_cache:
             self._cap_cache[key] = [
                 (eid, k) for k in kinds if self.by_kind.get(k) for eid in self.present
-                if self.o.entities[eid]["domain"] in KINDS[k][0]
+                if self.o.entities[eid]["domain"] in self.kinds[k]
                 and capability_gap(self.o.entities[eid], Intent(k, self.value_for(k, self.o.entities[eid]))) is None
             ]
         return self._cap_cache[key]
@@ -273,7 +288,7 @@ class Generator:
     # ---- families -------------------------------------------------------------------------
     def direct(self) -> list[dict[str, Any]] | None:
         """Absolute command, no STATE -> direct action."""
-        picked = self._pick_command(ABSOLUTE)
+        picked = self._pick_command(self.absolute)
         if not picked:
             return None
         intent, text, template, _, tags = picked
@@ -327,7 +342,7 @@ class Generator:
 
     def group(self, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]] | None:
         """Same command under 2-3 states giving different answers (a state-sensitivity group)."""
-        kinds = kinds or (*STATEFUL, *[k for k in ABSOLUTE if k not in ("scene", "script", "todo_add", "color")])
+        kinds = kinds or (*STATEFUL, *[k for k in self.absolute if all(s.observable for s in self._kind_tools(k))])
         picked = self._pick_command(kinds)
         if not picked:
             return None
@@ -368,7 +383,7 @@ class Generator:
 
     def noop(self) -> list[dict[str, Any]] | None:
         """Goal already holds in STATE -> explicit no-op text."""
-        picked = self._pick_command((*STATEFUL, *ABSOLUTE))
+        picked = self._pick_command((*STATEFUL, *self.absolute))
         if not picked:
             return None
         intent, text, template, eid, tags = picked
@@ -407,7 +422,7 @@ class Generator:
         mention = self.rng.choice(options)
         res = resolve(self.o, Intent("power", mention=mention))
         entity = self.o.entities[res.candidates[0]]
-        kinds = [k for k in ABSOLUTE + STATEFUL if entity["domain"] in KINDS[k][0] and self.by_kind.get(k)]
+        kinds = [k for k in self.absolute + STATEFUL if entity["domain"] in self.kinds[k] and self.by_kind.get(k)]
         kind = self.rng.choice(kinds or ["power"])
         tags = () if mention in names else ("generic_noun",)
         return self._text_row(Intent(kind, self.value_for(kind, entity), mention=mention), entity, loose=True, tags=tags)
@@ -418,7 +433,7 @@ class Generator:
             return None
         eid = self.rng.choice(self.absent)
         entity = self.o.entities[eid]
-        kinds = [k for k in ABSOLUTE + STATEFUL if entity["domain"] in KINDS[k][0] and self.by_kind.get(k)]
+        kinds = [k for k in self.absolute + STATEFUL if entity["domain"] in self.kinds[k] and self.by_kind.get(k)]
         if not kinds:
             return None
         mention, _ = self.mention_for(eid)
@@ -431,7 +446,7 @@ class Generator:
         """A capability or value the entity lacks -> refusal."""
         if self._missing is None:
             self._missing = [
-                (self.o.entities[eid]["domain"] in KINDS[kind][0], eid, kind)
+                (self.o.entities[eid]["domain"] in self.kinds[kind], eid, kind)
                 for eid in self.present for kind in sorted(self.by_kind) if kind != "out_of_scope"
                 and capability_gap(self.o.entities[eid], Intent(kind, self.value_for(kind, self.o.entities[eid], valid=False))) is not None
             ]

@@ -1,7 +1,7 @@
 """Command intents and how they resolve against an ontology.
 
 An :class:`Intent` is what a sentence asks for, independent of its wording:
-a ``kind`` (see :data:`KINDS`), a value, and a target named by ``mention`` (a
+a ``kind`` (see :func:`kinds`: a tool's ``intent``, or one of :data:`STATEFUL`), a value, and a target named by ``mention`` (a
 name, alias or generic noun as spoken) or by ``area`` (a name or an area
 alias) or ``floor``, plus ``domain``. :func:`resolve` maps the target to
 entity ids; :func:`capability_gap` says why an entity cannot do the intent.
@@ -13,35 +13,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from statewise_protocol import Ontology
+from statewise_protocol import Ontology, ToolSpec, capability_problem, load_tools, tools_for
 
-# kind -> (domains it applies to, needs STATE to plan)
-KINDS: dict[str, tuple[frozenset[str], bool]] = {
-    "power": (frozenset({"light", "switch", "fan", "media_player"}), False),
-    "toggle": (frozenset({"light", "switch", "fan", "media_player"}), True),
-    "brightness": (frozenset({"light"}), False),
-    "brightness_step": (frozenset({"light"}), True),
-    "color": (frozenset({"light"}), False),
-    "color_temp": (frozenset({"light"}), False),
-    "cover": (frozenset({"cover"}), False),
-    "cover_position": (frozenset({"cover"}), False),
-    "climate_temp": (frozenset({"climate"}), False),
-    "climate_step": (frozenset({"climate"}), True),
-    "climate_mode": (frozenset({"climate"}), False),
-    "fan_speed": (frozenset({"fan"}), False),
-    "media": (frozenset({"media_player"}), True),
-    "volume": (frozenset({"media_player"}), False),
-    "volume_step": (frozenset({"media_player"}), True),
-    "tv_input": (frozenset({"media_player"}), True),
-    "play_title": (frozenset({"media_player"}), True),
-    "lock": (frozenset({"lock"}), False),
-    "valve": (frozenset({"valve"}), False),
-    "vacuum": (frozenset({"vacuum"}), False),
-    "scene": (frozenset({"scene"}), False),
-    "script": (frozenset({"script"}), False),
-    "todo_add": (frozenset({"todo"}), False),
-    "out_of_scope": (frozenset(), False),
+# Intents planned from STATE (row 8/9 of the policy): kind -> the tool it acts through, by name, or the
+# absolute kind whose tools it uses (toggle switches power). Every other kind is a tool's ``intent``.
+STATEFUL: dict[str, str] = {
+    "toggle": "power",
+    "brightness_step": "light_brightness",
+    "climate_step": "climate_temperature",
+    "volume_step": "media_volume",
+    "media": "media_control",
+    "tv_input": "tv_input",
+    "play_title": "plex_play",
 }
+# The argument a stateful kind's value is checked as (its other values only steer the plan).
+STATEFUL_VALUE_ARG = {"tv_input": "input"}
+OUT_OF_SCOPE = "out_of_scope"
 # Generic nouns a user may say instead of a name: noun -> (domain, device_class or None)
 GENERIC_NOUNS: dict[str, tuple[str, str | None]] = {
     "light": ("light", None),
@@ -57,32 +44,35 @@ GENERIC_NOUNS: dict[str, tuple[str, str | None]] = {
     "blinds": ("cover", "blind"),
     "sprinkler": ("valve", None),
 }
-# What a kind does, for refusals on the wrong kind of device.
-VERBS: dict[str, str] = {
-    "power": "be switched on or off",
-    "toggle": "be switched on or off",
-    "brightness": "be dimmed",
-    "brightness_step": "be dimmed",
-    "color": "change colour",
-    "color_temp": "change its white colour temperature",
-    "cover": "open or close",
-    "cover_position": "move to a set position",
-    "climate_temp": "set a target temperature",
-    "climate_step": "set a target temperature",
-    "climate_mode": "change heating or cooling mode",
-    "fan_speed": "change speed",
-    "media": "control playback",
-    "volume": "change its volume",
-    "volume_step": "change its volume",
-    "tv_input": "switch inputs",
-    "play_title": "play titles from Plex",
-    "lock": "lock or unlock",
-    "valve": "open or close",
-    "vacuum": "clean",
-    "scene": "be activated as a scene",
-    "script": "run as a script",
-    "todo_add": "take list items",
-}
+
+
+def _kind_specs(kind: str) -> list[ToolSpec]:
+    """The tools a kind acts through, in registry order."""
+    via = STATEFUL.get(kind, kind)
+    tools = load_tools()
+    if via in tools:
+        return [tools[via]]
+    return [s for s in tools.values() if (s.intent or {}).get("kind") == via]
+
+
+def kinds() -> dict[str, frozenset[str]]:
+    """Every intent kind -> the domains it applies to (from the tool registry), ``out_of_scope`` included."""
+    out = {k: frozenset().union(*(s.domains for s in _kind_specs(k))) for k in sorted({(s.intent or {}).get("kind") for s in load_tools().values()} - {None})}
+    out.update({k: frozenset().union(*(s.domains for s in _kind_specs(k))) for k in STATEFUL})
+    out[OUT_OF_SCOPE] = frozenset()
+    return out
+
+
+def kind_tool(kind: str, domain: str) -> ToolSpec | None:
+    """The tool that does ``kind`` on a ``domain`` entity (``None`` when none does)."""
+    via = STATEFUL.get(kind, kind)
+    tools = load_tools()
+    if via in tools:
+        return tools[via] if domain in tools[via].domains else None
+    found = tools_for(via, domain)
+    return found[0] if found else None
+
+
 OK, UNKNOWN, AMBIGUOUS, NOT_PRESENT = "ok", "unknown_entity", "ambiguous", "not_present"
 
 
@@ -105,7 +95,7 @@ class Intent:
     @property
     def needs_state(self) -> bool:
         """True when no plan can be made without the targets' current state."""
-        return KINDS[self.kind][1]
+        return self.kind in STATEFUL
 
 
 @dataclass(frozen=True)
@@ -201,38 +191,15 @@ def resolve(ontology: Ontology, intent: Intent) -> Resolution:
 
 
 def capability_gap(entity: dict[str, Any], intent: Intent) -> str | None:
-    """Why ``entity`` cannot do ``intent`` (a short phrase), or ``None`` when it can."""
-    kind, value = intent.kind, intent.value
-    domain, caps = entity["domain"], entity.get("capabilities") or {}
-    if domain not in KINDS[kind][0]:
-        return VERBS.get(kind, "do that")
-    needs: dict[str, tuple[bool, str]] = {
-        "power": (domain != "media_player" or bool(caps.get("power")), "be switched on or off"),
-        "toggle": (domain != "media_player" or bool(caps.get("power")), "be switched on or off"),
-        "brightness": (bool(caps.get("brightness")), "be dimmed"),
-        "brightness_step": (bool(caps.get("brightness")), "be dimmed"),
-        "color": (bool(caps.get("color")), "change colour"),
-        "cover": (value != "stop" or bool(caps.get("stop")), "be stopped midway"),
-        "cover_position": (bool(caps.get("position")), "move to a set position"),
-        "climate_mode": (value in (caps.get("hvac_modes") or []), f"run in {str(value).replace('_', ' ')} mode"),
-        "fan_speed": (bool(caps.get("speed")), "change speed"),
-        "media": (bool(caps.get("playback")), "control playback"),
-        "volume": (bool(caps.get("volume")), "change its volume"),
-        "volume_step": (bool(caps.get("volume")), "change its volume"),
-        "tv_input": (value in (caps.get("inputs") or []), f"switch to {str(value).replace('_', ' ')}"),
-        "play_title": ("plex" in (caps.get("inputs") or []), "play titles from Plex"),
-    }
-    if kind == "color_temp":
-        low_high = caps.get("color_temp")
-        if not low_high:
-            return "change its white colour temperature"
-        if not low_high[0] <= value <= low_high[1]:
-            return f"go to {value} kelvin, its range is {low_high[0]} to {low_high[1]}"
-    if kind in ("climate_temp", "climate_step"):
-        low_high = caps.get("temp_range")
-        if not low_high:
-            return "set a target temperature"
-        if kind == "climate_temp" and not low_high[0] <= value <= low_high[1]:
-            return f"be set to {value} degrees, its range is {low_high[0]} to {low_high[1]}"
-    ok, why = needs.get(kind, (True, ""))
-    return None if ok else why
+    """Why ``entity`` cannot do ``intent`` (the words after "can't"), or ``None`` when it can.
+
+    The validator's own rule (:func:`statewise_protocol.capability_problem`) for the
+    tool the intent acts through, with the value as that tool's argument.
+    """
+    spec = kind_tool(intent.kind, entity["domain"])
+    if spec is None:
+        return _kind_specs(intent.kind)[0].said("cannot", {}) or "do that"
+    arg = STATEFUL_VALUE_ARG.get(intent.kind) if intent.needs_state else (spec.intent or {}).get("value")
+    arguments = {arg: intent.value} if arg and intent.value is not None else {}
+    problem = capability_problem(spec, entity["id"], entity, arguments)
+    return problem.words if problem else None

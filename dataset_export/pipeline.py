@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from statewise_protocol import Export, ExportError, load_export
+from statewise_protocol import PLAN_MAX_LENGTH, Export, ExportError, load_export
 
 from . import plots
 from .budget import TokenCounter
@@ -32,7 +32,7 @@ LANGUAGES = ("en",)
 
 
 def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0, size: int = 2000, heldout_size: int | None = None,
-                  language: str = "en", heldout_export: str | Path | None = None, max_length: int = 2048,
+                  language: str = "en", heldout_export: str | Path | None = None, max_length: int = PLAN_MAX_LENGTH,
                   tick: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
     """Build and write the dataset; returns ``stats.json``'s content.
 

@@ -33,16 +33,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from statewise_protocol import FETCH_TOOL, Ontology, ToolCall, render_answer
+from statewise_protocol import FETCH_TOOL, KIND_ACTION, KIND_FETCH, KIND_TEXT, Ontology, ToolCall, render_answer
 from statewise_protocol.parser import MAX_CALLS
+from statewise_protocol.simulate import changes, is_on
 
 from . import phrases
-from .intents import AMBIGUOUS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, resolve
-from .simulate import ON_STATES
+from .intents import AMBIGUOUS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, kind_tool, resolve
 
-FETCH, ACTION, TEXT = "fetch", "action", "text"
+FETCH, ACTION, TEXT = KIND_FETCH, KIND_ACTION, KIND_TEXT
 STEP = {"brightness_step": 20, "volume_step": 10, "climate_step": 1}
-POWER_TOOL = {"light": "light_power", "switch": "switch_power", "fan": "fan_power", "media_player": "tv_power"}
 
 
 @dataclass(frozen=True)
@@ -72,38 +71,20 @@ def _text(text: str, reason: str, targets: tuple[str, ...] = ()) -> Decision:
 
 
 def direct_calls(eid: str, intent: Intent) -> list[ToolCall]:
-    """The action(s) an absolute command maps to, without state."""
-    kind, value, domain = intent.kind, intent.value, eid.split(".", 1)[0]
-    simple: dict[str, tuple[str, dict[str, Any]]] = {
-        "power": (POWER_TOOL.get(domain, ""), {"state": value}),
-        "brightness": ("light_brightness", {"brightness": value}),
-        "color": ("light_color", {"color": value}),
-        "color_temp": ("light_color_temp", {"kelvin": value}),
-        "cover": ("cover_control", {"command": value}),
-        "cover_position": ("cover_position", {"position": value}),
-        "climate_temp": ("climate_temperature", {"temperature": value}),
-        "climate_mode": ("climate_mode", {"hvac_mode": value}),
-        "fan_speed": ("fan_speed", {"percentage": value}),
-        "volume": ("media_volume", {"volume": value}),
-        "lock": ("lock_control", {"command": value}),
-        "valve": ("valve_control", {"command": value}),
-        "vacuum": ("vacuum_control", {"command": value}),
-        "scene": ("scene_activate", {}),
-        "script": ("script_run", {}),
-        "todo_add": ("todo_add", {"item": value}),
-    }
-    name, args = simple[kind]
-    return [ToolCall(name, {"entity_id": eid, **args})]
-
-
-def _is_on(domain: str, entry: Mapping[str, Any]) -> bool:
-    return entry.get("state") in (ON_STATES if domain == "media_player" else {"on"})
+    """The action an absolute command maps to, without state: the tool whose ``intent`` is the kind, for the entity's domain."""
+    spec = kind_tool(intent.kind, eid.split(".", 1)[0])
+    if spec is None or spec.intent is None:
+        raise ValueError(f"no tool does {intent.kind!r} on {eid}")
+    args: dict[str, Any] = {spec.target_arg or "entity_id": eid}
+    if spec.intent.get("value"):
+        args[spec.intent["value"]] = intent.value
+    return [ToolCall(spec.name, args)]
 
 
 def _media_plan(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent, ontology: Ontology) -> tuple[list[ToolCall], str]:
     kind, value, state = intent.kind, intent.value, entry.get("state", "")
     caps = entity.get("capabilities") or {}
-    power_on = [ToolCall("tv_power", {"entity_id": eid, "state": "on"})] if caps.get("power") and not _is_on("media_player", entry) else []
+    power_on = direct_calls(eid, Intent("power", "on")) if caps.get("power") and not is_on("media_player", entry) else []
     if kind == "media":
         active = {"pause": state == "playing", "resume": state == "paused", "next": state in ("playing", "paused"),
                   "previous": state in ("playing", "paused"), "stop": state in ("playing", "paused")}[value]
@@ -111,19 +92,19 @@ def _media_plan(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], inte
         verb = {"pause": "pause", "resume": "resume", "next": "skip", "previous": "go back to", "stop": "stop"}[value]
         return ([ToolCall("media_control", {"entity_id": eid, "command": command})] if active else []), f"{state}, with nothing to {verb}"
     if kind == "volume_step":
-        if not _is_on("media_player", entry):
+        if not is_on("media_player", entry):
             return [], "off, so there is no volume to change"
         vol = entry.get("volume", 50)
         new = min(100, vol + STEP[kind]) if value == "up" else max(0, vol - STEP[kind])
         desc = "at full volume" if value == "up" else "at zero volume"
         return ([ToolCall("media_volume", {"entity_id": eid, "volume": new})] if new != vol else []), desc
     if kind == "tv_input":
-        if _is_on("media_player", entry) and entry.get("source") == value:
+        if is_on("media_player", entry) and entry.get("source") == value:
             return [], f"on {str(value).replace('_', ' ')}"
         return [*power_on, ToolCall("tv_input", {"entity_id": eid, "input": value})], ""
     # play_title
     others = [o for o, e in ontology.entities.items() if o != eid and e.get("present", True) and "plex" in (e.get("capabilities") or {}).get("inputs", [])]
-    on_plex = _is_on("media_player", entry) and entry.get("source") == "plex"
+    on_plex = is_on("media_player", entry) and entry.get("source") == "plex"
     switch = [] if on_plex and not others else [ToolCall("tv_input", {"entity_id": eid, "input": "plex"})]
     return [*power_on, *switch, ToolCall("plex_play", {"title": value})], ""
 
@@ -131,14 +112,11 @@ def _media_plan(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], inte
 def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent, ontology: Ontology) -> tuple[list[ToolCall], str]:
     """Minimal calls from ``entry`` to the intent's goal, and a no-op description when none are needed."""
     kind, value, domain = intent.kind, intent.value, entity["domain"]
-    state, on = entry.get("state", ""), _is_on(domain, entry)
+    on = is_on(domain, entry)
     if kind in ("media", "volume_step", "tv_input", "play_title"):
         return _media_plan(eid, entity, entry, intent, ontology)
     if kind == "toggle":
-        return [ToolCall(POWER_TOOL[domain], {"entity_id": eid, "state": "off" if on else "on"})], ""
-    if kind == "power":
-        done = on if value == "on" else not on
-        return ([] if done else direct_calls(eid, intent)), str(value)
+        return direct_calls(eid, Intent("power", "off" if on else "on")), ""
     if kind == "brightness_step":
         if not on:
             return ([ToolCall("light_power", {"entity_id": eid, "state": "on"})] if value == "up" else []), "off"
@@ -152,8 +130,10 @@ def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], i
         new = _half_degrees(cur + STEP[kind] if value == "up" else cur - STEP[kind], low, high)
         desc = f"at its {'highest' if value == 'up' else 'lowest'} setting of {cur} degrees"
         return ([ToolCall("climate_temperature", {"entity_id": eid, "temperature": new})] if new != cur else []), desc
-    done, desc = _satisfied(kind, value, state, on, entry)
-    return ([] if done else direct_calls(eid, intent)), desc
+    calls = direct_calls(eid, intent)
+    if changes(entry, calls, ontology, eid):
+        return calls, ""
+    return [], _already(calls[0], value)
 
 
 LEVEL_WORD = {"brightness_step": "brightness", "volume_step": "volume", "climate_step": "target temperature"}
@@ -162,9 +142,9 @@ LEVEL_WORD = {"brightness_step": "brightness", "volume_step": "volume", "climate
 def _level_unknown(entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent) -> bool:
     """True when a relative change has no current level in STATE to start from (never guess one)."""
     if intent.kind == "brightness_step":
-        return _is_on("light", entry) and "brightness" not in entry
+        return is_on("light", entry) and "brightness" not in entry
     if intent.kind == "volume_step":
-        return _is_on("media_player", entry) and "volume" not in entry
+        return is_on("media_player", entry) and "volume" not in entry
     if intent.kind == "climate_step":
         return "temperature" not in entry and "current_temperature" not in entry
     return False
@@ -176,37 +156,11 @@ def _half_degrees(temp: float, low: float, high: float) -> float:
     return int(snapped) if snapped.is_integer() else snapped
 
 
-def _satisfied(kind: str, value: Any, state: str, on: bool, entry: Mapping[str, Any]) -> tuple[bool, str]:
-    """Whether an absolute goal already holds, and how to say so."""
-    if kind == "brightness":
-        return on and entry.get("brightness") == value, f"at {value} percent brightness"
-    if kind == "color_temp":
-        return on and entry.get("color_temp_kelvin") == value, f"at {value} kelvin"
-    if kind == "cover":
-        if value == "open":
-            return state == "open" and entry.get("position", 100) == 100, "fully open"
-        if value == "close":
-            return state == "closed", "closed"
-        return state not in ("opening", "closing"), "not moving"
-    if kind == "cover_position":
-        return entry.get("position") == value, f"at {value} percent"
-    if kind == "climate_temp":
-        return entry.get("temperature") == value, f"set to {value} degrees"
-    if kind == "climate_mode":
-        return state == value, f"in {str(value).replace('_', ' ')} mode"
-    if kind == "fan_speed":
-        return on and entry.get("percentage") == value, f"running at {value} percent"
-    if kind == "volume":
-        return entry.get("volume") == value, f"at volume {value}"
-    if kind == "lock":
-        return state == f"{value}ed", f"{value}ed"
-    if kind == "valve":
-        return state == ("open" if value == "open" else "closed"), "open" if value == "open" else "closed"
-    if kind == "vacuum":
-        idle = {"start": ("cleaning",), "return_home": ("docked", "returning"), "pause": ("paused", "docked", "idle"), "stop": ("docked", "idle", "paused")}
-        words = {"start": "cleaning", "return_home": "docked or on its way", "pause": "not cleaning", "stop": "not cleaning"}
-        return state in idle[value], words[value]
-    return False, ""
+def _already(call: ToolCall, value: Any) -> str:
+    """How to say that a call's goal already holds (the tool's ``say.already``)."""
+    words = call.spec.said("already", call.arguments) or ""
+    shown = int(value) if isinstance(value, float) and value.is_integer() else value
+    return words.format(value=str(shown).replace("_", " "))
 
 
 def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, intent: Intent, variant: int = 0) -> Decision:

@@ -12,10 +12,10 @@ import random
 from typing import Any
 
 from statewise_protocol import Ontology
+from statewise_protocol.simulate import apply_calls
 
 from .intents import Intent
 from .policy import direct_calls
-from .simulate import apply_calls
 
 Entry = dict[str, Any]
 TITLES = ("Chapter 1", "Evening Jazz", "News at Six", "Morning Mix", "Nature Sounds", "The Big Match")
@@ -78,9 +78,12 @@ def random_entry(entity: dict[str, Any], rng: random.Random) -> Entry:
 
 def goal_entry(ontology: Ontology, eid: str, entry: Entry, intent: Intent) -> Entry | None:
     """The entry after the intent's direct action (``None`` for state-needing intents)."""
-    if intent.needs_state or intent.kind in ("out_of_scope", "scene", "script", "todo_add", "color"):
+    if intent.needs_state or intent.kind == "out_of_scope":
         return None
-    return apply_calls({eid: entry}, direct_calls(eid, intent), ontology)[eid]
+    calls = direct_calls(eid, intent)
+    if not all(call.spec.observable for call in calls):  # STATE cannot show the goal (a colour, a scene)
+        return None
+    return apply_calls({eid: entry}, calls, ontology)[eid]
 
 
 def edge_entries(entity: dict[str, Any], intent: Intent) -> list[Entry]:

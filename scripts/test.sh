@@ -13,3 +13,5 @@ echo "== Home Assistant tests (Python $("$H/python" -c 'import platform; print(p
 if [ -d tests/ha ]; then
   "$H/python" -m pytest tests/ha -p no:cacheprovider "$@"
 fi
+echo "== each extra alone in a fresh venv runs its command"
+bash scripts/check_extras.sh

@@ -5,23 +5,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# Ollama uses Go templates, not Jinja: this one renders the same single-turn, non-thinking prompt.
-MODELFILE = '''FROM ./statewise.gguf
-TEMPLATE """{{ if .System }}<|im_start|>system
-{{ .System }}<|im_end|>
-{{ end }}{{ if .Prompt }}<|im_start|>user
-{{ .Prompt }}<|im_end|>
-{{ end }}<|im_start|>assistant
-<think>
+from dataset_export.qwen3 import EOS_TOKEN, PAD_TOKEN
 
-</think>
+from .template import render_prompt
 
-{{ .Response }}<|im_end|>
-"""
-PARAMETER stop <|im_end|>
-PARAMETER stop <|endoftext|>
-PARAMETER temperature 0
-'''
+# Placeholders rendered through the real chat template, then swapped for Ollama's Go template actions.
+_SYSTEM, _PROMPT = "\x00statewise-system\x00", "\x00statewise-prompt\x00"
+
+
+def modelfile(tokenizer: Any) -> str:
+    """The Ollama ``Modelfile``: its ``TEMPLATE`` is the exported chat template's own prompt (:func:`trainer.template.render_prompt`).
+
+    Ollama uses Go templates, not Jinja: the prompt for a ``[system, user]`` pair is
+    rendered by the chat template itself with placeholder contents, which become
+    ``{{ .System }}`` and ``{{ .Prompt }}``, so no Qwen3 markup is written here.
+    """
+    prompt = render_prompt(tokenizer, [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": _PROMPT}])
+    template = prompt.replace(_SYSTEM, "{{ .System }}").replace(_PROMPT, "{{ .Prompt }}") + "{{ .Response }}" + EOS_TOKEN
+    if '"""' in template:
+        raise ValueError("the chat template renders a triple quote, which a Modelfile TEMPLATE cannot hold")
+    return (f'FROM ./statewise.gguf\nTEMPLATE """{template}"""\n'
+            f"PARAMETER stop {EOS_TOKEN}\nPARAMETER stop {PAD_TOKEN}\nPARAMETER temperature 0\n")
 
 
 def model_card(manifest: dict[str, Any], name: str) -> str:

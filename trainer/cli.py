@@ -1,19 +1,39 @@
-"""``python -m trainer [run|train|eval|export]``: the TRL-script style command line."""
+"""``python -m trainer [run|train|eval|export] [flags | --config FILE.yaml]``, as TRL's own scripts parse arguments.
+
+Each command is a ``trl.TrlParser`` over the dataclasses it needs (see
+:mod:`trainer.config`): every ``SFTConfig``/``TrainingArguments`` flag works
+for ``run`` and ``train``; ``--config FILE.yaml`` sets defaults that flags override.
+Bad input (a missing dataset, a base model that is not a dense Qwen3, a setting
+the plan excludes) prints one line naming what is wrong and exits 2.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import subprocess
 import sys
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from .config import TrainConfig, add_config_flags, config_from_args
+from .config import (
+    Config,
+    EvalArguments,
+    EvalRunArguments,
+    ExportArguments,
+    PlanViolation,
+    ScriptArguments,
+    StatewiseModelConfig,
+    StatewiseSFTConfig,
+    check_plan,
+)
+from .data import InputError
 
 log = logging.getLogger("trainer")
 TINY = "tiny"
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _setup_logging() -> None:
@@ -26,14 +46,18 @@ def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=handlers)
 
 
-def _tiny_base(cfg: TrainConfig, run: Path) -> TrainConfig:
-    """``--base-model tiny``: a tiny Qwen3 with a vocabulary trained on the dataset (CPU smoke runs)."""
+def _with_base(cfg: Config, base: str) -> Config:
+    return replace(cfg, model=replace(cfg.model, model_name_or_path=base))
+
+
+def _tiny_base(cfg: Config, run: Path) -> Config:
+    """``--base_model tiny``: a tiny Qwen3 with a vocabulary trained on the dataset (CPU smoke runs)."""
     from .data import read_rows
     from .tiny import save_tiny_base
 
-    path = save_tiny_base(read_rows(cfg.dataset), run / "tiny-base", vocab_size=1024, hidden=64)
+    path = save_tiny_base(read_rows(cfg.script.dataset), run / "tiny-base", vocab_size=1024, hidden=64)
     log.info("built a tiny Qwen3 base model at %s", path)
-    return replace(cfg, base_model=str(path))
+    return _with_base(cfg, str(path))
 
 
 def _available(name: str) -> bool:
@@ -93,115 +117,163 @@ def _write_summary(run: Path, report: dict, note: str) -> Path:
     return path
 
 
-def cmd_train(cfg: TrainConfig) -> int:
+def _training_in(cfg: Config, out: Path) -> Config:
+    """The same config with the trainer writing into ``out``."""
+    cfg.training.output_dir = str(out)
+    return cfg
+
+
+def cmd_train(cfg: Config, _extra: Any = None) -> int:
     """Train the LoRA adapter."""
+    from .model import check_base_model
     from .train import train
 
     if cfg.base_model == TINY:
-        cfg = _tiny_base(cfg, Path(cfg.output_dir))
+        cfg = _tiny_base(cfg, Path(str(cfg.training.output_dir)))
+    check_base_model(cfg.base_model)
     summary = train(cfg)
     log.info("loss %s -> %s over %d steps", summary["first_loss"], summary["last_loss"], summary["global_step"])
-    return 0
+    return EXIT_OK
 
 
-def cmd_eval(cfg: TrainConfig, args: argparse.Namespace) -> int:
+def cmd_eval(cfg: Config, args: EvalRunArguments) -> int:
     """Evaluate a model or score a predictions file; 1 when a criterion fails."""
     from .evaluate import evaluate
 
-    if not (args.model or args.predictions) or not cfg.dataset:
-        raise SystemExit("eval needs --dataset HELDOUT.jsonl and --model DIR or --predictions FILE")
-    report = evaluate(cfg, cfg.dataset, model_dir=args.model, predictions=args.predictions, baseline=args.baseline, out_dir=args.out)
+    if not (args.model or args.predictions) or not cfg.script.dataset:
+        raise InputError("eval needs --dataset HELDOUT.jsonl and --model DIR or --predictions FILE")
+    report = evaluate(cfg, cfg.script.dataset, model_dir=args.model, predictions=args.predictions, baseline=args.baseline, out_dir=args.out)
     for name, c in report["criteria"].items():
         log.info("%-28s %-8s %s %s  %s", name, c["value"], c["op"], c["bound"], "pass" if c["passed"] else "FAIL")
-    return 0 if report["passed"] else 1
+    return EXIT_OK if report["passed"] else EXIT_FAILED
 
 
-def cmd_export(cfg: TrainConfig, args: argparse.Namespace) -> int:
+def cmd_export(cfg: Config, args: ExportArguments) -> int:
     """Export adapter + merged model + manifest + card."""
     from .export import export
 
-    model = Path(args.model or cfg.output_dir)
+    model = Path(args.model or args.output_dir)
+    if not model.is_dir():
+        raise InputError(f"{model}: no trained run or adapter folder here")
     found = [p for p in (model / "eval" / "report.json", model.parent / "eval" / "report.json") if p.is_file()]
     report_path = args.eval_report or (str(found[0]) if found else "")
     report = json.loads(Path(report_path).read_text()) if report_path else None
     if report_path:
         log.info("eval summary from %s", report_path)
-    out = export(model, args.out or Path(cfg.output_dir) / "export", export_dir=cfg.export_dir, eval_report=report)
+    out = export(model, args.out or Path(args.output_dir) / "export", export_dir=cfg.script.export_dir, eval_report=report)
     log.info("exported to %s", out)
-    return 0
+    return EXIT_OK
 
 
-def cmd_run(cfg: TrainConfig) -> int:
+def cmd_run(cfg: Config, _extra: Any = None) -> int:
     """build-dataset -> train -> eval -> export, all under ``output_dir``."""
     from .evaluate import evaluate
     from .export import export
+    from .model import check_base_model
     from .train import train
 
-    run = Path(cfg.output_dir)
+    run = Path(str(cfg.training.output_dir))
     data = run / "dataset"
-    if not cfg.dataset:
-        cmd = [sys.executable, "-m", "dataset_export", "build", cfg.export_dir, "--out", str(data), "--seed", str(cfg.seed)]
-        cmd += ["--max-length", str(cfg.max_length), *(["--size", str(cfg.dataset_size)] if cfg.dataset_size else [])]
+    script = cfg.script
+    if not script.dataset:
+        cmd = [sys.executable, "-m", "dataset_export", "build", script.export_dir, "--out", str(data), "--seed", str(cfg.training.seed)]
+        cmd += ["--max-length", str(cfg.training.max_length), *(["--size", str(script.dataset_size)] if script.dataset_size else [])]
         log.info("building the dataset: %s", " ".join(cmd))
-        subprocess.run(cmd, check=True)
-        cfg = replace(cfg, dataset=str(data / "train.jsonl"), heldout=cfg.heldout or str(data / "heldout.jsonl"))
-    if not cfg.heldout:
-        cfg = replace(cfg, heldout=str(Path(cfg.dataset).with_name("heldout.jsonl")))
-    if not Path(cfg.heldout).is_file():
-        raise SystemExit(f"no held-out set: {cfg.heldout} does not exist (pass --heldout)")
+        built = subprocess.run(cmd, check=False)
+        if built.returncode:
+            return built.returncode  # the builder has said why, in one line
+        script = replace(script, dataset=str(data / "train.jsonl"), heldout=script.heldout or str(data / "heldout.jsonl"))
+    if not script.heldout:
+        script = replace(script, heldout=str(Path(script.dataset).with_name("heldout.jsonl")))
+    if not Path(script.heldout).is_file():
+        raise InputError(f"{script.heldout}: no held-out set (pass --heldout)")
+    cfg = replace(cfg, script=script)
     note = ""
     if cfg.base_model != TINY and not _available(cfg.base_model):
         note = FALLBACK_NOTE.format(base=cfg.base_model)
         _shout(note)
-        cfg = replace(cfg, base_model=TINY)
+        cfg = _with_base(cfg, TINY)
     if cfg.base_model == TINY:
         note = note or FALLBACK_NOTE.format(base="a real Qwen3")
         cfg = _tiny_base(cfg, run)
-    train_cfg = replace(cfg, output_dir=str(run / "train"))
-    train(train_cfg)
-    report = evaluate(cfg, cfg.heldout, model_dir=str(run / "train"), out_dir=str(run / "eval"), note=note)
-    if cfg.eval_baseline:
-        base = evaluate(cfg, cfg.heldout, model_dir=str(run / "train"), baseline=True, out_dir=str(run / "eval_baseline"), note=note)
+    check_base_model(cfg.base_model)
+    train(_training_in(cfg, run / "train"))
+    report = evaluate(cfg, script.heldout, model_dir=str(run / "train"), out_dir=str(run / "eval"), note=note)
+    if script.eval_baseline:
+        base = evaluate(cfg, script.heldout, model_dir=str(run / "train"), baseline=True, out_dir=str(run / "eval_baseline"), note=note)
         log.info("exact-plan accuracy: base %s -> fine-tuned %s", base["summary"]["exact_plan_accuracy"], report["summary"]["exact_plan_accuracy"])
-    export(run / "train", run / "export", export_dir=cfg.export_dir, eval_report=report)
+    export(run / "train", run / "export", export_dir=script.export_dir, eval_report=report)
     log.info("run folder %s: eval %s (start with %s)", run, "PASSED" if report["passed"] else "FAILED", _write_summary(run, report, note))
     if note:
         _shout(note + f"\nRun folder: {run}")
-        return 0  # a smoke run: the pipeline worked; its figures say nothing about a real model
-    return 0 if report["passed"] else 1
+        return EXIT_OK  # a smoke run: the pipeline worked; its figures say nothing about a real model
+    return EXIT_OK if report["passed"] else EXIT_FAILED
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Parser with one subcommand per step; every subcommand takes every TrainConfig flag."""
-    parser = argparse.ArgumentParser(prog="python -m trainer", description="Statewise LoRA SFT of dense Qwen3 (TRL + PEFT).")
-    sub = parser.add_subparsers(dest="command")
-    for name, text in (("run", "build-dataset -> train -> eval -> export (the default)"), ("train", "LoRA SFT"),
-                       ("eval", "evaluate on a held-out set"), ("export", "adapter + merged model + manifest + card")):  # fmt: skip
-        p = sub.add_parser(name, help=text, description=text)
-        add_config_flags(p)
-        if name in ("eval", "export"):
-            p.add_argument("--model", default="", help="adapter / run / merged model folder")
-            p.add_argument("--out", default="", help="output folder")
-        if name == "eval":
-            p.add_argument("--predictions", default="", help='JSONL of {"id", "output"[, "followup_output"]} to score without a model')
-            p.add_argument("--baseline", action="store_true", help="evaluate the base model without the adapter")
-        if name == "export":
-            p.add_argument("--eval-report", default="", help="report.json to summarise in the manifest (default: the run's eval/report.json)")
-    return parser
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its help, the dataclasses its parser reads, and what it runs."""
+
+    help: str
+    dataclasses: tuple[type, ...]
+    run: Callable[[Config, Any], int]
+
+
+COMMANDS: dict[str, Command] = {
+    "run": Command("build-dataset -> train -> eval -> export (the default)",
+                   (ScriptArguments, StatewiseModelConfig, StatewiseSFTConfig, EvalArguments), cmd_run),
+    "train": Command("LoRA SFT of a dense Qwen3 (TRL SFTTrainer + PEFT)", (ScriptArguments, StatewiseModelConfig, StatewiseSFTConfig), cmd_train),
+    "eval": Command("evaluate on a held-out set (the plan's five criteria)", (ScriptArguments, StatewiseModelConfig, EvalArguments, EvalRunArguments),
+                    cmd_eval),
+    "export": Command("adapter + merged model + manifest + card", (ScriptArguments, ExportArguments), cmd_export),
+}  # fmt: skip
+
+
+def make_parser(name: str) -> Any:
+    """The ``trl.TrlParser`` of one command."""
+    from trl import TrlParser
+
+    command = COMMANDS[name]
+    return TrlParser(command.dataclasses, prog=f"python -m trainer {name}", description=command.help)
+
+
+def parse(name: str, argv: list[str]) -> tuple[Config, Any]:
+    """The command's :class:`Config` and its extra arguments object (eval/export), from flags and ``--config``."""
+    parsed = make_parser(name).parse_args_and_config(argv)
+    by_type = {type(value): value for value in parsed}
+    cfg = Config(
+        script=by_type.get(ScriptArguments) or ScriptArguments(),
+        model=by_type.get(StatewiseModelConfig) or StatewiseModelConfig(),
+        training=by_type.get(StatewiseSFTConfig) or StatewiseSFTConfig(),
+        evaluation=by_type.get(EvalArguments) or EvalArguments(),
+    )
+    if StatewiseSFTConfig in COMMANDS[name].dataclasses:
+        check_plan(cfg.model)
+    extra = by_type.get(EvalRunArguments) or by_type.get(ExportArguments)
+    return cfg, extra
+
+
+def _usage() -> str:
+    lines = ["usage: python -m trainer {" + ",".join(COMMANDS) + "} [flags] [--config FILE.yaml]", "", "Statewise LoRA SFT of dense Qwen3 (TRL + PEFT).", ""]
+    lines += [f"  {name:8} {command.help}" for name, command in COMMANDS.items()]
+    lines += ["", "python -m trainer COMMAND --help lists a command's flags (every TrainingArguments flag for run and train)."]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point."""
+    """Entry point: the exit code (0 ok, 1 a criterion failed, 2 bad input)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
-        argv = ["run", *argv]
-    args = build_parser().parse_args(argv)
-    _setup_logging()
-    cfg = config_from_args(args)
-    if args.command == "train":
-        return cmd_train(cfg)
-    if args.command == "eval":
-        return cmd_eval(cfg, args)
-    if args.command == "export":
-        return cmd_export(cfg, args)
-    return cmd_run(cfg)
+    if argv and argv[0] in ("-h", "--help"):
+        print(_usage())
+        return EXIT_OK
+    name = argv.pop(0) if argv and argv[0] in COMMANDS else "run"
+    try:
+        try:
+            cfg, extra = parse(name, argv)
+        except (OSError, ValueError) as err:  # a config file that is missing or not YAML, an invalid flag combination
+            raise InputError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+        _setup_logging()
+        return COMMANDS[name].run(cfg, extra)
+    except (InputError, PlanViolation) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,66 +1,139 @@
-"""TrainConfig: the plan's defaults in one dataclass, loadable from TOML, mirrored as CLI flags."""
+"""The trainer's arguments, the TRL way: dataclasses read by ``trl.TrlParser`` (flags and ``--config FILE.yaml``).
+
+- :class:`ScriptArguments`: what the script reads and writes besides the model (export, dataset files);
+- :class:`StatewiseModelConfig`: TRL's ``ModelConfig`` (the base model and its LoRA), with the plan's LoRA;
+- :class:`StatewiseSFTConfig`: TRL's ``SFTConfig``, so every ``TrainingArguments`` flag works
+  (``--report_to``, ``--lr_scheduler_type``, ``--warmup_ratio``, ``--push_to_hub``, DeepSpeed/FSDP
+  through ``accelerate launch``), with the plan's defaults where TRL's differ;
+- :class:`EvalArguments`: the evaluation thresholds (the plan's five criteria) and generation bounds.
+
+The plan's guards (:func:`check_plan`) refuse what the plan excludes with a one-line error:
+LoRA on exactly the seven modules, bias not trained, no full fine-tuning.
+"""
 
 from __future__ import annotations
 
-import argparse
-import tomllib
-import types
-from dataclasses import MISSING, asdict, dataclass, fields, replace
-from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from statewise_protocol import PLAN_MAX_LENGTH
+from trl import ModelConfig, SFTConfig
 
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+DEFAULT_BASE_MODEL = "Qwen/Qwen3-1.7B"
+
+
+class PlanViolation(ValueError):
+    """A setting the fine-tune plan explicitly excludes."""
 
 
 @dataclass
-class TrainConfig:
-    """Every knob of train, eval and export. Defaults follow the fine-tune plan (v0)."""
+class ScriptArguments:
+    """Inputs and outputs of ``python -m trainer`` besides the model."""
 
-    # data and paths
-    base_model: str = "Qwen/Qwen3-1.7B"
-    dataset: str = ""
-    heldout: str = ""
-    export_dir: str = "examples/demo_home"
-    output_dir: str = "runs/statewise"
-    dataset_size: int = 0  # `run` only: training examples to build (0: the builder's default)
-    # plan: training configuration (baseline)
-    max_length: int = 2048
-    per_device_train_batch_size: int = 1
-    gradient_accumulation_steps: int = 8
-    learning_rate: float = 2e-4
-    num_train_epochs: float = 1.0
-    max_steps: int = -1
-    optim: str = "adamw_torch"
-    lr_scheduler_type: str = "linear"
-    warmup_steps: float = 0.0  # int = steps, float in [0, 1) = ratio
-    weight_decay: float = 0.0
-    bf16: bool | None = None  # None: bf16 where the GPU supports it, else fp32
-    gradient_checkpointing: bool | None = None  # None: on for CUDA, off on CPU
-    packing: bool = True
-    seed: int = 42
-    # plan: LoRA (no full fine-tuning; bias not trained)
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_target_modules: tuple[str, ...] = LORA_TARGET_MODULES
-    lora_bias: str = "none"
-    # logging and checkpoints
-    logging_steps: int = 10
-    save_steps: int = 200
-    save_total_limit: int = 2
-    resume_from_checkpoint: str = ""  # "" none, "auto" latest in output_dir, or a path
-    tensorboard: bool = False
-    disable_tqdm: bool = False
-    attn_implementation: str = "sdpa"
-    # evaluation
-    eval_batch_size: int = 8
-    eval_baseline: bool = False  # `run` only: also evaluate the base model without the adapter
-    max_new_tokens: int = 256
-    min_decision_accuracy: float = 0.95
-    min_schema_compliance: float = 1.0
-    max_hallucinated_id_rate: float = 0.0
-    max_redundant_call_rate: float = 0.01
-    min_state_sensitivity: float = 0.95
+    export_dir: str = field(default="examples/demo_home", metadata={"help": "A Statewise export folder (what `run` builds the dataset from)."})
+    dataset: str = field(default="", metadata={"help": "train.jsonl from `python -m dataset_export build` (eval: the held-out file to score)."})
+    heldout: str = field(default="", metadata={"help": "heldout.jsonl (default: beside --dataset)."})
+    dataset_size: int = field(default=0, metadata={"help": "`run` only: training examples to build (0: the builder's default)."})
+    eval_baseline: bool = field(default=False, metadata={"help": "`run` only: also evaluate the base model without the adapter."})
+
+
+@dataclass
+class StatewiseModelConfig(ModelConfig):
+    """TRL's ``ModelConfig`` with the plan's model and LoRA: dense Qwen3, PEFT on, the seven modules."""
+
+    model_name_or_path: str | None = field(
+        default=DEFAULT_BASE_MODEL,
+        metadata={"help": "Dense Qwen3 base model: a hub id or a local folder ('tiny' builds a tiny local Qwen3).",
+                  "aliases": ["--base_model", "--base-model"]},
+    )
+    use_peft: bool = field(default=True, metadata={"help": "LoRA (the plan excludes full fine-tuning: must stay true)."})
+    lora_target_modules: list[str] | None = field(default_factory=lambda: list(LORA_TARGET_MODULES), metadata={"help": "The plan's seven modules."})
+    lora_bias: str = field(default="none", metadata={"help": "PEFT's LoRA bias setting: the plan trains no bias terms ('none')."})
+    attn_implementation: str | None = field(default="sdpa", metadata={"help": "Attention implementation (sdpa, eager, flash_attention_2)."})
+
+    def __post_init__(self) -> None:
+        """Keep a one-module list a list (TRL collapses it to a string)."""
+        super().__post_init__()
+        if isinstance(self.lora_target_modules, str):
+            self.lora_target_modules = [self.lora_target_modules]
+
+
+def native_bf16() -> bool:
+    """True on a CUDA GPU with bf16 in hardware (Ampere or newer).
+
+    ``torch.cuda.is_bf16_supported()`` alone also says yes on T4/V100, where bf16 is only emulated (slow).
+    """
+    import torch
+
+    return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False))
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@dataclass
+class StatewiseSFTConfig(SFTConfig):
+    """TRL's ``SFTConfig`` with the plan's baseline (batch 1, accumulation 8, lr 2e-4, 2048 tokens, packing, adamw_torch).
+
+    ``bf16`` and ``activation_checkpointing`` default to what the hardware does well: bf16 only
+    on a GPU with bf16 in hardware, checkpointing on CUDA only (TRL turns both on everywhere).
+    Loss is on the answer only (prompt/completion rows), packing is padding-free BFD.
+    """
+
+    output_dir: str | None = field(default="runs/statewise", metadata={"help": "Where checkpoints and the adapter go."})
+    max_length: int | None = field(default=PLAN_MAX_LENGTH, metadata={"help": "Token budget per example (the plan: 2048); never truncated."})
+    per_device_train_batch_size: int = field(default=1, metadata={"help": "The plan: 1."})
+    gradient_accumulation_steps: int = field(default=8, metadata={"help": "The plan: 8."})
+    learning_rate: float = field(default=2e-4, metadata={"help": "The plan: 2e-4."})
+    num_train_epochs: float = field(default=1.0, metadata={"help": "The plan: 1-2."})
+    optim: str = field(default="adamw_torch", metadata={"help": "The plan: adamw_torch."})
+    packing: bool = field(default=True, metadata={"help": "The plan: packing enabled (padding-free BFD)."})
+    padding_free: bool | None = field(default=None, metadata={"help": "Default: on when packing."})
+    completion_only_loss: bool | None = field(default=True, metadata={"help": "Loss on the assistant answer only."})
+    bf16: bool | None = field(default=None, metadata={"help": "Default: on only where the GPU has bf16 in hardware."})
+    gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Deprecated alias of activation_checkpointing."})
+    logging_steps: float = field(default=10, metadata={"help": "Log every N optimizer steps."})
+    save_steps: float = field(default=200, metadata={"help": "Checkpoint every N steps."})
+    save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
+    seed: int = field(default=42, metadata={"help": "Random seed (also the data order)."})
+    dataloader_num_workers: int = field(default=0, metadata={"help": "Data loader workers."})
+    disable_tqdm: bool | None = field(default=None, metadata={"help": "No progress bars (a bare flag means true).", "nargs": "?", "const": True})
+
+    def __post_init__(self) -> None:
+        """Resolve the hardware-dependent defaults before TRL's (which turn bf16 and checkpointing on everywhere)."""
+        cuda = _cuda()
+        if self.bf16 is None:
+            self.bf16 = False if self.fp16 else native_bf16()
+        if self.bf16 and not cuda:
+            raise PlanViolation("bf16 was requested but no CUDA GPU is available (pass --bf16 false)")
+        if self.activation_checkpointing is None and self.gradient_checkpointing is None:
+            self.activation_checkpointing = cuda
+        if self.padding_free is None:
+            self.padding_free = self.packing
+        if self.packing:
+            self.packing_strategy = "bfd"
+        self.assistant_only_loss = False
+        self.use_cpu = self.use_cpu or not cuda
+        if self.data_seed is None:
+            self.data_seed = self.seed
+        super().__post_init__()
+
+
+@dataclass
+class EvalArguments:
+    """The plan's five criteria (thresholds) and generation bounds for the held-out evaluation."""
+
+    eval_batch_size: int = field(default=8, metadata={"help": "Prompts generated together."})
+    max_new_tokens: int = field(default=256, metadata={"help": "Longest answer generated."})
+    min_decision_accuracy: float = field(default=0.95, metadata={"help": "Criterion 1: fetch vs act vs no-op."})
+    max_redundant_call_rate: float = field(default=0.01, metadata={"help": "Criterion 2: action minimality."})
+    min_state_sensitivity: float = field(default=0.95, metadata={"help": "Criterion 3: same command, different state."})
+    min_schema_compliance: float = field(default=1.0, metadata={"help": "Criterion 4: every call validates against v0."})
+    max_hallucinated_id_rate: float = field(default=0.0, metadata={"help": "Criterion 5: every id exists in ONTOLOGY."})
 
     def thresholds(self) -> dict[str, tuple[str, float]]:
         """Criterion -> (``>=`` or ``<=``, bound)."""
@@ -72,79 +145,73 @@ class TrainConfig:
             "state_sensitivity_accuracy": (">=", self.min_state_sensitivity),
         }
 
+
+@dataclass
+class Config:
+    """Everything one trainer command reads, grouped as TRL parses it."""
+
+    script: ScriptArguments = field(default_factory=ScriptArguments)
+    model: StatewiseModelConfig = field(default_factory=StatewiseModelConfig)
+    training: StatewiseSFTConfig = field(default_factory=StatewiseSFTConfig)
+    evaluation: EvalArguments = field(default_factory=EvalArguments)
+
+    @property
+    def base_model(self) -> str:
+        """The base model's hub id or folder."""
+        return str(self.model.model_name_or_path)
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        out = asdict(self)
-        out["lora_target_modules"] = list(self.lora_target_modules)
-        return out
+        """JSON-ready form (for ``train_summary.json``)."""
+        return {
+            "script": vars(self.script).copy(),
+            "model": vars(self.model).copy(),
+            "training": {k: v for k, v in self.training.to_dict().items() if not k.startswith("_")},
+            "evaluation": vars(self.evaluation).copy(),
+        }
 
 
-def _field_types() -> dict[str, Any]:
-    return get_type_hints(TrainConfig)
+def make_config(**values: Any) -> Config:
+    """A :class:`Config` from flat keyword arguments, each routed to the dataclass that has that field (tests, scripts)."""
+    groups = {"script": ScriptArguments, "model": StatewiseModelConfig, "training": StatewiseSFTConfig, "evaluation": EvalArguments}
+    split: dict[str, dict[str, Any]] = {name: {} for name in groups}
+    for key, value in values.items():
+        if key == "base_model":
+            key = "model_name_or_path"
+        owner = next((name for name, cls in groups.items() if key in {f.name for f in fields(cls)}), None)
+        if owner is None:
+            raise TypeError(f"unknown trainer setting {key!r}")
+        split[owner][key] = list(value) if key == "lora_target_modules" else value
+    return Config(**{name: cls(**split[name]) for name, cls in groups.items()})
 
 
-def _scalar(tp: Any) -> Any:
-    """The non-None type of ``X | None``."""
-    if get_origin(tp) in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        return args[0]
-    return tp
+def check_plan(model: StatewiseModelConfig) -> None:
+    """Refuse what the plan excludes, in one line (the plan's Fine-Tuning Method and Target Modules)."""
+    modules = list(model.lora_target_modules or [])
+    if not model.use_peft:
+        raise PlanViolation("use_peft=False: the fine-tune plan allows LoRA only, no full-parameter fine-tuning")
+    if sorted(modules) != sorted(LORA_TARGET_MODULES) or len(modules) != len(LORA_TARGET_MODULES):
+        raise PlanViolation(f"lora_target_modules={modules}: the fine-tune plan applies LoRA to exactly {', '.join(LORA_TARGET_MODULES)}")
+    if model.lora_bias != "none":
+        raise PlanViolation(f"lora_bias={model.lora_bias!r}: the fine-tune plan does not train bias terms (use 'none')")
+    if model.lora_modules_to_save or model.lora_target_parameters:
+        raise PlanViolation("lora_modules_to_save/lora_target_parameters: the fine-tune plan trains LoRA on the seven modules only")
 
 
-def _coerce(name: str, value: Any) -> Any:
-    tp = _scalar(_field_types()[name])
-    if get_origin(tp) is tuple:
-        items = value.split(",") if isinstance(value, str) else list(value)
-        return tuple(str(i).strip() for i in items if str(i).strip())
-    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return value
+@dataclass
+class EvalRunArguments:
+    """``eval``: what to score (a model, or a predictions file) and where the report goes."""
+
+    model: str = field(default="", metadata={"help": "Adapter, run or merged model folder."})
+    predictions: str = field(default="", metadata={"help": 'JSONL of {"id", "output"[, "followup_output"]} to score without a model.'})
+    baseline: bool = field(default=False, metadata={"help": "Evaluate the base model without the adapter."})
+    out: str = field(default="", metadata={"help": "Report folder (default: <model>/eval)."})
 
 
-def load_toml(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
-    """Read a TOML file (top level or a ``[train]`` table); unknown keys are an error."""
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    data = data.get("train", data)
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{path}: unknown config keys {unknown}; known: {sorted(known)}")
-    return replace(base or TrainConfig(), **{k: _coerce(k, v) for k, v in data.items()})
+@dataclass
+class ExportArguments:
+    """``export``: the trained run to export and where."""
 
-
-def _str2bool_or_none(text: str) -> bool | None:
-    low = text.lower()
-    if low in ("auto", "none"):
-        return None
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true/false/auto, got {text!r}")
-
-
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per TrainConfig field (generated from the dataclass), plus ``--config FILE.toml``."""
-    parser.add_argument("--config", help="TOML file with TrainConfig fields (flags override it)")
-    hints = _field_types()
-    for f in fields(TrainConfig):
-        tp = hints[f.name]
-        flag = "--" + f.name.replace("_", "-")
-        default = f.default if f.default is not MISSING else None
-        shown = ",".join(default) if isinstance(default, tuple) else default
-        help_text = f"(default: {shown})"
-        if tp is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
-        elif _scalar(tp) is bool:
-            parser.add_argument(flag, dest=f.name, type=_str2bool_or_none, metavar="{true,false,auto}", default=argparse.SUPPRESS, help=help_text)
-        elif get_origin(_scalar(tp)) is tuple:
-            parser.add_argument(flag, dest=f.name, type=str, metavar="A,B,..", default=argparse.SUPPRESS, help=help_text)
-        else:
-            parser.add_argument(flag, dest=f.name, type=_scalar(tp), default=argparse.SUPPRESS, help=help_text)
-
-
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """Defaults < ``--config`` TOML < explicit flags."""
-    cfg = load_toml(args.config) if getattr(args, "config", None) else TrainConfig()
-    given = {f.name: _coerce(f.name, getattr(args, f.name)) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    return replace(cfg, **given)
+    model: str = field(default="", metadata={"help": "Adapter or run folder (default: --output_dir)."})
+    output_dir: str = field(default="runs/statewise", metadata={"help": "The run folder (used when --model is not given)."})
+    out: str = field(default="", metadata={"help": "Export folder (default: <output_dir>/export)."})
+    eval_report: str = field(default="", metadata={"help": "report.json to summarise in the manifest (default: the run's eval/report.json)."})

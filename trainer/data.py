@@ -7,25 +7,62 @@ import json
 from pathlib import Path
 from typing import Any
 
-from statewise_protocol import CHAT_TEMPLATE_KWARGS
+from statewise_protocol import CHAT_TEMPLATE_KWARGS, ONTOLOGY_PREFIX
 
 from .template import render_prompt, render_training_text
 
 
-class OverLongError(ValueError):
+class InputError(ValueError):
+    """A file or folder given to the trainer is missing or not what it should be (one line, names the path)."""
+
+
+class OverLongError(InputError):
     """Some examples do not fit ``max_length``; they are refused, not truncated."""
 
 
+ROLES = ("system", "user", "assistant")
+
+
+def _row_problem(row: Any) -> str | None:
+    """Why a parsed line is not a dataset row of the builder's format (``None`` when it is)."""
+    if not isinstance(row, dict):
+        return f"a row is a JSON object, not {type(row).__name__}"
+    messages = row.get("messages")
+    if not isinstance(messages, list) or len(messages) != len(ROLES):
+        return "a row needs messages [system, user, assistant]"
+    for message, role in zip(messages, ROLES, strict=True):
+        if not isinstance(message, dict) or message.get("role") != role or not isinstance(message.get("content"), str):
+            return f"messages must be {list(ROLES)} with text content"
+    if not messages[0]["content"].startswith(ONTOLOGY_PREFIX):
+        return f"the system message must start with {ONTOLOGY_PREFIX!r} (not a Statewise dataset)"
+    for key in ("id", "output_class"):
+        if not isinstance(row.get(key), str):
+            return f"missing field {key!r} (not a `python -m dataset_export build` file)"
+    return None
+
+
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a ``train.jsonl`` / ``heldout.jsonl`` file."""
+    """Rows of a ``train.jsonl`` / ``heldout.jsonl`` file; :class:`InputError` names the file and line of the first bad one."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: dataset file not found")
     rows = []
-    with Path(path).open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if line.strip():
-                row = json.loads(line)
-                if not isinstance(row, dict) or len(row.get("messages", [])) != 3:
-                    raise ValueError(f"{path}:{lineno}: a row needs messages [system, user, assistant]")
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise InputError(f"{path}:{lineno}: not a JSON line ({err.msg})") from None
+                if problem := _row_problem(row):
+                    raise InputError(f"{path}:{lineno}: {problem}")
                 rows.append(row)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    if not rows:
+        raise InputError(f"{path}: the dataset has no rows")
     return rows
 
 

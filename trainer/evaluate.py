@@ -1,16 +1,30 @@
-"""Held-out evaluation: greedy batched generation (two turns after a fetch), scoring, report."""
+"""Held-out evaluation: every row through the agent loop Home Assistant runs, scoring, report.
+
+Each row's command runs through :class:`statewise_protocol.agent.StatewiseAgent`
+(fetch -> STATE -> act) against its own :class:`statewise_protocol.simulate.SimulatedHome`
+(the row's whole-home state); the loops run concurrently and their model requests
+are answered in greedy batches. A predictions file replays recorded outputs
+through the same loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import TrainConfig
+from statewise_protocol.agent import AskFn, StatewiseAgent, TurnResult
+from statewise_protocol.simulate import SimulatedHome
+
+from dataset_export.qwen3 import EOS_TOKEN
+
+from .config import Config
 from .data import read_rows
 from .report import write_report
-from .scoring import check_thresholds, followup_messages, score_predictions, summarize
+from .scoring import check_thresholds, row_context, score_predictions, summarize
 from .template import render_prompt
 
 log = logging.getLogger("trainer")
@@ -24,8 +38,8 @@ def load_for_eval(model_dir: str, *, baseline: bool = False, base_model: str = "
     import torch
     from transformers import AutoTokenizer
 
+    from .config import native_bf16
     from .model import load_base_model, load_tokenizer
-    from .train import native_bf16
 
     cuda = torch.cuda.is_available()
     dtype = (torch.bfloat16 if native_bf16() else torch.float16) if cuda else torch.float32
@@ -64,7 +78,7 @@ def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]
     prompts = [render_prompt(tokenizer, conv) for conv in conversations]
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     outputs: list[str] = [""] * len(prompts)
-    eos = [tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.pad_token_id]
+    eos = [tokenizer.convert_tokens_to_ids(EOS_TOKEN), tokenizer.pad_token_id]
     for start in tqdm(range(0, len(order), batch_size), desc="generating", disable=len(order) <= batch_size):
         idx = order[start : start + batch_size]
         enc = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
@@ -75,16 +89,86 @@ def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]
     return outputs
 
 
-def predict(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, batch_size: int = 8, max_new_tokens: int = 256) -> dict[str, dict[str, Any]]:
-    """``{id: {"id", "output"[, "followup_output"]}}``: turn 1, then turn 2 for every valid fetch."""
-    first = generate(model, tokenizer, [r["messages"][:2] for r in rows], batch_size=batch_size, max_new_tokens=max_new_tokens)
-    preds = {r["id"]: {"id": r["id"], "output": out} for r, out in zip(rows, first, strict=True)}
-    second = [(r, m) for r, out in zip(rows, first, strict=True) if (m := followup_messages(r, out)) is not None]
-    if second:
-        outs = generate(model, tokenizer, [m for _, m in second], batch_size=batch_size, max_new_tokens=max_new_tokens)
-        for (row, _), out in zip(second, outs, strict=True):
-            preds[row["id"]]["followup_output"] = out
-    return preds
+LOOP_FETCH_ROUNDS = 1  # as a Home Assistant agent with default options
+
+
+async def _run_turns(rows: list[dict[str, Any]], ask_for: Callable[[int], AskFn]) -> list[tuple[TurnResult, SimulatedHome]]:
+    """Each row's command through the agent loop against its own simulated home, concurrently."""
+    runs = []
+    for index, row in enumerate(rows):
+        ontology, state, command = row_context(row)
+        home = SimulatedHome(ontology, json.loads(row["state"]) if row.get("state") else {})
+        agent = StatewiseAgent(ask_for(index), home, fetch_rounds=LOOP_FETCH_ROUNDS, allow_sensitive=True)
+        runs.append((agent.async_run(command, ontology, state), home))
+    results = await asyncio.gather(*(run for run, _ in runs))
+    return [(result, home) for result, (_, home) in zip(results, runs, strict=True)]
+
+
+class _BatchedAsk:
+    """Collects the loops' model requests and answers them in greedy batches, once every loop is waiting."""
+
+    def __init__(self, answer: Callable[[list[list[dict[str, str]]]], list[str]]) -> None:
+        self._answer = answer
+        self._pending: list[tuple[list[dict[str, str]], asyncio.Future[str]]] = []
+
+    def ask_for(self, _index: int) -> AskFn:
+        async def ask(messages: list[dict[str, str]]) -> str:
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._pending.append((messages, future))
+            return await future
+
+        return ask
+
+    async def drive(self, turns: Awaitable[Any]) -> Any:
+        task = asyncio.ensure_future(turns)
+        while not task.done():
+            await asyncio.sleep(0)
+            if self._pending and _all_waiting(task, self._pending):
+                batch, self._pending = self._pending, []
+                for (_, future), output in zip(batch, self._answer([m for m, _ in batch]), strict=True):
+                    future.set_result(output)
+        return task.result()
+
+
+def _all_waiting(task: asyncio.Future[Any], pending: list[Any]) -> bool:
+    """True when every unfinished loop is blocked on a model request (nothing else can run)."""
+    live = [t for t in asyncio.all_tasks() if not t.done() and t is not asyncio.current_task() and t is not task]
+    return len(pending) >= len(live)
+
+
+def predict(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, batch_size: int = 8,
+            max_new_tokens: int = 256) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Run every row through the agent loop with the model: ``({id: {"id", "output"[, "followup_output"]}}, {id: final home})``."""
+    batched = _BatchedAsk(lambda convs: generate(model, tokenizer, convs, batch_size=batch_size, max_new_tokens=max_new_tokens))
+    turns = asyncio.run(batched.drive(_run_turns(rows, batched.ask_for)))
+    return _collect(rows, turns)
+
+
+def replay(rows: list[dict[str, Any]], predictions: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Run every row through the agent loop, answering from a predictions file (``output``, then ``followup_output``)."""
+
+    def ask_for(index: int) -> AskFn:
+        pred = predictions.get(rows[index]["id"], {})
+        answers = [pred.get("output", ""), pred.get("followup_output", "")]
+
+        async def ask(messages: list[dict[str, str]]) -> str:
+            return answers.pop(0) if answers else ""
+
+        return ask
+
+    return _collect(rows, asyncio.run(_run_turns(rows, ask_for)))
+
+
+def _collect(rows: list[dict[str, Any]], turns: list[tuple[TurnResult, SimulatedHome]]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    preds: dict[str, dict[str, Any]] = {}
+    finals: dict[str, dict[str, Any]] = {}
+    for row, (result, home) in zip(rows, turns, strict=True):
+        pred: dict[str, Any] = {"id": row["id"], "output": result.outputs[0] if result.outputs else ""}
+        if len(result.outputs) > 1:
+            pred["followup_output"] = result.outputs[1]
+        preds[row["id"]] = pred
+        finals[row["id"]] = home.states
+    return preds, finals
 
 
 def read_predictions(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -94,7 +178,7 @@ def read_predictions(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def evaluate(
-    cfg: TrainConfig,
+    cfg: Config,
     dataset: str,
     *,
     model_dir: str = "",
@@ -112,15 +196,16 @@ def evaluate(
     rows = read_rows(dataset)
     label = predictions or model_dir
     if predictions:
-        preds = read_predictions(predictions)
+        preds, finals = replay(rows, read_predictions(predictions))
     else:
         if model is None:
             model, tokenizer, label = load_for_eval(model_dir, baseline=baseline, base_model=cfg.base_model)
-        preds = predict(model, tokenizer, rows, batch_size=cfg.eval_batch_size, max_new_tokens=cfg.max_new_tokens)
-    results = score_predictions(rows, preds)
+        preds, finals = predict(model, tokenizer, rows, batch_size=cfg.evaluation.eval_batch_size, max_new_tokens=cfg.evaluation.max_new_tokens)
+    results = score_predictions(rows, preds, finals)
     summary = summarize(results)
-    criteria = check_thresholds(summary, cfg.thresholds())
-    report = {"model": label, "dataset": str(dataset), "passed": all(c["passed"] for c in criteria.values()), "criteria": criteria, "summary": summary}
+    criteria = check_thresholds(summary, cfg.evaluation.thresholds())
+    report = {"model": label, "dataset": str(dataset), "passed": all(c["passed"] for c in criteria.values()), "criteria": criteria, "summary": summary,
+              "agent_loop": f"{StatewiseAgent.__module__}.{StatewiseAgent.__qualname__}"}
     if note:
         report["note"] = note
     out = Path(out_dir or (Path(model_dir) / ("eval_baseline" if baseline else "eval") if model_dir else "eval"))

@@ -10,7 +10,7 @@ from typing import Any
 
 import statewise_protocol as sp
 
-from .card import MODELFILE, model_card
+from .card import model_card, modelfile
 from .data import file_hash
 from .model import load_base_model
 from .template import apply_statewise_template
@@ -77,5 +77,5 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "README.md").write_text(model_card(manifest, f"statewise-{Path(base).name.lower()}"), encoding="utf-8")
-    (out / "Modelfile").write_text(MODELFILE, encoding="utf-8")
+    (out / "Modelfile").write_text(modelfile(tokenizer), encoding="utf-8")
     return out

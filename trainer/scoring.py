@@ -16,19 +16,22 @@ Per row (turn 1, and turn 2 after a fetch when a follow-up output is given):
 - exact plan: same calls in the same order (a fetch: the same ids; text: any
   valid plain text, since phrasings vary; ``text_exact_rate`` reports verbatim matches);
 - state sensitivity: share of ``group``s whose rows all have the exact plan;
-- final state: expected and predicted actions give the same simulated home
-  (needs ``dataset_export.simulate.apply_calls``; ``None`` without it).
+- final state: the home the agent loop left (:class:`statewise_protocol.agent.StatewiseAgent`
+  against :class:`statewise_protocol.simulate.SimulatedHome`, see ``trainer.evaluate``)
+  equals the expected plan's simulated home; without a loop result, the predicted
+  calls are simulated directly.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import statewise_protocol as sp
 from statewise_protocol import ErrorCode
+from statewise_protocol.simulate import apply_calls
 
 CLASSES = ("fetch", "action", "text", "invalid")
 SHAPE_ERRORS = frozenset(
@@ -39,18 +42,6 @@ SHAPE_ERRORS = frozenset(
     }
 )  # fmt: skip
 CRITERIA = ("decision_accuracy", "redundant_call_rate", "state_sensitivity_accuracy", "schema_compliance_rate", "hallucinated_id_rate")
-
-
-def _decision(kind: str) -> str:
-    return {sp.KIND_ACTIONS: "action"}.get(kind, kind)
-
-
-def _simulator() -> Callable[..., Any] | None:
-    try:
-        from dataset_export.simulate import apply_calls  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return apply_calls
 
 
 def row_context(row: Mapping[str, Any]) -> tuple[sp.Ontology, dict[str, Any] | None, str]:
@@ -69,12 +60,6 @@ def followup_messages(row: Mapping[str, Any], fetch_output: str) -> list[dict[st
     return sp.render_messages(ontology, command, sp.state_subset(full, sp.call_entity_ids(verdict.calls[0])))
 
 
-def _key(call: sp.ToolCall) -> str:
-    """Canonical line of a call by value: ``60.0`` (schema-valid for an integer) is the same call as ``60``."""
-    args = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in call.arguments.items()}
-    return sp.ToolCall(call.name, args).to_line()
-
-
 def _same_plan(expected: sp.Verdict, got: sp.Verdict) -> bool:
     if expected.kind != got.kind or not got.ok:
         return False
@@ -82,7 +67,7 @@ def _same_plan(expected: sp.Verdict, got: sp.Verdict) -> bool:
         return True
     if got.kind == sp.KIND_FETCH:
         return set(sp.call_entity_ids(got.calls[0])) == set(sp.call_entity_ids(expected.calls[0]))
-    return [_key(c) for c in got.calls] == [_key(c) for c in expected.calls]
+    return [sp.call_key(c) for c in got.calls] == [sp.call_key(c) for c in expected.calls]
 
 
 def _redundant(expected: sp.Verdict, parsed: sp.Verdict) -> bool:
@@ -93,7 +78,7 @@ def _redundant(expected: sp.Verdict, parsed: sp.Verdict) -> bool:
     if parsed.kind == sp.KIND_FETCH:
         want, got = set(sp.call_entity_ids(expected.calls[0])), set(sp.call_entity_ids(parsed.calls[0]))
     else:
-        want, got = {_key(c) for c in expected.calls}, {_key(c) for c in parsed.calls}
+        want, got = {sp.call_key(c) for c in expected.calls}, {sp.call_key(c) for c in parsed.calls}
     return want < got
 
 
@@ -104,7 +89,7 @@ def score_turn(output: str, expected_text: str, ontology: sp.Ontology, state: Ma
     expected = sp.check_output(expected_text, ontology, state)
     codes = {e.code for e in parsed.errors} | {e.code for e in checked.errors}
     return {
-        "decision": _decision(parsed.kind),
+        "decision": parsed.kind,
         "schema_ok": not (codes & SHAPE_ERRORS),
         "hallucinated": ErrorCode.UNKNOWN_ENTITY in codes,
         "redundant": _redundant(expected, parsed),
@@ -115,20 +100,21 @@ def score_turn(output: str, expected_text: str, ontology: sp.Ontology, state: Ma
     }
 
 
-def _final_state(row: Mapping[str, Any], expected: str, got_calls: list[str], ontology: sp.Ontology) -> bool | None:
-    apply_calls = _simulator()
-    if apply_calls is None or not row.get("state"):
+def _final_state(row: Mapping[str, Any], expected: str, got_calls: list[str], ontology: sp.Ontology,
+                 final: Mapping[str, Any] | None) -> bool | None:
+    """The home after the turn (the loop's ``final`` home, else the predicted calls simulated) equals the expected plan's."""
+    if not row.get("state"):
         return None
     full = json.loads(row["state"])
     want = sp.parse_output(expected).calls if expected else []
-    got = [sp.parse_output(line).calls[0] for line in got_calls]
-    return bool(apply_calls(full, want, ontology) == apply_calls(full, got, ontology))
+    if final is None:
+        final = apply_calls(full, [sp.parse_output(line).calls[0] for line in got_calls], ontology)
+    return bool(apply_calls(full, want, ontology) == final)
 
 
 def _changes_nothing(row: Mapping[str, Any], calls: list[str], ontology: sp.Ontology) -> bool:
     """True when valid action ``calls`` leave the row's home exactly as it was (simulated)."""
-    apply_calls = _simulator()
-    if apply_calls is None or not row.get("state") or not calls:
+    if not row.get("state") or not calls:
         return False
     full = json.loads(row["state"])
     return bool(apply_calls(full, [sp.parse_output(line).calls[0] for line in calls], ontology) == full)
@@ -140,8 +126,8 @@ def _mark_no_op_actions(turn: dict[str, Any], expected_class: str, row: Mapping[
         turn["redundant"] = True
 
 
-def score_row(row: Mapping[str, Any], output: str, followup_output: str | None = None) -> dict[str, Any]:
-    """Score one held-out row (and its second turn after a fetch, if given)."""
+def score_row(row: Mapping[str, Any], output: str, followup_output: str | None = None, final: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Score one held-out row (and its second turn after a fetch, if given); ``final``: the home the agent loop left."""
     ontology, state, _ = row_context(row)
     expected = row["messages"][2]["content"]
     turn = score_turn(output, expected, ontology, state)
@@ -156,7 +142,7 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
         if messages is not None and followup_output is not None and row.get("followup"):
             f_onto, f_state = sp.parse_system_text(messages[0]["content"])
             second = score_turn(followup_output, row["followup"], f_onto, f_state)
-            second["expected_class"] = _decision(sp.parse_output(row["followup"]).kind)
+            second["expected_class"] = sp.parse_output(row["followup"]).kind
             _mark_no_op_actions(second, second["expected_class"], row, ontology)
             result["followup"] = second
             result["correct"] = turn["exact"] and second["exact"]
@@ -164,7 +150,7 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
     if row["output_class"] == "fetch" and result.get("followup") is None:
         result["final_state"] = None
     else:
-        result["final_state"] = _final_state(row, final_expected, final_calls, ontology)
+        result["final_state"] = _final_state(row, final_expected, final_calls, ontology, final)
     return result
 
 
@@ -228,10 +214,11 @@ def check_thresholds(summary: dict[str, Any], thresholds: Mapping[str, tuple[str
     return out
 
 
-def score_predictions(rows: list[dict[str, Any]], predictions: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Score ``{"id", "output"[, "followup_output"]}`` records; a missing id is an empty output."""
+def score_predictions(rows: list[dict[str, Any]], predictions: Mapping[str, Mapping[str, Any]],
+                      finals: Mapping[str, Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Score ``{"id", "output"[, "followup_output"]}`` records (a missing id is an empty output); ``finals``: homes by row id."""
     results = []
     for row in rows:
         pred = predictions.get(row["id"], {})
-        results.append(score_row(row, pred.get("output", ""), pred.get("followup_output")))
+        results.append(score_row(row, pred.get("output", ""), pred.get("followup_output"), (finals or {}).get(row["id"])))
     return results

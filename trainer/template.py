@@ -9,7 +9,6 @@ The exported template flips that default, so a server that passes no
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from statewise_protocol import CHAT_TEMPLATE_KWARGS
@@ -17,22 +16,6 @@ from statewise_protocol import CHAT_TEMPLATE_KWARGS
 OFFICIAL_SWITCH = "{%- if enable_thinking is defined and enable_thinking is false %}"
 STATEWISE_SWITCH = "{%- if enable_thinking is not defined or enable_thinking is false %}"
 MARKER = "{#- statewise: non-thinking by default (see trainer/template.py) -#}\n"
-
-
-def trl_qwen3_template() -> str:
-    """TRL's bundled copy of the official Qwen3 chat template."""
-    import trl
-
-    return (Path(trl.__file__).parent / "chat_templates" / "qwen3.jinja").read_text(encoding="utf-8")
-
-
-def official_qwen3_template() -> str:
-    """The official Qwen3 template: ``dataset_export.tokens.chat_template()`` when present, else TRL's copy."""
-    try:
-        from dataset_export.tokens import chat_template
-    except ImportError:
-        return trl_qwen3_template()
-    return chat_template()
 
 
 def statewise_template(template: str) -> str:

@@ -11,20 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .template import official_qwen3_template, statewise_template
+from dataset_export.qwen3 import EOS_TOKEN, PAD_TOKEN, PATTERN, SPECIAL_TOKENS, chat_template, special_tokens
 
-QWEN2_PATTERN = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
-# Qwen3's 26 added tokens, in id order; the first 14 are "special" (skipped when decoding).
-QWEN3_ADDED_TOKENS = (
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>",
-    "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
-    "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>",
-    "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>", "<tool_response>", "</tool_response>",
-    "<think>", "</think>",
-)  # fmt: skip
-N_SPECIAL = 14
+from .template import statewise_template
 
 
 def tiny_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> Any:
@@ -34,21 +23,21 @@ def tiny_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> Any:
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Split(Regex(QWEN2_PATTERN), behavior="isolated"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+        [pre_tokenizers.Split(Regex(PATTERN), behavior="isolated"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
     )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(list(texts), trainer=trainer)
-    tok.add_tokens([AddedToken(t, special=i < N_SPECIAL, normalized=False) for i, t in enumerate(QWEN3_ADDED_TOKENS)])
+    tok.add_tokens([AddedToken(t, special=special, normalized=False) for t, special in SPECIAL_TOKENS])
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        chat_template=statewise_template(official_qwen3_template()),
+        eos_token=EOS_TOKEN,
+        pad_token=PAD_TOKEN,
+        chat_template=statewise_template(chat_template()),
         clean_up_tokenization_spaces=False,
         split_special_tokens=False,
     )
-    fast.add_special_tokens({"additional_special_tokens": list(QWEN3_ADDED_TOKENS[:N_SPECIAL])})
+    fast.add_special_tokens({"additional_special_tokens": special_tokens()})
     return fast
 
 
@@ -71,7 +60,7 @@ def tiny_qwen3_config(tokenizer: Any, *, hidden: int = 64, layers: int = 2, max_
         head_dim=hidden // 4,
         max_position_embeddings=max_positions,
         tie_word_embeddings=True,
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        eos_token_id=tokenizer.convert_tokens_to_ids(EOS_TOKEN),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,
         architectures=["Qwen3ForCausalLM"],
@@ -86,7 +75,7 @@ def tiny_qwen3(tokenizer: Any, *, seed: int = 0, **kwargs: Any) -> Any:
 
     torch.manual_seed(seed)
     model = Qwen3ForCausalLM(tiny_qwen3_config(tokenizer, **kwargs))
-    model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.pad_token_id]
+    model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids(EOS_TOKEN), tokenizer.pad_token_id]
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from .protocol import PLAN_MAX_LENGTH
+from .protocol.agent import (  # the loop's bounds, re-exported for the config flow
+    DEFAULT_FETCH_ROUNDS as DEFAULT_FETCH_ROUNDS,
+    MAX_FETCH_ROUNDS as MAX_FETCH_ROUNDS,
+    MIN_FETCH_ROUNDS as MIN_FETCH_ROUNDS,
+)
+
 DOMAIN: Final = "statewise"
 LOGGER = logging.getLogger(__package__)
 
@@ -24,11 +31,7 @@ CONF_SENSITIVE_POLICY: Final = "sensitive_policy"
 CONF_TRAINED_EXPORT: Final = "trained_export"
 # Token estimate of the trained ontology (stored when the trained export is picked).
 CONF_TRAINED_TOKENS: Final = "trained_tokens"
-CONF_MAX_TOKENS: Final = "max_tokens"
 
-DEFAULT_FETCH_ROUNDS: Final = 1
-MIN_FETCH_ROUNDS: Final = 0
-MAX_FETCH_ROUNDS: Final = 3
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0  # seconds, one chat completion
 MIN_REQUEST_TIMEOUT: Final = 1.0
 MAX_REQUEST_TIMEOUT: Final = 300.0
@@ -52,7 +55,7 @@ MAX_HISTORY_SAMPLES: Final = 48
 
 # Token budget (the plan's max sequence length). Inside Home Assistant the
 # tokenizer is not available: ontology size is estimated from characters.
-TOKEN_BUDGET: Final = 2048
+TOKEN_BUDGET: Final = PLAN_MAX_LENGTH
 CHARS_PER_TOKEN: Final = 3.0
 
 SERVICE_EXPORT_TRAINING_SEED: Final = "export_training_seed"

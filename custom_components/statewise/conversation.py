@@ -1,6 +1,7 @@
 """The conversation platform: the trained model as an Assist agent.
 
-The loop itself lives in :mod:`.agent` (no Home Assistant imports); this module
+The loop itself lives in :mod:`.protocol.agent` (no Home Assistant imports; the
+trainer's evaluator runs the same loop against the simulator); this module
 connects it to Home Assistant: the live ontology of exposed entities, state
 reads, blocking actions with the user's context, the model server client, the
 chat log (executed calls appear as external tool calls in Assist's debug view)
@@ -9,41 +10,21 @@ and translated replies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import import_module
 from typing import Any, Literal
 
 from homeassistant.components import conversation
-from homeassistant.components.climate import ClimateEntityFeature
-from homeassistant.components.cover import CoverEntityFeature
-from homeassistant.components.fan import FanEntityFeature
-from homeassistant.components.media_player import MediaPlayerEntityFeature
-from homeassistant.components.todo import TodoListEntityFeature
-from homeassistant.components.vacuum import VacuumEntityFeature
-from homeassistant.components.valve import ValveEntityFeature
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_SUPPORTED_FEATURES, STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent, llm
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.translation import async_get_translations
 
-from .agent import (
-    DEFAULT_PHRASES,
-    OUTCOME_ERROR,
-    OUTCOME_PARTIAL,
-    OUTCOME_REFUSED,
-    SUPPORTED_LANGUAGES,
-    TRANSLATION_PREFIX,
-    AskFn,
-    ModelUnavailableError,
-    PreparedAction,
-    Reply,
-    StatewiseAgent,
-    TurnResult,
-)
 from .client import ServerDownError, ServerTimeoutError, StatewiseClient, StatewiseClientError
 from .const import (
     CONF_FETCH_ROUNDS,
-    CONF_MAX_TOKENS,
     CONF_REQUEST_TIMEOUT,
     CONF_SENSITIVE_POLICY,
     DEFAULT_FETCH_ROUNDS,
@@ -58,45 +39,47 @@ from .const import (
 from .entity import StatewiseBaseEntity
 from .models import StatewiseConfigEntry
 from .ontology import build_ontology, live_states
-from .protocol import FETCH_TOOL, Ontology
+from .protocol import FETCH_TOOL, Ontology, load_tools
+from .protocol.agent import (
+    OUTCOME_ERROR,
+    OUTCOME_PARTIAL,
+    OUTCOME_REFUSED,
+    PHRASE_CATEGORY,
+    SUPPORTED_LANGUAGES,
+    AskFn,
+    ModelUnavailableError,
+    PreparedAction,
+    Reply,
+    StatewiseAgent,
+    TurnResult,
+    english_phrases,
+)
 
 # Refusal and error replies -> the intent response's error code.
 _TARGET_REFUSALS = frozenset({"unknown_entity", "not_present", "ambiguous_target"})
 
+
+@cache
+def required_features(action: str) -> tuple[int, ...]:
+    """The entity features of which Home Assistant needs one for ``action`` (from the tool registry's ``features``).
+
+    ``"MediaPlayerEntityFeature.TURN_ON"`` is read from the action's domain
+    (``homeassistant.components.media_player``); checked for the whole plan
+    before anything runs, so an action the entity cannot do never leaves the
+    earlier ones half done. Actions no tool lists need no feature.
+    """
+    domain = action.split(".", 1)[0]
+    names = next((spec.features(action) for spec in load_tools().values() if spec.features(action)), ())
+    module = import_module(f"homeassistant.components.{domain}") if names else None
+    flags = []
+    for name in names:
+        enum_name, _, member = name.partition(".")
+        flags.append(int(getattr(getattr(module, enum_name), member)))
+    return tuple(flags)
+
+
 # Shown as the chat log's system message: the real one is rendered per request
 # by the protocol (ONTOLOGY [+ STATE]) and recorded in the conversation trace.
-# Supported features Home Assistant requires for the actions v0 tools map to
-# (any one of each tuple; as registered by the entity components). Checked for
-# the whole plan before anything runs, so an action the entity cannot do never
-# leaves the earlier ones half done. Actions not listed need no feature.
-REQUIRED_FEATURES: dict[str, tuple[int, ...]] = {
-    "media_player.turn_on": (MediaPlayerEntityFeature.TURN_ON,),
-    "media_player.turn_off": (MediaPlayerEntityFeature.TURN_OFF,),
-    "media_player.media_play": (MediaPlayerEntityFeature.PLAY,),
-    "media_player.media_pause": (MediaPlayerEntityFeature.PAUSE,),
-    "media_player.media_stop": (MediaPlayerEntityFeature.STOP,),
-    "media_player.media_next_track": (MediaPlayerEntityFeature.NEXT_TRACK,),
-    "media_player.media_previous_track": (MediaPlayerEntityFeature.PREVIOUS_TRACK,),
-    "media_player.volume_set": (MediaPlayerEntityFeature.VOLUME_SET,),
-    "media_player.select_source": (MediaPlayerEntityFeature.SELECT_SOURCE,),
-    "media_player.play_media": (MediaPlayerEntityFeature.PLAY_MEDIA,),
-    "cover.open_cover": (CoverEntityFeature.OPEN,),
-    "cover.close_cover": (CoverEntityFeature.CLOSE,),
-    "cover.stop_cover": (CoverEntityFeature.STOP,),
-    "cover.set_cover_position": (CoverEntityFeature.SET_POSITION,),
-    "valve.open_valve": (ValveEntityFeature.OPEN,),
-    "valve.close_valve": (ValveEntityFeature.CLOSE,),
-    "fan.turn_on": (FanEntityFeature.TURN_ON,),
-    "fan.turn_off": (FanEntityFeature.TURN_OFF,),
-    "fan.set_percentage": (FanEntityFeature.SET_SPEED,),
-    "vacuum.start": (VacuumEntityFeature.START,),
-    "vacuum.stop": (VacuumEntityFeature.STOP,),
-    "vacuum.pause": (VacuumEntityFeature.PAUSE,),
-    "vacuum.return_to_base": (VacuumEntityFeature.RETURN_HOME,),
-    "climate.set_temperature": (ClimateEntityFeature.TARGET_TEMPERATURE, ClimateEntityFeature.TARGET_TEMPERATURE_RANGE),
-    "todo.add_item": (TodoListEntityFeature.CREATE_TODO_ITEM,),
-}
-
 CHAT_LOG_PROMPT = "Statewise renders its own ONTOLOGY system message for every request; see the agent details in the trace."
 
 
@@ -139,8 +122,8 @@ class HassHome:
         return state is not None and state.state != STATE_UNAVAILABLE
 
     def supports(self, action: PreparedAction) -> bool:
-        """False when the entity's live supported features rule the action out (see ``REQUIRED_FEATURES``)."""
-        required = REQUIRED_FEATURES.get(action.action)
+        """False when the entity's live supported features rule the action out (see :func:`required_features`)."""
+        required = required_features(action.action)
         if not required:
             return True
         state = self._hass.states.get(action.entity_id)
@@ -161,12 +144,12 @@ class HassHome:
         )
 
 
-def model_asker(client: StatewiseClient, *, timeout: float, max_tokens: int, model: str | None) -> AskFn:
+def model_asker(client: StatewiseClient, *, timeout: float, max_tokens: int) -> AskFn:
     """An ``ask`` coroutine for the agent: client errors become spoken server errors."""
 
     async def ask(messages: list[dict[str, str]]) -> str:
         try:
-            result = await client.async_chat(messages, timeout=timeout, max_tokens=max_tokens, model=model)
+            result = await client.async_chat(messages, timeout=timeout, max_tokens=max_tokens)
         except ServerDownError as err:
             raise ModelUnavailableError("server_unreachable", str(err)) from err
         except ServerTimeoutError as err:
@@ -179,18 +162,14 @@ def model_asker(client: StatewiseClient, *, timeout: float, max_tokens: int, mod
 
 
 async def async_phrases(hass: HomeAssistant, language: str) -> dict[str, str]:
-    """The agent's phrases in ``language`` (English for anything untranslated)."""
-    phrases = dict(DEFAULT_PHRASES)
-    prefix = f"component.{DOMAIN}.exceptions.{TRANSLATION_PREFIX}"
+    """The agent's replies in ``language`` (Home Assistant fills in English for anything untranslated)."""
+    prefix = f"component.{DOMAIN}.{PHRASE_CATEGORY}."
     try:
-        translations = await async_get_translations(hass, language, "exceptions", {DOMAIN})
+        translations = await async_get_translations(hass, language, PHRASE_CATEGORY, {DOMAIN})
     except Exception:  # noqa: BLE001 - a missing translation must never cost the reply
         LOGGER.debug("No %s translations for %s", DOMAIN, language, exc_info=True)
-        return phrases
-    for key in DEFAULT_PHRASES:
-        if text := translations.get(f"{prefix}{key}.message"):
-            phrases[key] = text
-    return phrases
+        return english_phrases()
+    return {key.removeprefix(prefix): text for key, text in translations.items() if key.startswith(prefix)}
 
 
 def _chat_log_contents(agent_id: str, result: TurnResult, speech: str) -> list[conversation.AssistantContent]:
@@ -239,8 +218,7 @@ class StatewiseConversationEntity(
         ask = model_asker(
             self.entry.runtime_data.client,
             timeout=float(settings.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
-            max_tokens=int(settings.get(CONF_MAX_TOKENS, DEFAULT_MAX_TOKENS)),
-            model=None,
+            max_tokens=DEFAULT_MAX_TOKENS,
         )
         return StatewiseAgent(
             ask,
@@ -302,8 +280,3 @@ def error_code(result: TurnResult) -> intent.IntentResponseErrorCode | None:
     if result.outcome == OUTCOME_PARTIAL:
         return intent.IntentResponseErrorCode.FAILED_TO_HANDLE
     return None
-
-
-def phrase_keys() -> Mapping[str, str]:
-    """The translation keys this platform reads (``exceptions`` category), for tests and checks."""
-    return {f"{TRANSLATION_PREFIX}{key}": text for key, text in DEFAULT_PHRASES.items()}

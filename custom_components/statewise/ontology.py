@@ -54,14 +54,8 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State, callback, split_entity_id
 from homeassistant.helpers import (
     area_registry as ar,
-)
-from homeassistant.helpers import (
     device_registry as dr,
-)
-from homeassistant.helpers import (
     entity_registry as er,
-)
-from homeassistant.helpers import (
     floor_registry as fr,
 )
 
@@ -268,8 +262,3 @@ def live_states(hass: HomeAssistant, entity_ids: Iterable[str]) -> dict[str, dic
         if (state := hass.states.get(eid)) is not None:
             out[eid] = entity_state(split_entity_id(eid)[0], state.state, state.attributes)
     return out
-
-
-def area_aliases(hass: HomeAssistant) -> dict[str, list[str]]:
-    """Area name -> its aliases (``str`` items only), for callers that match areas."""
-    return {area.name: _clean_names(area.aliases) for area in ar.async_get(hass).async_list_areas()}

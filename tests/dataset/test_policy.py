@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from statewise_protocol import check_output, load_export, parse_output
+from statewise_protocol.simulate import apply_calls
 
 from dataset_export.intents import Intent, resolve
 from dataset_export.policy import decide
-from dataset_export.simulate import apply_calls
 from dataset_export.states import random_entry
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo_home"

@@ -46,7 +46,7 @@ def test_render_prompt_with_state(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("output", "code", "kind", "errors"),
     [
-        (BED_ON.encode() + b"\n", 0, "actions", []),
+        (BED_ON.encode() + b"\n", 0, "action", []),
         (b"Which lamp do you mean?", 0, "text", []),
         (b"Sure!\n" + BED_ON.encode(), 1, "invalid", ["mixed_text_and_json"]),
         (BED_ON.replace("bed_light", "garden").encode(), 1, "invalid", ["unknown_entity"]),
@@ -108,3 +108,40 @@ def test_usage_errors() -> None:
     assert run("render-prompt", "--ontology", ONTOLOGY).returncode == 2  # --command missing
     help_text = run("--help").stdout.decode()
     assert "render-prompt" in help_text and "check-output" in help_text
+
+
+def test_check_output_takes_the_ontology_as_a_prompt_shows_it(tmp_path: Path) -> None:
+    """The ONTOLOGY JSON copied from a prompt, a whole system text, or a dataset row work as --ontology / --row."""
+    from statewise_protocol import load_export, system_text
+
+    ontology = load_export(DEMO).ontology
+    prompt_form = tmp_path / "prompt.json"
+    prompt_form.write_text(ontology.prompt_json, encoding="utf-8")
+    system = tmp_path / "system.txt"
+    system.write_text(system_text(ontology, {"light.bed_light": {"state": "off"}}), encoding="utf-8")
+    fetch = b'{"tool_call":{"name":"get_entity_state","arguments":{"entity_ids":["light.bed_light"]}}}'
+    for path in (prompt_form, system):
+        out = run("check-output", "--ontology", str(path), stdin=BED_ON.encode())
+        assert out.returncode == 0, out.stderr
+    # the system text's STATE counts: fetching what it holds is invalid
+    out = run("check-output", "--ontology", str(system), stdin=fetch)
+    assert [e["code"] for e in json.loads(out.stdout)["errors"]] == ["state_already_given"]
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"messages": [{"role": "system", "content": system.read_text()}, {"role": "user", "content": "x"}]}) + "\n")
+    out = run("check-output", "--row", f"{rows}:1", stdin=fetch)
+    assert out.returncode == 1 and [e["code"] for e in json.loads(out.stdout)["errors"]] == ["state_already_given"]
+    out = run("check-output", "--row", f"{rows}:2", stdin=fetch)
+    assert out.returncode == 2 and f"{rows}: line 2: no such line" in out.stderr.decode()
+
+
+def test_errors_never_echo_whole_documents(tmp_path: Path) -> None:
+    """Any JSON that is not an ontology gets a one-line error naming the file, not the document printed back."""
+    big = {"entities": [{"id": f"light.l{i}", "name": "x" * 50} for i in range(200)]}
+    cases = {"list.json": [list(range(400))], "dict.json": big, "format.json": {"format": "statewise.ontology", "version": 0, "entities": "x" * 5000}}
+    for name, doc in cases.items():
+        path = tmp_path / name
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        out = run("check-output", "--ontology", str(path), stdin=BED_ON.encode())
+        err = out.stderr.decode().strip()
+        assert out.returncode == 2 and out.stdout == b"", name
+        assert err.startswith(f"error: {path}: ") and len(err.splitlines()) == 1 and len(err) < 400, (name, err[:500])

@@ -22,10 +22,10 @@ import tempfile
 from pathlib import Path
 
 import statewise_protocol as sp
+from statewise_protocol.simulate import apply_calls
 
 from dataset_export.pipeline import build_dataset
-from dataset_export.simulate import apply_calls
-from trainer.config import TrainConfig
+from trainer.config import make_config
 from trainer.data import read_rows, write_rows
 from trainer.evaluate import generate
 from trainer.export import export
@@ -44,7 +44,7 @@ def pick_rows(rows: list[dict], export: sp.Export) -> list[dict]:
         if row["output_class"] != "action" or row["num_calls"] != 1 or "\n" + sp.STATE_PREFIX in system:
             continue
         verdict = sp.check_output(answer, export.ontology)
-        if verdict.kind != sp.KIND_ACTIONS or verdict.calls[0].name not in ("light_power", "switch_power", "lock_control", "fan_power"):
+        if verdict.kind != sp.KIND_ACTION or verdict.calls[0].name not in ("light_power", "switch_power", "lock_control", "fan_power"):
             continue
         eid = sp.call_entity_ids(verdict.calls[0])[0]
         if sp.is_sensitive(verdict.calls[0], export.ontology.entities[eid]["device_class"]):
@@ -73,13 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         rows = pick_rows(read_rows(Path(tmp) / "dataset" / "train.jsonl"), home)
     data = write_rows(rows, out / "handful.jsonl")
     base = save_tiny_base(rows, out / "tiny-base", vocab_size=768, hidden=64)
-    cfg = TrainConfig(base_model=str(base), output_dir=str(out / "train"), dataset=str(data), max_length=2048, gradient_accumulation_steps=1,
+    cfg = make_config(base_model=str(base), output_dir=str(out / "train"), dataset=str(data), max_length=2048, gradient_accumulation_steps=1,
                       max_steps=args.steps, learning_rate=1e-2, lora_dropout=0.0, lr_scheduler_type="constant", logging_steps=5,
                       save_steps=10_000, disable_tqdm=True, max_new_tokens=64)  # fmt: skip
     trainer = build_trainer(cfg, rows)
     trainer.train()
-    trainer.save_model(cfg.output_dir)
-    trainer.processing_class.save_pretrained(cfg.output_dir)
+    trainer.save_model(cfg.training.output_dir)
+    trainer.processing_class.save_pretrained(cfg.training.output_dir)
     model = trainer.model.eval().merge_and_unload()
     tokenizer = trainer.processing_class
     outputs = generate(model, tokenizer, [r["messages"][:2] for r in rows], max_new_tokens=64)

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import area_registry as ar
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import area_registry as ar, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from custom_components.statewise.client import (
@@ -145,9 +144,9 @@ async def test_ontology_area_aliases(hass: HomeAssistant, demo_home: DemoHome, m
 
 
 def test_strings_match_translations() -> None:
-    """strings.json and translations/en.json are identical; every service field is translated."""
-    strings = json.loads((PACKAGE / "strings.json").read_text(encoding="utf-8"))
-    assert strings == json.loads((PACKAGE / "translations" / "en.json").read_text(encoding="utf-8"))
+    """translations/en.json is the one English source (no strings.json copy); every service field is translated."""
+    assert not (PACKAGE / "strings.json").exists()
+    strings = json.loads((PACKAGE / "translations" / "en.json").read_text(encoding="utf-8"))
     services = yaml.safe_load((PACKAGE / "services.yaml").read_text(encoding="utf-8"))
     for service, spec in services.items():
         assert set(spec["fields"]) == set(strings["services"][service]["fields"])

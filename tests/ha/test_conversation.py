@@ -20,15 +20,13 @@ from homeassistant.components.conversation.const import ChatLogEventType
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers import intent
+from homeassistant.helpers import entity_registry as er, intent
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.statewise.agent import DEFAULT_PHRASES, Reply, render_replies
 from custom_components.statewise.const import CONF_REQUEST_TIMEOUT, CONF_SENSITIVE_POLICY, DEFAULT_MAX_TOKENS, DOMAIN, POLICY_ALLOW
-from custom_components.statewise.conversation import phrase_keys
 from custom_components.statewise.ontology import build_ontology, live_states
-from custom_components.statewise.protocol import CHAT_TEMPLATE_KWARGS, STATE_PREFIX, render_messages, state_json
+from custom_components.statewise.protocol import CHAT_TEMPLATE_KWARGS, STATE_PREFIX, load_tools, render_messages, state_json
+from custom_components.statewise.protocol.agent import PHRASE_CATEGORY, Reply, english_phrases, render_replies
 
 from .conftest import LOUNGE_TV, DemoHome, conversation_subentry_data
 from .model_server import DEFAULT_MODEL, ModelServer
@@ -43,7 +41,7 @@ def call(name: str, **arguments: Any) -> str:
 
 def phrase(key: str, **placeholders: str) -> str:
     """The English reply for a phrase key."""
-    return DEFAULT_PHRASES[key].format(**placeholders)
+    return english_phrases()[key].format(**placeholders)
 
 
 def states_of(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -637,30 +635,39 @@ async def test_twenty_conversations_at_once(hass: HomeAssistant, init_integratio
 
 
 async def test_translations_hold_every_phrase() -> None:
-    """translations/en.json and strings.json carry every agent phrase, identical to the English defaults."""
-    for name in ("strings.json", "translations/en.json"):
-        path = ROOT / "custom_components" / "statewise" / name
-        exceptions = json.loads(path.read_text(encoding="utf-8")).get("exceptions", {})
-        for key, text in phrase_keys().items():
-            assert exceptions.get(key, {}).get("message") == text, (name, key)
+    """translations/en.json holds every reply the loop can give: each tool's confirmation keys and every refusal."""
+    path = ROOT / "custom_components" / "statewise" / "translations" / "en.json"
+    agent = json.loads(path.read_text(encoding="utf-8"))[PHRASE_CATEGORY]
+    assert agent == english_phrases()
+    for spec in load_tools().values():
+        if spec.is_fetch:
+            continue
+        rule = spec.mapping["confirm"]
+        for key in rule["map"].values() if isinstance(rule, dict) else [rule]:
+            assert f"done_{key}" in agent, (spec.name, key)
+    for key in ("invalid_output", "unknown_entity", "not_present", "not_capable", "ambiguous_target", "sensitive_blocked",
+                "too_many_fetches", "server_unreachable", "server_timeout", "server_error", "unexpected_error", "action_failed", "done_generic"):
+        assert key in agent, key
+    for key, text in agent.items():
+        assert text.format(name="N", value="V"), key
 
 
 async def test_replies_use_translated_phrases() -> None:
     """A translated phrase replaces the English one; a broken translation falls back to English."""
-    replies = [Reply("done_light_power_on", {"name": "Lamp", "value": ""}), Reply(text="Model words.")]
-    assert render_replies(replies, {"done_light_power_on": "{name} eingeschaltet."}) == "Lamp eingeschaltet. Model words."
-    assert render_replies(replies, {"done_light_power_on": "{broken} an."}) == "Turned on Lamp. Model words."
+    replies = [Reply("done_turned_on", {"name": "Lamp", "value": ""}), Reply(text="Model words.")]
+    assert render_replies(replies, {"done_turned_on": "{name} eingeschaltet."}) == "Lamp eingeschaltet. Model words."
+    assert render_replies(replies, {"done_turned_on": "{broken} an."}) == "Turned on Lamp. Model words."
 
 
 async def test_translated_confirmation_is_used(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer) -> None:
     """Confirmations come from the integration's translations for the user's language."""
     model_server.script(call("switch_power", entity_id="switch.ac", state="on"))
-    translations = {f"component.{DOMAIN}.exceptions.agent_done_switch_power_on.message": "{name} ist an."}
+    translations = {f"component.{DOMAIN}.{PHRASE_CATEGORY}.done_turned_on": "{name} ist an."}
 
     with patch("custom_components.statewise.conversation.async_get_translations", return_value=translations) as get:
         result = await converse(hass, init_integration, "turn on the office ac")
 
-    assert get.call_args.args[1:] == ("en", "exceptions", {DOMAIN})
+    assert get.call_args.args[1:] == ("en", PHRASE_CATEGORY, {DOMAIN})
     assert result.response.speech["plain"]["speech"] == "AC ist an."
 
 

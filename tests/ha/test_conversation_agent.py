@@ -9,10 +9,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
-from custom_components.statewise.agent import (
-    DEFAULT_PHRASES,
+from custom_components.statewise.protocol import Ontology, ToolCall, entity_state, load_tools, render_messages
+from custom_components.statewise.protocol.agent import (
     OUTCOME_DONE,
     OUTCOME_ERROR,
     OUTCOME_REFUSED,
@@ -21,9 +20,9 @@ from custom_components.statewise.agent import (
     PreparedAction,
     StatewiseAgent,
     confirmation,
+    english_phrases,
     render_replies,
 )
-from custom_components.statewise.protocol import Ontology, ToolCall, entity_state, load_tools, render_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGY = Ontology.from_entities(
@@ -56,6 +55,9 @@ class FakeHome:
     def exists(self, entity_id: str) -> bool:
         return entity_id in self.raw
 
+    def supports(self, action: PreparedAction) -> bool:
+        return True
+
     async def async_execute(self, action: PreparedAction) -> None:
         self.executed.append(action)
 
@@ -75,16 +77,18 @@ def scripted(*answers: str | Exception) -> tuple[Any, list[list[dict[str, str]]]
 
 
 def test_every_tool_outcome_has_a_confirmation() -> None:
-    """Each action tool, for each value that picks its service, has a phrase that formats with name/value."""
+    """Each action tool, for each value that picks its service, has a confirmation phrase that formats with name/value."""
+    phrases = english_phrases()
     for spec in load_tools().values():
         if spec.is_fetch:
             continue
         service = spec.mapping["service"]
-        keys = [f"done_{spec.name}_{value}" for value in service["map"]] if isinstance(service, dict) else [f"done_{spec.name}"]
-        for key in keys:
-            assert key in DEFAULT_PHRASES, key
-    for key, text in DEFAULT_PHRASES.items():
-        assert text.format(name="N", value="V"), key
+        values = list(service["map"]) if isinstance(service, dict) else [None]
+        for value in values:
+            args = {service["by"]: value} if value is not None else {}
+            key, _ = spec.confirmation(args, {})
+            assert f"done_{key}" in phrases, (spec.name, value)
+            assert phrases[f"done_{key}"].format(name="N", value="V")
 
 
 async def test_two_fetch_rounds_accumulate_state() -> None:
@@ -118,7 +122,7 @@ async def test_outcomes_without_home_assistant() -> None:
     assert (result.outcome, result.speech()) == (OUTCOME_TEXT, "Nothing to do.")
     ask, _ = scripted(ModelUnavailableError("server_timeout", "slow"))
     result = await StatewiseAgent(ask, FakeHome()).async_run("x", ONTOLOGY)
-    assert (result.outcome, result.speech()) == (OUTCOME_ERROR, DEFAULT_PHRASES["server_timeout"])
+    assert (result.outcome, result.speech()) == (OUTCOME_ERROR, english_phrases()["server_timeout"])
     home = FakeHome()
     ask, _ = scripted(call("lock_control", entity_id="lock.door", command="unlock"))
     result = await StatewiseAgent(ask, home).async_run("x", ONTOLOGY)
@@ -161,8 +165,19 @@ def test_benchmark_inside_home_assistant() -> None:
 def test_tool_without_a_phrase_gets_the_generic_confirmation() -> None:
     """A tool added after v0 without its own phrase is still confirmed (never a crash after acting)."""
     action = PreparedAction(ToolCall("light_power", {"entity_id": "light.desk", "state": "on"}), "light.desk", "light", "turn_on", {})
-    phrases = {k: v for k, v in DEFAULT_PHRASES.items() if k != "done_light_power_on"}
-    with patch.dict(DEFAULT_PHRASES, phrases, clear=True):
-        reply = confirmation(action, ONTOLOGY)
-        assert reply.key == "done_generic"
-        assert render_replies([reply]) == "Done: Desk."
+    reply = confirmation(action, ONTOLOGY)
+    assert reply.key == "done_turned_on"
+    phrases = {k: v for k, v in english_phrases().items() if k != "done_turned_on"}
+    assert render_replies([reply], phrases) == "Done: Desk."
+
+
+def test_home_assistant_runs_the_protocol_loop() -> None:
+    """The conversation entity runs the protocol package's loop: the same file the trainer's evaluator runs."""
+    import inspect
+
+    from custom_components.statewise import conversation
+    from custom_components.statewise.protocol import agent as loop
+
+    assert conversation.StatewiseAgent is loop.StatewiseAgent
+    assert Path(inspect.getfile(conversation.StatewiseAgent)).resolve() == ROOT / "custom_components" / "statewise" / "protocol" / "agent.py"
+    assert not (ROOT / "custom_components" / "statewise" / "agent.py").exists()

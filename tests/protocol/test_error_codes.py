@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from statewise_protocol import KIND_ACTIONS, KIND_FETCH, KIND_INVALID, KIND_TEXT, ErrorCode, check_output, parse_output, render_call
+from statewise_protocol import KIND_ACTION, KIND_FETCH, KIND_INVALID, KIND_TEXT, ErrorCode, check_output, parse_output, render_call
 
 BED_ON = render_call("light_power", {"entity_id": "light.bed_light", "state": "on"})
 FETCH_BED = render_call("get_entity_state", {"entity_ids": ["light.bed_light"]})
@@ -112,9 +112,9 @@ VALID = [
     ("plain_text", "Which lamp do you mean, the bed light or the desk lamp?", KIND_TEXT),
     ("text_with_quotes", 'The "lamp" is already on.', KIND_TEXT),
     ("fetch", FETCH_BED, KIND_FETCH),
-    ("one_action", BED_ON, KIND_ACTIONS),
-    ("plex_sequence", TV_PLEX + "\n" + PLEX, KIND_ACTIONS),
-    ("crlf_and_padding", "\r\n  " + BED_ON + "  \r\n", KIND_ACTIONS),
+    ("one_action", BED_ON, KIND_ACTION),
+    ("plex_sequence", TV_PLEX + "\n" + PLEX, KIND_ACTION),
+    ("crlf_and_padding", "\r\n  " + BED_ON + "  \r\n", KIND_ACTION),
     ("utf8_bytes", ("Il fait déjà chaud, rien à faire.").encode(), KIND_TEXT),
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from statewise_protocol import (
-    KIND_ACTIONS,
+    KIND_ACTION,
     KIND_FETCH,
     ToolCall,
     check_output,
@@ -40,7 +40,7 @@ def test_fetch_line_parses_as_fetch() -> None:
 
 def test_action_lines_parse_as_ordered_actions() -> None:
     verdict = parse_output("\n".join(ACTION_LINES))
-    assert (verdict.kind, verdict.errors) == (KIND_ACTIONS, [])
+    assert (verdict.kind, verdict.errors) == (KIND_ACTION, [])
     assert [c.name for c in verdict.calls] == ["tv_power", "tv_input", "plex_play"]
     assert verdict.calls[2].arguments == {"title": "Terminator"}
 
@@ -58,6 +58,6 @@ def test_render_call_reproduces_lines_byte_for_byte() -> None:
 def test_plan_sequence_is_valid_on_demo_home_tv(ontology) -> None:
     lines = [line.replace("movie_room_tv", "media_player.lounge_room") for line in ACTION_LINES]
     verdict = check_output("\n".join(lines), ontology)
-    assert (verdict.kind, verdict.errors) == (KIND_ACTIONS, [])
+    assert (verdict.kind, verdict.errors) == (KIND_ACTION, [])
     # The demo home has no entity "movie_room_tv": the verbatim plan lines name an unknown entity.
     assert check_output(FETCH_LINE, ontology).error_codes() == ["unknown_entity"]

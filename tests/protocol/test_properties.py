@@ -13,10 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from statewise_protocol import (
-    KIND_ACTIONS,
+    KIND_ACTION,
     KIND_FETCH,
     KIND_INVALID,
     KIND_TEXT,
@@ -33,7 +32,7 @@ from statewise_protocol import (
 DEMO_DIR = Path(__file__).resolve().parents[2] / "examples" / "demo_home"
 ONTOLOGY = load_ontology(DEMO_DIR / "ontology.json")
 STATE = {"light.bed_light": {"state": "off"}, "media_player.lounge_room": {"state": "off"}}
-KINDS = {KIND_FETCH, KIND_ACTIONS, KIND_TEXT, KIND_INVALID}
+KINDS = {KIND_FETCH, KIND_ACTION, KIND_TEXT, KIND_INVALID}
 VALID_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("get_entity_state", {"entity_ids": ["light.bed_light", "media_player.lounge_room"]}),
     ("light_power", {"entity_id": "light.bed_light", "state": "on"}),
@@ -65,7 +64,7 @@ def assert_contract(verdict: Any) -> None:
     json.dumps(verdict.as_dict(), allow_nan=False)
     if verdict.kind == KIND_TEXT:
         assert verdict.text and not verdict.calls
-    if verdict.kind in (KIND_FETCH, KIND_ACTIONS):
+    if verdict.kind in (KIND_FETCH, KIND_ACTION):
         assert verdict.calls
         again = parse_output(render_answer(verdict.calls))
         assert (again.kind, again.calls) == (verdict.kind, verdict.calls)
@@ -245,7 +244,7 @@ def test_valid_lines_combined(lines: list[str]) -> None:
     verdict = parse_output(output)
     fetches = sum(line.startswith('{"tool_call":{"name":"get_entity_state"') for line in lines)
     if len(lines) <= 16 and len(set(lines)) == len(lines) and fetches == 0:
-        assert verdict.kind == KIND_ACTIONS and len(verdict.calls) == len(lines)
+        assert verdict.kind == KIND_ACTION and len(verdict.calls) == len(lines)
 
 
 def test_deep_nesting_within_length_limit() -> None:

@@ -87,8 +87,8 @@ def test_mapping_is_complete(name: str) -> None:
         return
     assert mapping["kind"] == "action"
     assert mapping["domains"] and all(isinstance(d, str) for d in mapping["domains"])
-    assert mapping["target"] in ("entity_id", "plex")
-    assert mapping["target"] == "plex" or mapping["target"] in props
+    assert mapping["target"] == "entity_id" or mapping["target"] == {"via_input": "plex"}
+    assert spec.via_input == "plex" or mapping["target"] in props
     service = mapping["service"]
     services = [service] if isinstance(service, str) else list(service["map"].values())
     for svc in services:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from statewise_protocol import KIND_ACTIONS, KIND_FETCH, ToolCall, check_output, render_call, resolve_plex_target, validate_calls
+from statewise_protocol import KIND_ACTION, KIND_FETCH, ToolCall, check_output, render_call, resolve_target, validate_calls
 
 TV = "media_player.lounge_room"
 
@@ -68,24 +68,24 @@ class TestPlexPlay:
         plan = [("tv_input", {"entity_id": "media_player.kitchen", "input": "plex"}), self.PLEX]
         assert _check(two, *plan) == []
         calls = [ToolCall(n, a) for n, a in plan]
-        assert resolve_plex_target(calls, 1, two.entities) == ("media_player.kitchen", ["media_player.kitchen"])
-        assert check_output("\n".join(render_call(n, a) for n, a in plan), two).kind == KIND_ACTIONS
+        assert resolve_target(calls, 1, two.entities) == ("media_player.kitchen", ["media_player.kitchen"])
+        assert check_output("\n".join(render_call(n, a) for n, a in plan), two).kind == KIND_ACTION
 
     def test_via_single_plex_capable_player(self, ontology) -> None:
         assert _check(ontology, self.PLEX) == []
-        assert resolve_plex_target([ToolCall(*self.PLEX)], 0, ontology.entities) == (TV, [TV])
+        assert resolve_target([ToolCall(*self.PLEX)], 0, ontology.entities) == (TV, [TV])
         # A preceding tv_input to another input does not pick the target.
         assert _check(ontology, ("tv_input", {"entity_id": TV, "input": "dvd"}), self.PLEX) == []
 
     def test_ambiguous_when_two(self, edited_ontology) -> None:
         two = edited_ontology(lambda by_id: by_id["media_player.kitchen"]["capabilities"].update(inputs=["plex"]))
         assert _check(two, self.PLEX) == ["target_ambiguous"]
-        assert resolve_plex_target([ToolCall(*self.PLEX)], 0, two.entities) == (None, ["media_player.kitchen", TV])
+        assert resolve_target([ToolCall(*self.PLEX)], 0, two.entities) == (None, ["media_player.kitchen", TV])
 
     def test_none(self, edited_ontology) -> None:
         gone = edited_ontology(lambda by_id: by_id[TV].update(present=False))
         assert _check(gone, self.PLEX) == ["no_target"]
-        assert resolve_plex_target([ToolCall(*self.PLEX)], 0, gone.entities) == (None, [])
+        assert resolve_target([ToolCall(*self.PLEX)], 0, gone.entities) == (None, [])
 
     def test_preceding_target_must_be_valid(self, ontology) -> None:
         plan = [("tv_input", {"entity_id": "media_player.kitchen", "input": "plex"}), self.PLEX]

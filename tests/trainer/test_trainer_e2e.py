@@ -89,8 +89,8 @@ def test_overfit_handful(rows, tiny_base, small_config, tmp_path):
 def test_seeded_training_is_reproducible_and_logs_tensorboard(small_config, tiny_base, dataset_file, tmp_path):
     weights = []
     for name in ("a", "b"):
-        cfg = small_config(tiny_base, tmp_path / name, dataset=str(dataset_file), max_steps=1, tensorboard=name == "a")
+        cfg = small_config(tiny_base, tmp_path / name, dataset=str(dataset_file), max_steps=1, report_to="tensorboard" if name == "a" else "none")
         train(cfg)
         weights.append((tmp_path / name / "adapter" / "adapter_model.safetensors").read_bytes())
     assert weights[0] == weights[1]
-    assert list((tmp_path / "a" / "tensorboard").rglob("events.out.tfevents.*"))
+    assert list((tmp_path / "a").rglob("events.out.tfevents.*")) and not list((tmp_path / "b").rglob("events.out.tfevents.*"))

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from trainer.config import LORA_TARGET_MODULES, TrainConfig
+from trainer.config import LORA_TARGET_MODULES, StatewiseModelConfig, make_config
 from trainer.train import build_trainer, lora_config
 
 
@@ -28,9 +28,9 @@ def test_only_lora_matrices_of_the_seven_modules_are_trainable(tiny_base, rows, 
 )  # fmt: skip
 def test_non_plan_lora_is_refused(overrides):
     with pytest.raises(ValueError, match="fine-tune plan"):
-        lora_config(TrainConfig(**overrides))
+        lora_config(make_config(**overrides).model)
 
 
 def test_plan_lora_config():
-    cfg = lora_config(TrainConfig())
+    cfg = lora_config(StatewiseModelConfig())
     assert set(cfg.target_modules) == set(LORA_TARGET_MODULES) and cfg.bias == "none" and not cfg.modules_to_save

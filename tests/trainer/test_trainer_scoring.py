@@ -143,14 +143,75 @@ def test_parse_system_text_round_trips(rows):
 
 def test_every_plot_of_a_fallback_report_is_marked_meaningless(rows, tmp_path, monkeypatch):
     from trainer import report as rep
-    from trainer.config import TrainConfig
+    from trainer.config import EvalArguments
     from trainer.scoring import check_thresholds
 
     summary = summarize(score_predictions(rows, expected_predictions(rows)))
-    report = {"model": "m", "dataset": "d", "passed": True, "criteria": check_thresholds(summary, TrainConfig().thresholds()),
+    report = {"model": "m", "dataset": "d", "passed": True, "criteria": check_thresholds(summary, EvalArguments().thresholds()),
               "summary": summary, "note": "tiny fallback: meaningless"}  # fmt: skip
     marked = []
     real_mark = rep._mark
     monkeypatch.setattr(rep, "_mark", lambda fig, r: (marked.append(fig), real_mark(fig, r)))
     paths = rep.plots(report, tmp_path)
     assert len(marked) == len(paths) == 3
+
+
+def test_evaluation_runs_the_agent_loop_home_assistant_runs(rows, tmp_path, monkeypatch):
+    """Every held-out row goes through statewise_protocol.agent.StatewiseAgent (the file Home Assistant imports), and
+    the final state is the home that loop left: a wrong executed action fails it even where the output class is right."""
+    import inspect
+    from pathlib import Path
+
+    import statewise_protocol.agent as loop
+
+    from trainer import evaluate as ev
+    from trainer.config import make_config
+
+    assert ev.StatewiseAgent is loop.StatewiseAgent
+    assert Path(inspect.getfile(loop.StatewiseAgent)).resolve() == (Path(__file__).resolve().parents[2] / "custom_components" / "statewise"
+                                                                     / "protocol" / "agent.py")  # fmt: skip
+    seen = []
+    real = loop.StatewiseAgent.async_run
+
+    async def spy(self, command, ontology, state=None):
+        result = await real(self, command, ontology, state)
+        seen.append((command, result.outcome))
+        return result
+
+    monkeypatch.setattr(loop.StatewiseAgent, "async_run", spy)
+    heldout = write_rows(rows, tmp_path / "heldout.jsonl")
+    preds = expected_predictions(rows)
+    preds["demo-000"]["output"] = BED_OFF  # valid and an action, but not the asked-for one
+    file = tmp_path / "p.jsonl"
+    file.write_text("".join(json.dumps(p) + "\n" for p in preds.values()))
+    report = ev.evaluate(make_config(), str(heldout), predictions=str(file), out_dir=str(tmp_path / "out"))
+    assert len(seen) == len(rows) and report["agent_loop"] == "statewise_protocol.agent.StatewiseAgent"
+    results = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    by_id = {r["id"]: r for r in results}
+    assert by_id["demo-000"]["final_state"] is False and by_id["demo-000"]["decision"] == "action"
+    assert all(r["final_state"] in (True, None) for r in results if r["id"] != "demo-000")
+    assert report["summary"]["multi_turn"]["second_turns"] == 2  # the loop fetched, then asked again with STATE
+
+
+def test_modelfile_template_renders_the_training_prompt(trained_run):
+    """The Ollama Modelfile's Go template, filled as Ollama fills it, is exactly the prompt training used."""
+    import re
+
+    from transformers import AutoTokenizer
+
+    from trainer.template import render_prompt
+
+    text = (trained_run["export"] / "Modelfile").read_text()
+    template = re.search(r'TEMPLATE """(.*?)"""', text, re.S).group(1)
+    tok = AutoTokenizer.from_pretrained(str(trained_run["export"] / "merged"))
+    for row in trained_run_rows():
+        system, user = row["messages"][0]["content"], row["messages"][1]["content"]
+        filled = template.replace("{{ .System }}", system).replace("{{ .Prompt }}", user).replace("{{ .Response }}<|im_end|>", "")
+        assert filled == render_prompt(tok, row["messages"][:2])
+    assert "PARAMETER stop <|im_end|>" in text and text.startswith("FROM ./statewise.gguf\n")
+
+
+def trained_run_rows():
+    from trainer.fixtures import demo_rows
+
+    return demo_rows()[:3]

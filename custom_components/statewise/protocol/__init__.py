@@ -23,8 +23,18 @@ from .export_format import (
     parse_snapshots,
     prompt_entity,
 )
-from .parser import KIND_ACTIONS, KIND_FETCH, KIND_INVALID, KIND_TEXT, Verdict, parse_output
-from .prompt import CHAT_TEMPLATE_KWARGS, ONTOLOGY_PREFIX, STATE_PREFIX, parse_system_text, render_answer, render_messages, system_text
+from .parser import KIND_ACTION, KIND_FETCH, KIND_INVALID, KIND_TEXT, OUTPUT_CLASSES, Verdict, parse_output
+from .prompt import (
+    CHAT_TEMPLATE_KWARGS,
+    ONTOLOGY_PREFIX,
+    PLAN_MAX_LENGTH,
+    STATE_PREFIX,
+    load_home,
+    parse_system_text,
+    render_answer,
+    render_messages,
+    system_text,
+)
 from .state import STATE_ATTRIBUTES, entity_state, state_json, state_subset
 from .tools import (
     FETCH_TOOL,
@@ -33,26 +43,32 @@ from .tools import (
     ToolSpec,
     action_data,
     call_entity_ids,
+    call_key,
+    extra_tools,
     input_to_source,
     is_sensitive,
     load_tools,
     render_call,
-    resolve_plex_target,
+    resolve_target,
     service_for,
+    tools_for,
 )
-from .validate import check_output, validate_calls
+from .validate import CapabilityProblem, capability_problem, check_output, validate_calls
 
 __all__ = [
     "CHAT_TEMPLATE_KWARGS",
     "FETCH_TOOL",
-    "KIND_ACTIONS",
+    "KIND_ACTION",
     "KIND_FETCH",
     "KIND_INVALID",
     "KIND_TEXT",
     "ONTOLOGY_PREFIX",
+    "OUTPUT_CLASSES",
+    "PLAN_MAX_LENGTH",
     "SCHEMA_VERSION",
     "STATE_ATTRIBUTES",
     "STATE_PREFIX",
+    "CapabilityProblem",
     "ErrorCode",
     "Export",
     "ExportError",
@@ -65,14 +81,18 @@ __all__ = [
     "action_data",
     "build_manifest",
     "call_entity_ids",
+    "call_key",
+    "capability_problem",
     "check_output",
     "content_hash",
     "dumps",
     "entity_state",
     "export_files",
+    "extra_tools",
     "input_to_source",
     "is_sensitive",
     "load_export",
+    "load_home",
     "load_ontology",
     "load_state",
     "load_tools",
@@ -84,12 +104,13 @@ __all__ = [
     "render_answer",
     "render_call",
     "render_messages",
-    "resolve_plex_target",
+    "resolve_target",
     "service_for",
     "sha256_hex",
     "slugify",
     "state_json",
     "state_subset",
     "system_text",
+    "tools_for",
     "validate_calls",
 ]

@@ -50,12 +50,34 @@ def _json_path(path: Iterable[Any]) -> str:
     return out
 
 
+MAX_MESSAGE = 160
+
+
+def _short(value: Any) -> str:
+    """A value as an error may show it: whole when short, else its kind and size (never a whole document)."""
+    text = repr(value)
+    if len(text) <= 60:
+        return text
+    if isinstance(value, dict | list):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'} of {len(value)} items"
+    return text[:57] + "..."
+
+
+def _message(err: Any) -> str:
+    """Jsonschema's message, with the offending value shortened (its own message repeats the whole value)."""
+    text = err.message
+    whole = repr(err.instance)
+    if whole in text and len(whole) > 60:
+        text = text.replace(whole, _short(err.instance))
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
 def validate_document(name: str, document: Any, file: str) -> None:
-    """Raise :class:`ExportError` naming the first invalid field (deterministic order)."""
+    """Raise :class:`ExportError` naming the first invalid field (deterministic order), in one short line."""
     errors = sorted(export_validator(name).iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         err = errors[0]
-        raise ExportError(file, _json_path(err.absolute_path), err.message)
+        raise ExportError(file, _json_path(err.absolute_path), _message(err))
 
 
 def _is_name_list(value: Any) -> bool:
@@ -171,7 +193,8 @@ def export_files(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: 
     return files
 
 
-def _read_json(path: Path) -> Any:
+def load_json(path: Path) -> Any:
+    """A JSON file's value; :class:`ExportError` names the file (and line) when it is missing or not JSON."""
     if not path.is_file():
         raise ExportError(str(path), "", "file not found")
     try:
@@ -215,13 +238,13 @@ def parse_snapshots(document: Any, ontology: Ontology | None = None, file: str =
 def load_ontology(path: str | Path) -> Ontology:
     """Read and validate an ``ontology.json`` file."""
     path = Path(path)
-    return parse_ontology(_read_json(path), str(path))
+    return parse_ontology(load_json(path), str(path))
 
 
 def load_state(path: str | Path) -> dict[str, dict[str, Any]]:
     """Read a STATE file: ``{entity_id: {"state": ..}}`` or a snapshots file (its first snapshot)."""
     path = Path(path)
-    doc = _read_json(path)
+    doc = load_json(path)
     if isinstance(doc, dict) and doc.get("format") == "statewise.snapshots":
         snaps = parse_snapshots(doc, file=str(path))
         if not snaps:
@@ -250,10 +273,10 @@ def load_export(folder: str | Path) -> Export:
     folder = Path(folder)
     if not folder.is_dir():
         raise ExportError(str(folder), "", "export folder not found")
-    manifest = _read_json(folder / MANIFEST_FILE)
+    manifest = load_json(folder / MANIFEST_FILE)
     validate_document("manifest", manifest, str(folder / MANIFEST_FILE))
     ontology = load_ontology(folder / ONTOLOGY_FILE)
-    snapshots = parse_snapshots(_read_json(folder / SNAPSHOTS_FILE), ontology, str(folder / SNAPSHOTS_FILE))
+    snapshots = parse_snapshots(load_json(folder / SNAPSHOTS_FILE), ontology, str(folder / SNAPSHOTS_FILE))
     actual = content_hash(ontology, snapshots)
     if manifest["content_hash"] != actual:
         raise ExportError(str(folder / MANIFEST_FILE), "$.content_hash", f"does not match the files ({actual}); the export was edited or is incomplete")

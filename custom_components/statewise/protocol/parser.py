@@ -1,4 +1,4 @@
-"""Output parser: classify raw model text as fetch, actions, text or invalid.
+"""Output parser: classify raw model text as fetch, action, text or invalid.
 
 :func:`parse_output` never raises, whatever it is given. The rules:
 
@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ErrorCode, ProtocolError
-from .tools import ToolCall, load_tools
+from .tools import ToolCall, call_key, load_tools
 
 MAX_OUTPUT_CHARS = 20_000
 MAX_CALLS = 16
 JSON_LIKE_CHARS = frozenset("{}[]")
 JSON_MEMBER = re.compile(r'"[^"\n]{0,200}"\s*:')  # a quoted key and a colon: "entity_id": ...
-KIND_FETCH, KIND_ACTIONS, KIND_TEXT, KIND_INVALID = "fetch", "actions", "text", "invalid"
+# The output classes (the plan's three, plus ``invalid``); dataset rows use the same words.
+KIND_FETCH, KIND_ACTION, KIND_TEXT, KIND_INVALID = "fetch", "action", "text", "invalid"
+OUTPUT_CLASSES = (KIND_FETCH, KIND_ACTION, KIND_TEXT)
 
 
 @dataclass
@@ -89,12 +91,6 @@ def _is_json(text: str) -> bool:
     except (ValueError, RecursionError):
         return False
     return True
-
-
-def _same_call_key(call: ToolCall) -> str:
-    """Canonical line with integral floats as ints, so ``21`` and ``21.0`` count as the same call."""
-    args = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in call.arguments.items()}
-    return ToolCall(call.name, args).to_line()
 
 
 def _parse_line(raw: str, lineno: int) -> tuple[ToolCall | None, ProtocolError | None]:
@@ -179,8 +175,8 @@ def _parse(output: Any) -> Verdict:
         return Verdict(KIND_INVALID, calls=calls, errors=[ProtocolError(ErrorCode.MULTIPLE_FETCHES, "one get_entity_state per output")])
     lines_seen: set[str] = set()
     for (lineno, _), call in zip(lines, calls, strict=True):
-        canon = _same_call_key(call)
+        canon = call_key(call)
         if canon in lines_seen:
             return Verdict(KIND_INVALID, calls=calls, errors=[ProtocolError(ErrorCode.DUPLICATE_CALL, "the same call twice", lineno)])
         lines_seen.add(canon)
-    return Verdict(KIND_FETCH if fetches else KIND_ACTIONS, calls=calls)
+    return Verdict(KIND_FETCH if fetches else KIND_ACTION, calls=calls)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from .export_format import Ontology
+from .export_format import ExportError, Ontology, load_json, parse_ontology
 from .state import state_json
 from .tools import ToolCall
 
@@ -22,6 +23,8 @@ ONTOLOGY_PREFIX = "ONTOLOGY: "
 STATE_PREFIX = "STATE: "
 # Passed to the chat template at training and serving time: no <think> block.
 CHAT_TEMPLATE_KWARGS: dict[str, Any] = {"enable_thinking": False}
+# The plan's max sequence length: the token budget of one example (prompt + answer) at training and serving time.
+PLAN_MAX_LENGTH = 2048
 
 
 def system_text(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None = None) -> str:
@@ -55,16 +58,10 @@ def render_answer(answer: str | Sequence[ToolCall]) -> str:
     return "\n".join(call.to_line() for call in answer)
 
 
-def parse_system_text(text: str) -> tuple[Ontology, dict[str, dict[str, Any]] | None]:
-    """Inverse of :func:`system_text`: the ontology (validation-equivalent) and STATE, if any.
-
-    Lets evaluators score self-contained dataset rows. Entities come back with
-    ``domain`` from the id, ``present`` true unless stated, and the defaults
-    :func:`~.export_format.prompt_entity` leaves out; re-rendering gives the same text.
-    """
-    if not text.startswith(ONTOLOGY_PREFIX):
-        raise ValueError("system text does not start with ONTOLOGY")
-    body, sep, state_text = text[len(ONTOLOGY_PREFIX) :].partition("\n" + STATE_PREFIX)
+def _ontology_from_prompt(document: Any) -> Ontology:
+    """The ontology an ONTOLOGY JSON value describes (raises ``KeyError``/``TypeError``/``ValueError`` when it is not one)."""
+    if not isinstance(document, list):
+        raise TypeError(f"ONTOLOGY is a JSON array, not {type(document).__name__}")
     entities = [
         {
             "id": ent["id"],
@@ -78,7 +75,51 @@ def parse_system_text(text: str) -> tuple[Ontology, dict[str, dict[str, Any]] | 
             "capabilities": ent.get("capabilities", {}),
             "present": ent.get("present", True),
         }
-        for ent in json.loads(body)
+        for ent in document
     ]
+    return Ontology.from_entities(entities)
+
+
+def load_home(path: str | Path) -> tuple[Ontology, dict[str, dict[str, Any]] | None]:
+    """An ontology (and STATE, if the file has one) from any form a user has at hand, validated.
+
+    ``ontology.json`` of an export; the ONTOLOGY JSON exactly as it appears in a prompt;
+    or a whole system text (``ONTOLOGY: ...`` and perhaps ``STATE: ...``). Errors name the
+    file and field in one line and never repeat the document.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(str(path), "", "file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ExportError(str(path), "", f"not UTF-8 text ({err.reason})") from None
+    if text.startswith(ONTOLOGY_PREFIX):
+        try:
+            ontology, state = parse_system_text(text.rstrip("\n"))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ExportError(str(path), "ONTOLOGY", f"not a v0 system text ({type(err).__name__}: {str(err)[:80]})") from None
+    else:
+        document = load_json(path)
+        if isinstance(document, dict) and document.get("format") == "statewise.ontology":
+            return parse_ontology(document, str(path)), None
+        try:
+            ontology, state = _ontology_from_prompt(document), None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ExportError(str(path), "$", "neither an export's ontology.json nor the ONTOLOGY JSON of a prompt "
+                                             f"({type(err).__name__}: {str(err)[:80]})") from None
+    return parse_ontology(ontology.document(), str(path)), state
+
+
+def parse_system_text(text: str) -> tuple[Ontology, dict[str, dict[str, Any]] | None]:
+    """Inverse of :func:`system_text`: the ontology (validation-equivalent) and STATE, if any.
+
+    Lets evaluators score self-contained dataset rows. Entities come back with
+    ``domain`` from the id, ``present`` true unless stated, and the defaults
+    :func:`~.export_format.prompt_entity` leaves out; re-rendering gives the same text.
+    """
+    if not text.startswith(ONTOLOGY_PREFIX):
+        raise ValueError("system text does not start with ONTOLOGY")
+    body, sep, state_text = text[len(ONTOLOGY_PREFIX) :].partition("\n" + STATE_PREFIX)
     state = json.loads(state_text) if sep else None
-    return Ontology.from_entities(entities), state
+    return _ontology_from_prompt(json.loads(body)), state

@@ -2,18 +2,71 @@
 
 Every call must name entities that exist and are present, apply to their
 domain, and stay within their capabilities (an input the TV has, a colour
-temperature in range, ...). A fetch must ask for something STATE lacks.
+temperature in range, ...), as the tool's registry entry says
+(:mod:`.tools`). A fetch must ask for something STATE lacks.
+:func:`capability_problem` is the same check for one entity and (possibly
+partial) arguments, with the teacher's words for it: the dataset's
+capability refusals are this rule, not a copy of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import ErrorCode, ProtocolError
 from .export_format import Ontology
 from .parser import KIND_FETCH, KIND_INVALID, Verdict, parse_output
-from .tools import ToolCall, call_entity_ids, load_tools, resolve_plex_target
+from .tools import INPUTS_CAPABILITY, ToolCall, ToolSpec, call_entity_ids, resolve_target
+
+
+def _spoken(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityProblem:
+    """Why an entity cannot take a call: the error code, a message, and the teacher's words ("can't <words>")."""
+
+    code: ErrorCode
+    message: str
+    words: str
+
+
+def capability_problem(spec: ToolSpec, eid: str, entity: Mapping[str, Any], arguments: Mapping[str, Any]) -> CapabilityProblem | None:
+    """The first rule of ``spec`` that ``entity`` breaks for ``arguments`` (arguments left out are not checked)."""
+    mapping = spec.mapping
+    cannot = spec.said("cannot", arguments) or "do that"
+    domain = entity.get("domain") or eid.split(".", 1)[0]
+    if spec.is_fetch:
+        return None
+    if domain not in spec.domains:
+        return CapabilityProblem(ErrorCode.WRONG_DOMAIN, f"{spec.name} does not apply to {domain} entity {eid}", cannot)
+    caps = entity.get("capabilities") or {}
+    needed = list(mapping.get("requires", []))
+    for arg, by_value in mapping.get("requires_when", {}).items():
+        needed += by_value.get(arguments.get(arg), [])
+    for cap in needed:
+        if not caps.get(cap):
+            words = (mapping.get("say", {}).get("requires") or {}).get(cap, cannot)
+            return CapabilityProblem(ErrorCode.MISSING_CAPABILITY, f"{spec.name}: {eid} lacks capability {cap!r}", words)
+    if spec.via_input and spec.via_input not in caps.get(INPUTS_CAPABILITY, []):  # the implicit target has that input
+        return CapabilityProblem(ErrorCode.MISSING_CAPABILITY, f"{spec.name}: {eid} lacks input {spec.via_input!r}", cannot)
+    for arg, cap in mapping.get("member_of", {}).items():
+        if arg in arguments and arguments[arg] not in caps.get(cap, []):
+            words = (spec.said("member_of", arguments) or cannot).format(value=_spoken(arguments[arg]))
+            return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]!r} is not one of {eid}'s {cap}", words)
+    for arg, cap in mapping.get("within", {}).items():
+        if arg in arguments and isinstance(caps.get(cap), list | tuple):
+            low, high = caps[cap]
+            if not low <= arguments[arg] <= high:
+                template = spec.said("within", arguments) or cannot
+                words = template.format(value=_spoken(arguments[arg]), low=_spoken(low), high=_spoken(high))
+                return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]} is outside {eid}'s {cap} [{low}, {high}]", words)
+    return None
 
 
 def _check_entity(call: ToolCall, eid: str, entities: Mapping[str, Mapping[str, Any]], line: int) -> list[ProtocolError]:
@@ -22,26 +75,8 @@ def _check_entity(call: ToolCall, eid: str, entities: Mapping[str, Mapping[str, 
         return [ProtocolError(ErrorCode.UNKNOWN_ENTITY, f"{call.name}: {eid!r} is not in ONTOLOGY", line)]
     if not ent.get("present", True):
         return [ProtocolError(ErrorCode.ENTITY_NOT_PRESENT, f"{call.name}: {eid} is present:false", line)]
-    mapping = load_tools()[call.name].mapping
-    if mapping["kind"] == "fetch":
-        return []
-    if ent["domain"] not in mapping["domains"]:
-        return [ProtocolError(ErrorCode.WRONG_DOMAIN, f"{call.name} does not apply to {ent['domain']} entity {eid}", line)]
-    caps = ent.get("capabilities") or {}
-    needed = list(mapping.get("requires", []))
-    for arg, by_value in mapping.get("requires_when", {}).items():
-        needed += by_value.get(call.arguments.get(arg), [])
-    for cap in needed:
-        if not caps.get(cap):
-            return [ProtocolError(ErrorCode.MISSING_CAPABILITY, f"{call.name}: {eid} lacks capability {cap!r}", line)]
-    for arg, cap in mapping.get("member_of", {}).items():
-        if call.arguments.get(arg) not in caps.get(cap, []):
-            return [ProtocolError(ErrorCode.UNSUPPORTED_VALUE, f"{call.name}: {arg}={call.arguments.get(arg)!r} is not one of {eid}'s {cap}", line)]
-    for arg, cap in mapping.get("within", {}).items():
-        low, high = caps[cap]
-        if not low <= call.arguments[arg] <= high:
-            return [ProtocolError(ErrorCode.UNSUPPORTED_VALUE, f"{call.name}: {arg}={call.arguments[arg]} is outside {eid}'s {cap} [{low}, {high}]", line)]
-    return []
+    problem = capability_problem(call.spec, eid, ent, call.arguments)
+    return [ProtocolError(problem.code, problem.message, line)] if problem else []
 
 
 def validate_calls(calls: Sequence[ToolCall], ontology: Ontology) -> list[ProtocolError]:
@@ -50,14 +85,14 @@ def validate_calls(calls: Sequence[ToolCall], ontology: Ontology) -> list[Protoc
     entities = ontology.entities
     for index, call in enumerate(calls):
         line = index + 1
-        if load_tools()[call.name].mapping.get("target") == "plex":
-            target, candidates = resolve_plex_target(calls, index, entities)
+        if call.spec.via_input:
+            target, candidates = resolve_target(calls, index, entities)
             if target is None:
                 code = ErrorCode.TARGET_AMBIGUOUS if len(candidates) > 1 else ErrorCode.NO_TARGET
-                detail = f"candidates {', '.join(candidates)}" if candidates else "no present player has a plex input"
-                errors.append(ProtocolError(code, f"plex_play: no single target ({detail})", line))
+                detail = f"candidates {', '.join(candidates)}" if candidates else f"no present player has a {call.spec.via_input} input"
+                errors.append(ProtocolError(code, f"{call.name}: no single target ({detail})", line))
             else:
-                errors += _check_entity(ToolCall("tv_input", {"entity_id": target, "input": "plex"}), target, entities, line)
+                errors += _check_entity(call, target, entities, line)
             continue
         for eid in call_entity_ids(call):
             errors += _check_entity(call, eid, entities, line)

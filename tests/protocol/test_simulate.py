@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 from statewise_protocol import ToolCall, load_export
-
-from dataset_export.simulate import apply_calls
+from statewise_protocol.simulate import apply_calls
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo_home"
 

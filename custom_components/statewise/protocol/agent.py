@@ -1,58 +1,56 @@
 """The Statewise agent loop: ask the model, check its answer, fetch state, act.
 
-This module does not import Home Assistant: the conversation entity gives it a
-``Home`` (state reads and action execution) and an ``ask`` coroutine (one
-``/v1/chat/completions`` request), so the same loop runs in the benchmark.
+One loop for serving and evaluation: Home Assistant's conversation entity runs
+it against its live home, the trainer's evaluator against the simulator
+(:class:`.simulate.SimulatedHome`), so "multi-turn execution behaves
+deterministically" is proven on the loop users run. It does not import Home
+Assistant: a caller gives it a :class:`Home` (state reads, feature checks,
+action execution) and an ``ask`` coroutine (one chat completion).
 
-Everything the model sees and says goes through the protocol package:
-:func:`render_messages` builds the prompt, :func:`check_output` parses and
-validates the answer, and the tool schemas' Home Assistant mapping
-(:func:`service_for`, :func:`action_data`, :func:`is_sensitive`,
-:func:`resolve_plex_target`) turns calls into actions.
+Everything the model sees and says goes through the protocol:
+:func:`.prompt.render_messages` builds the prompt, :func:`.validate.check_output`
+parses and validates the answer, and the tool registry (:mod:`.tools`) turns
+calls into actions and confirmations.
 
 One turn:
 
 1. render ``ONTOLOGY`` (+ ``STATE`` once fetched) and the command, ask the model;
 2. invalid output -> nothing is executed, a clear spoken message, a logged reason;
 3. text -> spoken as is;
-4. fetch -> read the requested states (protocol :func:`entity_state`), ask again
-   with ``STATE``; at most ``fetch_rounds`` times;
+4. fetch -> read the requested states, ask again with ``STATE``; at most
+   ``fetch_rounds`` times;
 5. actions -> the whole plan is prepared first (live entity check, sensitive
-   policy, the entity's live supported features); then executed in order, stopping at the first failure; the reply is a
-   deterministic confirmation per executed action.
+   policy, the entity's live supported features); then executed in order,
+   stopping at the first failure; the reply is one confirmation per executed action.
+
+Replies are phrase keys with placeholders; the texts are the integration's
+translations (category ``agent``, English in ``translations/en.json``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any, Protocol
 
-from .const import DEFAULT_FETCH_ROUNDS, MAX_FETCH_ROUNDS
-from .protocol import (
-    KIND_ACTIONS,
-    KIND_FETCH,
-    KIND_INVALID,
-    KIND_TEXT,
-    ErrorCode,
-    Ontology,
-    ToolCall,
-    Verdict,
-    action_data,
-    call_entity_ids,
-    check_output,
-    is_sensitive,
-    load_tools,
-    render_messages,
-    resolve_plex_target,
-    service_for,
-)
+from .errors import ErrorCode
+from .export_format import Ontology
+from .parser import KIND_ACTION, KIND_FETCH, KIND_INVALID, KIND_TEXT, Verdict
+from .prompt import render_messages
+from .tools import ToolCall, action_data, call_entity_ids, is_sensitive, resolve_target, service_for
+from .validate import check_output
 
 _LOGGER = logging.getLogger(__name__)
 
 # The model is trained on English commands only.
 SUPPORTED_LANGUAGES = ["en"]
+DEFAULT_FETCH_ROUNDS = 1
+MIN_FETCH_ROUNDS = 0
+MAX_FETCH_ROUNDS = 3
 
 # Outcomes of one turn.
 OUTCOME_TEXT = "text"  # the model's own words (clarification, refusal, no-op)
@@ -61,65 +59,10 @@ OUTCOME_PARTIAL = "partial"  # stopped at a failing action
 OUTCOME_REFUSED = "refused"  # nothing executed: invalid, unknown, not present, blocked...
 OUTCOME_ERROR = "error"  # the model server could not be used
 
-# Spoken replies, English (the source of the translations; keys are also the
-# ``exceptions`` translation keys prefixed with ``agent_``).
-DEFAULT_PHRASES: dict[str, str] = {
-    # refusals: nothing was executed
-    "invalid_output": "Sorry, I didn't get a usable answer from the language model. Nothing was changed.",
-    "unknown_entity": "Sorry, I can't find that device. Nothing was changed.",
-    "not_present": "{name} is not available right now. Nothing was changed.",
-    "not_capable": "{name} can't do that. Nothing was changed.",
-    "ambiguous_target": "Sorry, I'm not sure which player to use. Nothing was changed.",
-    "sensitive_blocked": "For safety, {name} can't be unlocked or opened by voice. Nothing was changed.",
-    "too_many_fetches": "Sorry, I couldn't work that out. Nothing was changed.",
-    # the model server
-    "server_unreachable": "Sorry, I can't reach the language model server. Nothing was changed.",
-    "server_timeout": "Sorry, the language model server took too long to answer. Nothing was changed.",
-    "server_error": "Sorry, the language model server returned an error. Nothing was changed.",
-    "unexpected_error": "Sorry, something went wrong in the Statewise agent.",
-    # execution
-    "action_failed": "Sorry, {name} could not be changed, so I stopped there.",
-    # confirmations, one per executed action (done_generic: a tool added after v0)
-    "done_generic": "Done: {name}.",
-    "done_light_power_on": "Turned on {name}.",
-    "done_light_power_off": "Turned off {name}.",
-    "done_light_brightness": "Set {name} to {value}% brightness.",
-    "done_light_color": "Set {name} to {value}.",
-    "done_light_color_temp": "Set {name} to {value} K.",
-    "done_switch_power_on": "Turned on {name}.",
-    "done_switch_power_off": "Turned off {name}.",
-    "done_fan_power_on": "Turned on {name}.",
-    "done_fan_power_off": "Turned off {name}.",
-    "done_fan_speed": "Set {name} to {value}%.",
-    "done_tv_power_on": "Turned on {name}.",
-    "done_tv_power_off": "Turned off {name}.",
-    "done_tv_input": "Switched {name} to {value}.",
-    "done_plex_play": "Playing {value} on {name}.",
-    "done_media_control_play": "Playing on {name}.",
-    "done_media_control_pause": "Paused {name}.",
-    "done_media_control_next": "Skipped to the next track on {name}.",
-    "done_media_control_previous": "Went back to the previous track on {name}.",
-    "done_media_control_stop": "Stopped {name}.",
-    "done_media_volume": "Set {name} volume to {value}%.",
-    "done_climate_mode": "Set {name} to {value}.",
-    "done_climate_temperature": "Set {name} to {value} degrees.",
-    "done_cover_control_open": "Opened {name}.",
-    "done_cover_control_close": "Closed {name}.",
-    "done_cover_control_stop": "Stopped {name}.",
-    "done_cover_position": "Set {name} to {value}%.",
-    "done_lock_control_lock": "Locked {name}.",
-    "done_lock_control_unlock": "Unlocked {name}.",
-    "done_scene_activate": "Activated {name}.",
-    "done_script_run": "Started {name}.",
-    "done_todo_add": "Added {value} to {name}.",
-    "done_vacuum_control_start": "Started {name}.",
-    "done_vacuum_control_stop": "Stopped {name}.",
-    "done_vacuum_control_pause": "Paused {name}.",
-    "done_vacuum_control_return_home": "Sent {name} back to its dock.",
-    "done_valve_control_open": "Opened {name}.",
-    "done_valve_control_close": "Closed {name}.",
-}
-TRANSLATION_PREFIX = "agent_"
+PHRASE_CATEGORY = "agent"  # the translation category of the spoken replies
+CONFIRM_PREFIX = "done_"  # confirmation keys: done_<the tool's ``confirm`` key>
+GENERIC_CONFIRMATION = "done_generic"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
 # Validator error codes -> spoken refusal.
 _REFUSAL_FOR_CODE: dict[str, str] = {
@@ -131,8 +74,15 @@ _REFUSAL_FOR_CODE: dict[str, str] = {
     ErrorCode.TARGET_AMBIGUOUS: "ambiguous_target",
     ErrorCode.NO_TARGET: "ambiguous_target",
 }
-# Arguments that name the target or pick the service rather than carry a value.
-_NON_VALUE_ARGS = frozenset({"entity_id", "entity_ids", "state", "command"})
+
+
+@cache
+def english_phrases() -> dict[str, str]:
+    """The English replies, read from the integration's ``translations/en.json`` (empty when not shipped)."""
+    path = TRANSLATIONS_DIR / "en.json"
+    if not path.is_file():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get(PHRASE_CATEGORY, {}))
 
 
 class ModelUnavailableError(Exception):
@@ -143,10 +93,6 @@ class ModelUnavailableError(Exception):
         super().__init__(reason)
         self.key = key
         self.reason = reason
-
-
-class ActionFailedError(Exception):
-    """Executing one prepared action failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,40 +143,43 @@ class TurnResult:
 
 
 class Home(Protocol):
-    """What the agent needs from the home (Home Assistant, or a fake)."""
+    """What the agent needs from the home (Home Assistant, the simulator, or a test's fake)."""
 
     def read_states(self, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """STATE entries (protocol ``entity_state``) for these ids."""
 
     def source_list(self, entity_id: str) -> Sequence[str]:
-        """The media player's ``source_list`` (for ``tv_input``)."""
+        """The media player's ``source_list`` (for tools that map an input back to a source)."""
 
     def exists(self, entity_id: str) -> bool:
         """True when the entity is live in the home right now."""
 
-    # Optional: ``supports(action) -> bool``, False when the entity's live
-    # supported features rule the action out (checked for the whole plan
-    # before anything runs). Homes without it skip that check.
+    def supports(self, action: PreparedAction) -> bool:
+        """False when the entity's live supported features rule the action out (checked before anything runs)."""
 
     async def async_execute(self, action: PreparedAction) -> None:
-        """Run the action (blocking); raise on failure."""
+        """Run the action; raise on failure."""
 
 
 AskFn = Callable[[list[dict[str, str]]], Awaitable[str]]
 
 
 def render_replies(replies: Sequence[Reply], phrases: Mapping[str, str] | None = None) -> str:
-    """Join the replies into one spoken string; unknown keys fall back to English."""
+    """Join the replies into one spoken string (an unknown confirmation key falls back to the generic one)."""
+    phrases = english_phrases() if phrases is None else phrases
     parts: list[str] = []
     for reply in replies:
         if reply.key is None:
             parts.append(reply.text or "")
             continue
-        template = (phrases or {}).get(reply.key) or DEFAULT_PHRASES[reply.key]
+        key = reply.key
+        if key not in phrases and key.startswith(CONFIRM_PREFIX):
+            key = GENERIC_CONFIRMATION
+        template = phrases.get(key) or english_phrases().get(key) or key
         try:
             parts.append(template.format(**reply.placeholders))
         except (KeyError, IndexError, ValueError):
-            parts.append(DEFAULT_PHRASES[reply.key].format(**reply.placeholders))
+            parts.append((english_phrases().get(key) or key).format(**reply.placeholders))
     return " ".join(p for p in parts if p)
 
 
@@ -241,18 +190,9 @@ def _value_text(value: Any) -> str:
 
 
 def confirmation(action: PreparedAction, ontology: Ontology) -> Reply:
-    """The deterministic confirmation for one executed action."""
-    call = action.call
-    mapping = load_tools()[call.name].mapping["service"]
-    key = f"done_{call.name}"
-    if isinstance(mapping, dict):
-        key += f"_{call.arguments[mapping['by']]}"
-    value = next((v for k, v in call.arguments.items() if k not in _NON_VALUE_ARGS), "")
-    if call.name == "tv_input":
-        value = action.data.get("source", value)
-    if key not in DEFAULT_PHRASES:
-        key = "done_generic"
-    return Reply(key, {"name": entity_name(ontology, action.entity_id), "value": _value_text(value)})
+    """The confirmation for one executed action: the tool's ``confirm`` key and value."""
+    key, value = action.call.spec.confirmation(action.call.arguments, action.data)
+    return Reply(CONFIRM_PREFIX + str(key), {"name": entity_name(ontology, action.entity_id), "value": _value_text(value)})
 
 
 def entity_name(ontology: Ontology, entity_id: str) -> str:
@@ -280,13 +220,10 @@ def prepare_actions(calls: Sequence[ToolCall], ontology: Ontology, home: Home) -
     """Map validated calls to Home Assistant actions (target, service, data)."""
     prepared: list[PreparedAction] = []
     for index, call in enumerate(calls):
-        if load_tools()[call.name].mapping.get("target") == "plex":
-            target, _ = resolve_plex_target(calls, index, ontology.entities)
-        else:
-            target = call_entity_ids(call)[0]
+        target, _ = resolve_target(calls, index, ontology.entities)
         if target is None:  # check_output refuses these; keep the invariant local
             raise ValueError(f"{call.name}: no target")
-        source_list = home.source_list(target) if call.name == "tv_input" else ()
+        source_list = home.source_list(target) if call.spec.needs_source_list else ()
         domain, _, service = service_for(call).partition(".")
         prepared.append(PreparedAction(call, target, domain, service, action_data(call, source_list)))
     return prepared
@@ -299,13 +236,17 @@ class StatewiseAgent:
         """``ask`` sends messages and returns the model's text (or raises :class:`ModelUnavailableError`)."""
         self._ask = ask
         self._home = home
-        self.fetch_rounds = max(0, min(MAX_FETCH_ROUNDS, int(fetch_rounds)))
+        self.fetch_rounds = max(MIN_FETCH_ROUNDS, min(MAX_FETCH_ROUNDS, int(fetch_rounds)))
         self.allow_sensitive = allow_sensitive
 
-    async def async_run(self, command: str, ontology: Ontology) -> TurnResult:
-        """One turn for ``command`` against ``ontology``. Never raises for model or action failures."""
+    async def async_run(self, command: str, ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None = None) -> TurnResult:
+        """One turn for ``command`` against ``ontology``. Never raises for model or action failures.
+
+        ``state``: STATE already fetched when the turn starts (the evaluator replays
+        dataset rows whose prompt carries it); Home Assistant starts without.
+        """
         result = TurnResult(OUTCOME_REFUSED)
-        state: dict[str, dict[str, Any]] | None = None
+        state = {k: dict(v) for k, v in state.items()} if state is not None else None
         for round_no in range(self.fetch_rounds + 1):
             messages = render_messages(ontology, command, state)
             result.requests.append(messages)
@@ -331,14 +272,13 @@ class StatewiseAgent:
                 result.fetched.append(ids)
                 state = {**(state or {}), **self._home.read_states(ids)}
                 continue
-            if verdict.kind == KIND_ACTIONS:
+            if verdict.kind == KIND_ACTION:
                 return await self._async_act(result, verdict.calls, ontology)
         raise AssertionError("unreachable: every round returns or continues")  # pragma: no cover
 
     async def _async_act(self, result: TurnResult, calls: Sequence[ToolCall], ontology: Ontology) -> TurnResult:
         """Check the whole plan, then execute it in order."""
         actions = prepare_actions(calls, ontology, self._home)
-        supports = getattr(self._home, "supports", None)
         for action in actions:
             name = entity_name(ontology, action.entity_id)
             if not self._home.exists(action.entity_id):
@@ -348,7 +288,7 @@ class StatewiseAgent:
                 return self._finish(
                     result, OUTCOME_REFUSED, Reply("sensitive_blocked", {"name": name}), f"sensitive action blocked by policy: {action.call.to_line()}"
                 )
-            if supports is not None and not supports(action):
+            if not self._home.supports(action):
                 reason = f"{action.entity_id} lacks the supported feature for {action.action}: {action.call.to_line()}"
                 return self._finish(result, OUTCOME_REFUSED, Reply("not_capable", {"name": name}), reason)
         for action in actions:
@@ -368,5 +308,7 @@ class StatewiseAgent:
         result.outcome = outcome
         result.replies.append(reply)
         result.reason = reason
-        _LOGGER.warning("%s: %s", "Stopped" if outcome == OUTCOME_PARTIAL else "Not executed", reason)
+        # A refusal is the agent working as designed; a failed action or a down server is not.
+        level = logging.INFO if outcome == OUTCOME_REFUSED else logging.WARNING
+        _LOGGER.log(level, "%s: %s", "Stopped" if outcome == OUTCOME_PARTIAL else "Not executed", reason)
         return result
