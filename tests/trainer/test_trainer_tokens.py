@@ -91,3 +91,12 @@ def test_over_long_examples_are_refused(tiny_base, rows, small_config, tmp_path)
     assert rows[lengths.index(max(lengths))]["id"] in str(err.value)
     with pytest.raises(OverLongError):
         build_trainer(small_config(tiny_base, tmp_path, max_length=limit), rows)
+
+
+def test_vendored_qwen3_template_is_trls_copy_of_the_official_one():
+    """dataset_export ships Qwen3's official chat template verbatim: byte for byte the copy TRL bundles."""
+    from importlib import resources
+
+    from dataset_export.qwen3 import chat_template
+
+    assert chat_template() == (resources.files("trl") / "chat_templates" / "qwen3.jinja").read_text(encoding="utf-8")
