@@ -19,22 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from statewise_protocol import Export, ExportError, check_output, dumps
+from statewise_protocol import Export, ExportError, check_output, dumps, load_tools, system_text
 
 from .budget import TokenCounter
-from .generate import Generator
+from .generate import Generator, LabelBook
 from .templates import Template, all_templates
 
 TARGET = {"text": 0.60, "one": 0.33, "multi": 0.07}
 BANDS = {"text": (0.50, 0.70), "one": (0.20, 0.40), "multi": (0.0, 0.10)}
 FAMILIES: dict[str, list[tuple[str, float]]] = {
-    "text": [("out_of_scope", 2.0), ("unknown", 1.5), ("ambiguous", 1.5), ("not_present", 1.5), ("missing", 1.5), ("noop", 2.5)],
-    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0)],
+    "text": [("out_of_scope", 2.0), ("unknown", 1.5), ("ambiguous", 1.5), ("not_present", 1.5), ("missing", 1.5), ("noop", 2.5), ("partly", 0.6)],
+    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0)],
     "multi": [("multi", 1.0)],
 }
-FORCED = ("group", "noop", "fetch", "not_present")
+FORCED = ("group", "noop", "fetch", "not_present", "direct")
 COVERAGE = {
-    "alias": "alias resolution (a command naming an entity by an alias)",
+    "alias": "alias resolution (the same entity by other names: an alias, an area alias, a device type, an area and type, the only such device)",
     "state_sensitive": "the same command under different states giving different plans",
     "not_present": "present:false entities answered with a refusal or clarification",
     "already_satisfied": "already-satisfied state answered with a minimal action or explicit no-op",
@@ -43,11 +43,21 @@ COVERAGE = {
 HELDOUT_PAIR_SHARE = 0.2
 HELDOUT_GROUP_BOOST = 2.5  # state sensitivity is scored on held-out groups: draw more of them
 HELDOUT_TEMPLATE_EVERY = 5
-ROW_KEYS = ("id", "messages", "output_class", "num_calls", "tags", "group", "snapshot", "state", "followup", "intent", "template", "domain")
+ROW_KEYS = ("id", "messages", "output_class", "num_calls", "tags", "group", "snapshot", "state", "followup", "intent", "template", "domain",
+            "variant")
 
 
 class InvalidTraining(ValueError):
-    """The plan's ratio or coverage rules cannot be met."""
+    """The plan's ratio or coverage rules cannot be met; ``drawn``: the class shares that were drawn (for the message)."""
+
+    def __init__(self, message: str, drawn: dict[str, dict[str, float]] | None = None) -> None:
+        """One line naming each broken rule."""
+        super().__init__(message)
+        self.drawn = drawn or {}
+
+
+class InconsistentTeacher(AssertionError):
+    """Two rows give the same (ontology, STATE, command) different answers: the teacher is not a function."""
 
 
 def class_of(row: dict[str, Any]) -> str:
@@ -97,20 +107,22 @@ class SplitResult:
     failed: Counter[str] = field(default_factory=Counter)
 
 
-def _verify(row: dict[str, Any], export: Export) -> None:
+def _verify(row: dict[str, Any]) -> None:
+    """The row's answers are valid v0 output of its class, against the row's own ontology (a variant's, if it is one)."""
     answer = row["messages"][-1]["content"]
-    verdict = check_output(answer, export.ontology, row["_shown"] if row["_shown"] else None)
+    ontology = row["_ontology"]
+    verdict = check_output(answer, ontology, row["_shown"] if row["_shown"] else None)
     expected = row["output_class"]
     if not verdict.ok or verdict.kind != expected:
         raise AssertionError(f"teacher produced an invalid target {answer!r}: {verdict.as_dict()}")
-    if row["followup"] and not check_output(row["followup"], export.ontology, row["_followup_state"]).ok:
+    if row["followup"] and not check_output(row["followup"], ontology, {**row["_shown"], **row["_followup_state"]}).ok:
         raise AssertionError(f"invalid follow-up {row['followup']!r}")
 
 
 def draw_split(export: Export, split: str, size: int, seed: int, templates: list[Template], pair_ok: Callable[[str, dict[str, Any]], bool],
-               counter: TokenCounter, max_length: int, tick: Callable[[int], None] = lambda n: None) -> SplitResult:
-    """Draw ``size`` rows, balancing classes, dropping over-long and duplicate units."""
-    gen = Generator(export, split, seed, templates, pair_ok)
+               counter: TokenCounter, max_length: int, tick: Callable[[int], None] = lambda n: None, book: LabelBook | None = None) -> SplitResult:
+    """Draw ``size`` rows, balancing classes, dropping over-long and duplicate units (``book``: shared by the build's splits)."""
+    gen = Generator(export, split, seed, templates, pair_ok, book)
     rng = gen.rng
     out = SplitResult()
     counts: Counter[str] = Counter()
@@ -156,7 +168,7 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
             unit[0]["group"] = ""
             unit[0]["tags"] = [t for t in unit[0]["tags"] if t != "state_sensitive"]
         for r, k, n in zip(unit, keys, lengths, strict=False):
-            _verify(r, export)
+            _verify(r)
             r["_tokens"] = n
             seen.add(k)
             counts[class_of(r)] += 1
@@ -210,6 +222,33 @@ def assign_ids(rows: list[dict[str, Any]], split: str, content_hash: str, seed: 
         digest = hashlib.sha256(f"{content_hash}|{seed}|{split}|{i}".encode()).hexdigest()[:12]
         out.append(public_row(r, f"{split}-{i:06d}-{digest}"))
     return out
+
+
+def check_controllable(export: Export) -> None:
+    """Raise :class:`InvalidTraining` when no exposed entity can be controlled by a v0 tool (no dataset could fix that)."""
+    domains = {d for spec in load_tools().values() for d in spec.domains}
+    present = [e for e in export.ontology.entities.values() if e["domain"] in domains and e.get("present", True)]
+    if not present:
+        found = sorted({e["domain"] for e in export.ontology.entities.values()}) or ["none"]
+        raise InvalidTraining(
+            f"training is invalid: nothing in {export.path} can be controlled by a v0 tool (domains exposed: {', '.join(found)}). "
+            f"In Home Assistant, expose at least one device of {', '.join(sorted(domains))} to Assist "
+            "(Settings > Voice assistants > Expose) and export again."
+        )
+
+
+def check_teacher(rows: list[dict[str, Any]]) -> None:
+    """Raise :class:`InconsistentTeacher` naming the sentence and both answers when one prompt has two answers."""
+    seen: dict[tuple[str, str], str] = {}
+    for r in rows:
+        system, command, answer = (m["content"] for m in r["messages"])
+        pairs = [((system, command), answer)]
+        if r["followup"]:
+            pairs.append(((system_text(r["_ontology"], {**r["_shown"], **r["_followup_state"]}), command), r["followup"]))
+        for key, value in pairs:
+            known = seen.setdefault(key, value)
+            if known != value:
+                raise InconsistentTeacher(f"the teacher gave {command!r} two answers in the same home and state: {known!r} and {value!r}")
 
 
 def check_disjoint(train: list[dict[str, Any]], held: list[dict[str, Any]]) -> None:

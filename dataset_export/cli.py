@@ -95,20 +95,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .budget import BudgetError
-    from .build import InvalidTraining
+    from .build import InconsistentTeacher, InvalidTraining
     from .pipeline import build_dataset
 
     held = max(1, args.size // 10) if args.heldout_size is None else args.heldout_size
+    failure: str | None = None
+    code = EXIT_OK
     with tqdm(total=args.size + held, unit="ex", desc="build", file=sys.stderr, disable=args.quiet) as bar:
         try:
             stats = build_dataset(args.export_dir, args.out, seed=args.seed, size=args.size, heldout_size=held, language=args.language,
                                   heldout_export=args.heldout_export, max_length=args.max_length, tick=bar.update)
         except BudgetError as err:
-            print(f"error: {args.export_dir}: token budget: {err}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            failure, code = f"error: {args.export_dir}: token budget: {err}", EXIT_BAD_INPUT
         except InvalidTraining as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_INVALID
+            drawn = "; ".join(f"{split} drawn: " + ", ".join(f"{c} {v['share']:.1%}" for c, v in classes.items()) for split, classes in err.drawn.items())
+            failure, code = f"error: {err}" + (f" ({drawn})" if drawn else ""), EXIT_INVALID
+        except InconsistentTeacher as err:
+            failure, code = f"error: {err}", EXIT_INVALID
+    if failure is not None:  # after the progress bar has closed, so the message is not lost inside it
+        print(failure, file=sys.stderr)
+        return code
     train = stats["train"]
     shares = ", ".join(f"{k} {v['share']:.1%}" for k, v in train["classes"].items())
     print(f"wrote {args.out}: train {train['examples']} ({shares}), heldout {stats['heldout']['examples']}, "

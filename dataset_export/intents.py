@@ -1,16 +1,20 @@
-"""Command intents and how they resolve against an ontology.
+"""Command intents and how they resolve against an ontology, as Home Assistant resolves them.
 
-An :class:`Intent` is what a sentence asks for, independent of its wording:
-a ``kind`` (see :func:`kinds`: a tool's ``intent``, or one of :data:`STATEFUL`), a value, and a target named by ``mention`` (a
-name, alias or generic noun as spoken) or by ``area`` (a name or an area
-alias) or ``floor``, plus ``domain``. :func:`resolve` maps the target to
-entity ids; :func:`capability_gap` says why an entity cannot do the intent.
-Pure functions, no randomness.
+An :class:`Intent` is what a sentence asks for, independent of its wording: a
+``kind`` (see :func:`kinds`: a tool's ``intent``, or one of :data:`STATEFUL`), a
+value, and a target named by ``mention`` (a name, alias, partial name or generic
+noun as spoken), ``area``/``floor`` (a name or alias), ``noun`` (a device type,
+:data:`DEVICE_NOUNS`, or a list, :data:`LIST_NOUNS`), ``device_class``, or nothing
+(the only capable device). :func:`resolve` maps the target to entity ids within the
+domains the intent can act on (a lock command never considers a binary sensor);
+:func:`capability_gap` says why an entity cannot do the intent. Pure functions.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from statewise_protocol import Ontology, ToolSpec, capability_problem, load_tools, tools_for
@@ -29,21 +33,61 @@ STATEFUL: dict[str, str] = {
 # The argument a stateful kind's value is checked as (its other values only steer the plan).
 STATEFUL_VALUE_ARG = {"tv_input": "input"}
 OUT_OF_SCOPE = "out_of_scope"
-# Generic nouns a user may say instead of a name: noun -> (domain, device_class or None)
-GENERIC_NOUNS: dict[str, tuple[str, str | None]] = {
-    "light": ("light", None),
-    "lamp": ("light", None),
-    "fan": ("fan", None),
-    "tv": ("media_player", "tv"),
-    "television": ("media_player", "tv"),
-    "speaker": ("media_player", "speaker"),
-    "thermostat": ("climate", None),
-    "heating": ("climate", None),
-    "vacuum": ("vacuum", None),
-    "robot vacuum": ("vacuum", None),
-    "blinds": ("cover", "blind"),
-    "sprinkler": ("valve", None),
+
+
+@dataclass(frozen=True)
+class Noun:
+    """A device type people say ("the curtains", "the air purifier") and the entities it names.
+
+    ``spoken``: hassil templates of the words; an entity matches when its domain is one of
+    ``domains`` and: its device class is one of ``classes``, or a word of ``words`` is a word
+    of its name or aliases, or (``any_of``) its domain is one where every entity is such a device.
+    """
+
+    spoken: tuple[str, ...]
+    domains: frozenset[str]
+    classes: frozenset[str] = frozenset()
+    words: tuple[str, ...] = ()
+    any_of: frozenset[str] = frozenset()
+
+
+def _noun(spoken: str, domains: str, classes: str = "", words: str = "", any_of: str = "") -> Noun:
+    split = lambda text: tuple(w for w in text.split(",") if w)  # noqa: E731
+    return Noun(split(spoken), frozenset(split(domains)), frozenset(split(classes)), split(words), frozenset(split(any_of)))
+
+
+DEVICE_NOUNS: dict[str, Noun] = {
+    "light": _noun("(light|lights|lamp|lamps|lighting)", "light", any_of="light"),
+    "fan": _noun("fan[s]", "fan", words="fan"),
+    "air purifier": _noun("[air ]purifier[s]", "fan,switch", words="purifier"),
+    "heater": _noun("(heater[s]|heating|radiator[s])", "climate,switch", words="heater,heating,radiator", any_of="climate"),
+    "air conditioner": _noun("(air conditioner|air conditioning|aircon|ac)", "climate,switch", words="ac,aircon,air conditioner,air conditioning"),
+    "thermostat": _noun("thermostat[s]", "climate", any_of="climate"),
+    "tv": _noun("(tv|tvs|television|telly)", "media_player", classes="tv", words="tv,television"),
+    "speaker": _noun("speaker[s]", "media_player", classes="speaker", words="speaker"),
+    "curtains": _noun("curtain[s]", "cover", classes="curtain", words="curtain,curtains"),
+    "blinds": _noun("blind[s]", "cover", classes="blind", words="blind,blinds"),
+    "shades": _noun("shade[s]", "cover", classes="shade", words="shade,shades"),
+    "shutters": _noun("shutter[s]", "cover", classes="shutter", words="shutter,shutters"),
+    "garage door": _noun("garage door[s]", "cover", classes="garage", words="garage"),
+    "gate": _noun("gate[s]", "cover", classes="gate", words="gate"),
+    "vacuum": _noun("(vacuum|robot vacuum|hoover|vacuum cleaner)", "vacuum", any_of="vacuum"),
+    "sprinklers": _noun("(sprinkler[s]|irrigation)", "valve", words="sprinkler,sprinklers,irrigation"),
+    "humidifier": _noun("humidifier[s]", "humidifier", classes="humidifier", words="humidifier"),
+    "dehumidifier": _noun("dehumidifier[s]", "humidifier", classes="dehumidifier", words="dehumidifier"),
+    "water heater": _noun("(water heater|boiler|hot water)", "water_heater", any_of="water_heater"),
+    "plug": _noun("(plug|plugs|outlet|outlets|socket|sockets)", "switch", classes="outlet", words="plug,outlet,socket"),
 }
+# Lists people name by what they hold ("add milk to my tasks"): matched on the to-do list's name words.
+LIST_NOUNS: dict[str, Noun] = {
+    "shopping list": _noun("(shopping list|grocery list|groceries)", "todo", words="shopping,grocery,groceries"),
+    "tasks": _noun("(tasks|task list|to do list|to-do list|todo list|to dos|chores)", "todo", words="task,tasks,to do,todo,to-do,chores"),
+}
+OK, UNKNOWN, AMBIGUOUS, NOT_PRESENT = "ok", "unknown_entity", "ambiguous", "not_present"
+# How a target can be named other than by its own name (the plan's "same entity, different names").
+OTHER_NAMES = frozenset({"alias", "area_alias", "noun", "area_type", "implied", "partial"})
+# Words that name a device type after a name ("the kitchen lights" for the light named "Kitchen"): partial names.
+TRAILING_TYPE_WORDS = ("light", "lights", "lamp", "lamps", "fan", "tv", "speaker", "blinds", "curtains", "lock")
 
 
 def _kind_specs(kind: str) -> list[ToolSpec]:
@@ -57,7 +101,14 @@ def _kind_specs(kind: str) -> list[ToolSpec]:
 
 def kinds() -> dict[str, frozenset[str]]:
     """Every intent kind -> the domains it applies to (from the tool registry), ``out_of_scope`` included."""
-    out = {k: frozenset().union(*(s.domains for s in _kind_specs(k))) for k in sorted({(s.intent or {}).get("kind") for s in load_tools().values()} - {None})}
+    return _kinds(id(load_tools()))
+
+
+@cache
+def _kinds(_registry: int) -> dict[str, frozenset[str]]:
+    """:func:`kinds` for one registry (the key: a temporary registry of a test gets its own)."""
+    absolute = sorted({(s.intent or {}).get("kind") for s in load_tools().values()} - {None})
+    out = {k: frozenset().union(*(s.domains for s in _kind_specs(k))) for k in absolute}
     out.update({k: frozenset().union(*(s.domains for s in _kind_specs(k))) for k in STATEFUL})
     out[OUT_OF_SCOPE] = frozenset()
     return out
@@ -73,9 +124,6 @@ def kind_tool(kind: str, domain: str) -> ToolSpec | None:
     return found[0] if found else None
 
 
-OK, UNKNOWN, AMBIGUOUS, NOT_PRESENT = "ok", "unknown_entity", "ambiguous", "not_present"
-
-
 @dataclass(frozen=True)
 class Intent:
     """What a command asks for (see module docstring)."""
@@ -85,12 +133,24 @@ class Intent:
     mention: str | None = None
     area: str | None = None
     floor: str | None = None
-    domain: str | None = None
+    noun: str | None = None
+    device_class: str | None = None
+    domains: tuple[str, ...] | None = None  # the domains the sentence itself allows (its template's)
+    amount: float | None = None  # a relative change said with its size: "by 4 degrees"
+    also: str | None = None  # a second name in the same request ("the desk lamp and the sauna")
     topic: str = ""
 
+    def __post_init__(self) -> None:
+        """JSON round trips give lists: keep ``domains`` a sorted tuple."""
+        if self.domains is not None and not isinstance(self.domains, tuple):
+            object.__setattr__(self, "domains", tuple(sorted(self.domains)))
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``None`` fields left out)."""
-        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+        """JSON-ready form (``None`` and empty fields left out)."""
+        out = {k: v for k, v in asdict(self).items() if v not in (None, "")}
+        if "domains" in out:
+            out["domains"] = list(out["domains"])
+        return out
 
     @property
     def needs_state(self) -> bool:
@@ -100,20 +160,54 @@ class Intent:
 
 @dataclass(frozen=True)
 class Resolution:
-    """Target entity ids (sorted) or why there are none."""
+    """Target entity ids (sorted) or why there are none; ``via``: how the target was named."""
 
     status: str
     ids: tuple[str, ...] = ()
     candidates: tuple[str, ...] = ()
-    via_alias: bool = False
+    via: str = "name"
+
+    @property
+    def via_alias(self) -> bool:
+        """True when the target was named by another name than its own (an alias, an area alias, a device type, ...)."""
+        return self.via in OTHER_NAMES
 
 
 def norm(text: str) -> str:
-    """Case-folded, single-spaced, without a leading article."""
-    words = text.casefold().split()
+    """Case-folded, single-spaced, without a leading article or punctuation."""
+    words = re.sub(r"[^\w\s'-]", " ", text.casefold()).split()
     while words and words[0] in ("the", "my", "our"):
         words = words[1:]
     return " ".join(words)
+
+
+@cache
+def _spoken_forms(spoken: tuple[str, ...]) -> frozenset[str]:
+    """Every text a noun's hassil templates expand to (normalised)."""
+    from hassil.parse_expression import parse_sentence
+    from hassil.sample import sample_expression
+
+    return frozenset(norm(text) for form in spoken for text in sample_expression(parse_sentence(form).expression))
+
+
+def noun_of(mention: str, table: dict[str, Noun] = DEVICE_NOUNS) -> str | None:
+    """The noun key a mention says ("the lamps" -> ``light``), or ``None``."""
+    wanted = norm(mention)
+    return next((key for key, noun in table.items() if wanted in _spoken_forms(noun.spoken)), None)
+
+
+def _words(text: str) -> str:
+    return f" {norm(text)} "
+
+
+def noun_matches(noun: Noun, entity: dict[str, Any]) -> bool:
+    """True when ``entity`` is that kind of device."""
+    if entity["domain"] not in noun.domains:
+        return False
+    if entity["domain"] in noun.any_of or (entity.get("device_class") and entity["device_class"] in noun.classes):
+        return True
+    names = [entity["name"], *entity.get("aliases", [])]
+    return any(f" {norm(word)} " in _words(name) for word in noun.words for name in names)
 
 
 _INDEX: dict[int, tuple[Ontology, dict[str, list[str]], dict[str, list[str]]]] = {}
@@ -135,59 +229,121 @@ def _names(ontology: Ontology) -> tuple[dict[str, list[str]], dict[str, list[str
     return cached[1], cached[2]
 
 
-def _match_names(ontology: Ontology, mention: str) -> tuple[list[str], bool]:
-    wanted = norm(mention)
-    names, aliases = _names(ontology)
-    by_name = names.get(wanted, [])
-    by_alias = [eid for eid in aliases.get(wanted, []) if eid not in by_name]
-    return sorted(set(by_name + by_alias)), bool(by_alias) and not by_name
-
-
 def _present(ontology: Ontology, eid: str) -> bool:
     return bool(ontology.entities[eid].get("present", True))
 
 
-def resolve(ontology: Ontology, intent: Intent) -> Resolution:
-    """Resolve the intent's target: names/aliases first, then generic nouns, or an area/floor scope."""
-    if intent.mention is not None:
-        ids, via_alias = _match_names(ontology, intent.mention)
-        if len(ids) > 1:
-            return Resolution(AMBIGUOUS, candidates=tuple(ids), via_alias=via_alias)
-        if len(ids) == 1:
-            status = OK if _present(ontology, ids[0]) else NOT_PRESENT
-            return Resolution(status, tuple(ids), tuple(ids), via_alias)
-        generic = GENERIC_NOUNS.get(norm(intent.mention))
-        if generic is None:
-            return Resolution(UNKNOWN)
-        domain, device_class = generic
-        all_ids = sorted(
-            eid for eid, e in ontology.entities.items() if e["domain"] == domain and (device_class is None or e["device_class"] == device_class)
-        )
-        present = [eid for eid in all_ids if _present(ontology, eid)]
-        if len(present) == 1:
-            return Resolution(OK, tuple(present), tuple(present))
+def target_domains(intent: Intent) -> frozenset[str]:
+    """The domains the intent can act on: its kind's, narrowed by the sentence's own."""
+    domains = kinds().get(intent.kind, frozenset())
+    return domains & frozenset(intent.domains) if intent.domains is not None else domains
+
+
+def _by_name(ontology: Ontology, mention: str) -> tuple[list[str], str]:
+    wanted = norm(mention)
+    names, aliases = _names(ontology)
+    by_name = names.get(wanted, [])
+    by_alias = [eid for eid in aliases.get(wanted, []) if eid not in by_name]
+    return sorted(set(by_name + by_alias)), ("name" if by_name else "alias")
+
+
+def _choose(ontology: Ontology, ids: list[str], via: str, single: bool) -> Resolution:
+    """``ids`` named by the command: one target (``single``) or every present one of a scope."""
+    ids = sorted(set(ids))
+    if not ids:
+        return Resolution(UNKNOWN, via=via)
+    present = [eid for eid in ids if _present(ontology, eid)]
+    if single:
         if len(present) > 1:
-            return Resolution(AMBIGUOUS, candidates=tuple(present))
-        return Resolution(NOT_PRESENT if all_ids else UNKNOWN, tuple(all_ids), tuple(all_ids))
-    if intent.area is None and intent.floor is None:
-        return Resolution(UNKNOWN)
-    key, place = ("area", intent.area) if intent.area is not None else ("floor", intent.floor)
-    wanted = norm(place or "")
-    by_name: list[str] = []
-    by_alias: list[str] = []  # an area alias names its area exactly like the area's name
-    for eid, e in sorted(ontology.entities.items()):
-        if e["domain"] != intent.domain or not e.get(key):
-            continue
-        if norm(e[key]) == wanted:
-            by_name.append(eid)
-        elif key == "area" and wanted in {norm(a) for a in e.get("area_aliases") or ()}:
-            by_alias.append(eid)
-    scoped = sorted(by_name + by_alias)
-    via_alias = bool(by_alias) and not by_name
-    present = [eid for eid in scoped if _present(ontology, eid)]
+            return Resolution(AMBIGUOUS, candidates=tuple(present), via=via)
+        if present:
+            return Resolution(OK, tuple(present), tuple(present), via)
+        return Resolution(NOT_PRESENT, tuple(ids), tuple(ids), via)
     if present:
-        return Resolution(OK, tuple(present), tuple(present), via_alias)
-    return Resolution(NOT_PRESENT if scoped else UNKNOWN, tuple(scoped), tuple(scoped), via_alias)
+        return Resolution(OK, tuple(present), tuple(present), via)
+    return Resolution(NOT_PRESENT, tuple(ids), tuple(ids), via)
+
+
+def _in_place(entity: dict[str, Any], key: str, place: str) -> bool:
+    """True when the entity's area (or floor) is ``place`` by name or, for areas, by an alias."""
+    if not entity.get(key):
+        return False
+    wanted = norm(place)
+    if norm(entity[key]) == wanted:
+        return True
+    return key == "area" and wanted in {norm(a) for a in entity.get("area_aliases") or ()}
+
+
+def _place_via(ontology: Ontology, key: str, place: str) -> str:
+    named = any(e.get(key) and norm(e[key]) == norm(place) for e in ontology.entities.values())
+    return key if named else "area_alias"
+
+
+def _area_and_noun(ontology: Ontology, mention: str) -> tuple[str, str] | None:
+    """("Bedroom", "fan") for "the bedroom fan" or "the fan in the bedroom": an area followed by a device type."""
+    said = norm(mention)
+    places = {norm(a): a for e in ontology.entities.values() if e.get("area") for a in [e["area"], *(e.get("area_aliases") or [])]}
+    for spoken, area in sorted(places.items(), key=lambda kv: -len(kv[0])):
+        for rest in (said.removeprefix(spoken + " ") if said.startswith(spoken + " ") else None,
+                     said.removesuffix(" in " + spoken) if said.endswith(" in " + spoken) else None,
+                     said.removesuffix(" in the " + spoken) if said.endswith(" in the " + spoken) else None):
+            if rest and (noun := noun_of(rest)) is not None:
+                return area, noun
+    return None
+
+
+def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> Resolution:
+    """Resolve the intent's target (its ``mention``, or ``mention`` when given, e.g. the second part of a request).
+
+    Order: a name or alias within the intent's domains; a name of another domain (the
+    capability check then refuses it); a partial name ("the kitchen lights" for the light
+    "Kitchen"); a generic noun; a device type (with an area or floor: every such device
+    there); an area or floor (every device of the intent's domains there); nothing (the
+    only capable device, else a clarification).
+    """
+    domains = target_domains(intent)
+    entities = ontology.entities
+    mention = mention if mention is not None else intent.mention
+    if mention is not None:
+        ids, via = _by_name(ontology, mention)
+        in_scope = [eid for eid in ids if entities[eid]["domain"] in domains]
+        if in_scope:
+            return _choose(ontology, in_scope, via, single=True)
+        if ids:
+            return _choose(ontology, ids, via, single=True)
+        words = norm(mention).split()
+        if len(words) > 1 and words[-1] in TRAILING_TYPE_WORDS:
+            ids, _ = _by_name(ontology, " ".join(words[:-1]))
+            partial = [eid for eid in ids if entities[eid]["domain"] in domains]
+            if partial:
+                return _choose(ontology, partial, "partial", single=True)
+        noun = noun_of(mention) or noun_of(mention, LIST_NOUNS)
+        if noun is not None:
+            return resolve(ontology, Intent(**{**asdict(intent), "mention": None, "noun": noun}))
+        place_noun = _area_and_noun(ontology, mention)
+        if place_noun is not None:
+            return resolve(ontology, Intent(**{**asdict(intent), "mention": None, "area": place_noun[0], "noun": place_noun[1]}))
+        return Resolution(UNKNOWN, via="name")
+    if intent.noun is not None:
+        noun = DEVICE_NOUNS.get(intent.noun) or LIST_NOUNS.get(intent.noun)
+        if noun is None:
+            return Resolution(UNKNOWN, via="noun")
+        matching = [eid for eid, e in entities.items() if e["domain"] in domains and noun_matches(noun, e)]
+        place = ("area", intent.area) if intent.area else ("floor", intent.floor) if intent.floor else None
+        if place is not None:
+            scoped = [eid for eid in matching if _in_place(entities[eid], *place)]
+            return _choose(ontology, scoped, "area_type", single=False)
+        if not matching and intent.noun in LIST_NOUNS:
+            matching = [eid for eid, e in entities.items() if e["domain"] in domains]  # the only list, if there is one
+        return _choose(ontology, matching, "noun", single=True)
+    if intent.area is not None or intent.floor is not None:
+        key, place = ("area", intent.area) if intent.area is not None else ("floor", intent.floor)
+        scoped = [eid for eid, e in entities.items() if e["domain"] in domains and _in_place(e, key, place or "")
+                  and (intent.device_class is None or e.get("device_class") == intent.device_class)]
+        return _choose(ontology, scoped, _place_via(ontology, key, place or ""), single=False)
+    capable = [eid for eid, e in entities.items() if e["domain"] in domains
+               and (intent.device_class is None or e.get("device_class") == intent.device_class)]
+    return _choose(ontology, capable, "implied", single=True)
 
 
 def capability_gap(entity: dict[str, Any], intent: Intent) -> str | None:

@@ -55,6 +55,11 @@ UNKNOWN_LEVEL = (
     "{n} isn't reporting its {w} right now. Tell me the {w} you want and I'll set it.",
     "The {w} of {n} is unknown at the moment; please say the exact {w} you want.",
 )
+PARTLY = (
+    "I can't do all of that. {r} Nothing was changed, so you can ask again for the rest.",
+    "Part of that isn't possible: {r} I left everything as it was; please ask again without {m}.",
+    "I didn't change anything, because one part can't be done. {r}",
+)
 TOO_MANY = (
     "That covers {k} devices in {m}, more than I can switch at once. Which room do you mean?",
     "There are {k} devices in {m}. Could you name a room or a device instead?",
@@ -152,3 +157,8 @@ def out_of_scope(topic: str, variant: int) -> str:
 def unknown_level(name: str, what: str, variant: int) -> str:
     """Clarification: a relative change, but STATE does not give the current level."""
     return _pick(UNKNOWN_LEVEL, variant, n=name, w=what)
+
+
+def partly_impossible(part: str, refusal: str, variant: int) -> str:
+    """Row 1b: one part of a request cannot be done, so nothing was; ``refusal`` says why."""
+    return _pick(PARTLY, variant, m=part, r=refusal)

@@ -15,9 +15,11 @@ from .build import (
     HELDOUT_REQUIRED,
     InvalidTraining,
     assign_ids,
+    check_controllable,
     check_disjoint,
     check_plan,
     check_replaceable,
+    check_teacher,
     draw_split,
     heldout_pair_ok,
     jsonl,
@@ -26,6 +28,7 @@ from .build import (
     write_atomic,
 )
 from .card import render_card
+from .generate import LabelBook
 from .stats import split_stats
 
 LANGUAGES = ("en",)
@@ -49,11 +52,16 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
     counters.setdefault(id(other), TokenCounter(other.ontology))
     for counter in counters.values():
         counter.check_fits(max_length)
-    train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], max_length, tick)
-    held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], max_length, tick)
+    for home in {id(export): export, id(other): other}.values():
+        check_controllable(home)
+    book = LabelBook()  # one teacher for both splits
+    train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], max_length, tick, book)
+    held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], max_length, tick, book)
     problems = check_plan(train.rows, size, "train") + check_plan(held.rows, held_n, "heldout", HELDOUT_REQUIRED)
     if problems:
-        raise InvalidTraining("training is invalid: " + "; ".join(problems))
+        drawn = {"train": split_stats(train, size)["classes"], "heldout": split_stats(held, held_n)["classes"]}
+        raise InvalidTraining("training is invalid: " + "; ".join(problems), drawn)
+    check_teacher(train.rows + held.rows)
     check_disjoint(train.rows, held.rows)
     stats: dict[str, Any] = {
         "format": "statewise.dataset_stats",

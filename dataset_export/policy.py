@@ -6,10 +6,13 @@ Decision table, first matching row wins:
 row   condition                                                   answer (output class, tag)
 ====  ==========================================================  ==========================================
 1     intent is out of scope (chit-chat, knowledge, memory, ...)  refusal text (text, ``out_of_scope``)
+1b    a request with several parts, one of them impossible        nothing runs; the text says which part
+      (unknown, unclear, absent or incapable device)              cannot be done (text, ``partly_impossible``)
 2     target matches no name, alias, noun or area                 refusal text (text, ``unknown_entity``)
 3     name/alias/noun matches several entities                    clarification naming them (text, ``ambiguous``)
 4     target is ``present: false``                                refusal text (text, ``not_present``)
-5     target lacks the capability or value                        refusal text (text, ``missing_capability``)
+5     target lacks the capability or value (an area keeps the     refusal text (text, ``missing_capability``)
+      devices that can: none left is a refusal)
 5b    area/floor names more targets than one answer may call      clarification asking to narrow (text, ``too_many_targets``)
 6     STATE holds every target, one is ``unavailable``            refusal text (text, ``not_present``)
 6b    relative change, STATE lacks the level to step from         ask for a level (text, ``unknown_level``)
@@ -19,21 +22,26 @@ row   condition                                                   answer (output
 10    absolute, idempotent command, no STATE                      direct action(s) (action)
 ====  ==========================================================  ==========================================
 
-Plans that need state (row 9): toggles, relative changes (brighter, volume up,
-warmer), media transport (legal only while something plays), input switching
-and playing a title (multi-step: ``tv_power`` -> ``tv_input`` -> ``plex_play``).
-Row 8 emits only calls that change something; ``plex_play`` keeps a
-``tv_input plex`` before it when another player could also be its target.
+Values as people say them: brightness or fan speed 0 is "off" (the power call);
+"by N percent/degrees" steps by N (else 20 % brightness, 10 % volume, 1 degree);
+"play"/"resume" on an idle or stopped player plays (a player that is off is
+switched on first). Plans that need state (row 9): toggles, relative changes
+(brighter, volume up, warmer), media transport, input switching and playing a
+title (multi-step: ``tv_power`` -> ``tv_input`` -> ``plex_play``). Row 8 emits
+only calls that change something; ``plex_play`` keeps a ``tv_input plex`` before
+it when another player could also be its target. A request naming two devices
+("the desk lamp and the fan") is planned part by part, then joined (row 1b when
+one part fails).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from statewise_protocol import FETCH_TOOL, KIND_ACTION, KIND_FETCH, KIND_TEXT, Ontology, ToolCall, render_answer
+from statewise_protocol import FETCH_TOOL, KIND_ACTION, KIND_FETCH, KIND_TEXT, Ontology, ToolCall, call_key, render_answer
 from statewise_protocol.parser import MAX_CALLS
 from statewise_protocol.simulate import changes, is_on
 
@@ -42,6 +50,8 @@ from .intents import AMBIGUOUS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, ki
 
 FETCH, ACTION, TEXT = KIND_FETCH, KIND_ACTION, KIND_TEXT
 STEP = {"brightness_step": 20, "volume_step": 10, "climate_step": 1}
+# A value that is "off" said as a level: the kind's power call instead (0 % brightness, fan speed 0).
+ZERO_IS_OFF = frozenset({"brightness", "fan_speed"})
 
 
 @dataclass(frozen=True)
@@ -86,16 +96,22 @@ def _media_plan(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], inte
     caps = entity.get("capabilities") or {}
     power_on = direct_calls(eid, Intent("power", "on")) if caps.get("power") and not is_on("media_player", entry) else []
     if kind == "media":
-        active = {"pause": state == "playing", "resume": state == "paused", "next": state in ("playing", "paused"),
+        if value == "resume":
+            if state == "playing":
+                return [], "playing"
+            if state == "off":
+                return ([*power_on, ToolCall("media_control", {"entity_id": eid, "command": "play"})] if power_on else []), "off"
+            return [ToolCall("media_control", {"entity_id": eid, "command": "play"})], ""
+        active = {"pause": state == "playing", "next": state in ("playing", "paused"),
                   "previous": state in ("playing", "paused"), "stop": state in ("playing", "paused")}[value]
-        command = "play" if value == "resume" else value
-        verb = {"pause": "pause", "resume": "resume", "next": "skip", "previous": "go back to", "stop": "stop"}[value]
-        return ([ToolCall("media_control", {"entity_id": eid, "command": command})] if active else []), f"{state}, with nothing to {verb}"
+        verb = {"pause": "pause", "next": "skip", "previous": "go back to", "stop": "stop"}[value]
+        return ([ToolCall("media_control", {"entity_id": eid, "command": value})] if active else []), f"{state}, with nothing to {verb}"
     if kind == "volume_step":
         if not is_on("media_player", entry):
             return [], "off, so there is no volume to change"
         vol = entry.get("volume", 50)
-        new = min(100, vol + STEP[kind]) if value == "up" else max(0, vol - STEP[kind])
+        step = _step(intent)
+        new = min(100, vol + step) if value == "up" else max(0, vol - step)
         desc = "at full volume" if value == "up" else "at zero volume"
         return ([ToolCall("media_volume", {"entity_id": eid, "volume": new})] if new != vol else []), desc
     if kind == "tv_input":
@@ -121,19 +137,25 @@ def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], i
         if not on:
             return ([ToolCall("light_power", {"entity_id": eid, "state": "on"})] if value == "up" else []), "off"
         cur = entry.get("brightness", 100)
-        new = min(100, cur + STEP[kind]) if value == "up" else max(1, cur - STEP[kind])
+        new = min(100, cur + _step(intent)) if value == "up" else max(1, cur - _step(intent))
         desc = "at full brightness" if value == "up" else "at its lowest brightness"
         return ([ToolCall("light_brightness", {"entity_id": eid, "brightness": new})] if new != cur else []), desc
     if kind == "climate_step":
         low, high = entity["capabilities"]["temp_range"]
         cur = entry.get("temperature", entry.get("current_temperature", low))
-        new = _half_degrees(cur + STEP[kind] if value == "up" else cur - STEP[kind], low, high)
+        new = _half_degrees(cur + _step(intent) if value == "up" else cur - _step(intent), low, high)
         desc = f"at its {'highest' if value == 'up' else 'lowest'} setting of {cur} degrees"
         return ([ToolCall("climate_temperature", {"entity_id": eid, "temperature": new})] if new != cur else []), desc
     calls = direct_calls(eid, intent)
     if changes(entry, calls, ontology, eid):
         return calls, ""
     return [], _already(calls[0], value)
+
+
+def _step(intent: Intent) -> float:
+    """How far a relative change goes: what the user said ("by 4 degrees"), else the kind's usual step."""
+    amount = intent.amount
+    return amount if isinstance(amount, int | float) and not isinstance(amount, bool) and amount > 0 else STEP[intent.kind]
 
 
 LEVEL_WORD = {"brightness_step": "brightness", "volume_step": "volume", "climate_step": "target temperature"}
@@ -163,27 +185,58 @@ def _already(call: ToolCall, value: Any) -> str:
     return words.format(value=str(shown).replace("_", " "))
 
 
+def _said_as(intent: Intent) -> Intent:
+    """The intent as the tools take it: a level of 0 is the power call (row-10 note)."""
+    if intent.kind in ZERO_IS_OFF and isinstance(intent.value, int | float) and not isinstance(intent.value, bool) and intent.value == 0:
+        return replace(intent, kind="power", value="off")
+    return intent
+
+
+def _capable(ontology: Ontology, targets: tuple[str, ...], intent: Intent, scoped: bool) -> tuple[tuple[str, ...], str | None, str]:
+    """The targets that can do the intent, or the first refusal: (capable, refused entity, why)."""
+    entities = ontology.entities
+    gaps = {eid: capability_gap(entities[eid], intent) for eid in targets}
+    capable = tuple(eid for eid in targets if gaps[eid] is None)
+    if capable and (scoped or len(capable) == len(targets)):
+        return capable, None, ""
+    refused = next(eid for eid in targets if gaps[eid] is not None)
+    return (), refused, gaps[refused] or ""
+
+
+def _refusal(ontology: Ontology, intent: Intent, mention: str | None, variant: int) -> Decision | None:
+    """Rows 2-5 for one target (``None`` when it resolves to devices that can do it)."""
+    res = resolve(ontology, intent, mention)
+    entities = ontology.entities
+    said = mention or intent.mention or intent.area or intent.floor or intent.noun or "that"
+    if res.status == UNKNOWN:
+        return _text(phrases.unknown(said, variant), "unknown_entity")
+    if res.status == AMBIGUOUS:
+        names = [phrases.display(entities[c], with_area=True) for c in res.candidates]
+        return _text(phrases.ambiguous(said, names, variant), "ambiguous", res.candidates)
+    if res.status == NOT_PRESENT:
+        return _text(phrases.not_present([phrases.display(entities[c]) for c in res.ids], variant), "not_present", res.ids)
+    _, refused, why = _capable(ontology, res.ids, intent, scoped=res.via in ("area", "floor", "area_alias", "area_type"))
+    if refused is not None:
+        return _text(phrases.missing(phrases.display(entities[refused]), why, variant), "missing_capability", res.ids)
+    return None
+
+
 def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, intent: Intent, variant: int = 0) -> Decision:
     """Apply the decision table (module docstring). Pure; ``variant`` only picks the text phrasing."""
     if intent.kind == "out_of_scope":
         return _text(phrases.out_of_scope(intent.topic, variant), "out_of_scope")
+    intent = _said_as(intent)
+    if intent.also is not None:
+        return _decide_parts(ontology, state, intent, variant)
+    refusal = _refusal(ontology, intent, None, variant)
+    if refusal is not None:
+        return refusal
     res = resolve(ontology, intent)
-    mention = intent.mention or intent.area or intent.floor or "that"
-    if res.status == UNKNOWN:
-        return _text(phrases.unknown(mention, variant), "unknown_entity")
+    targets, _, _ = _capable(ontology, res.ids, intent, scoped=True)
+    mention = intent.mention or intent.area or intent.floor or intent.noun or "that"
     entities = ontology.entities
-    if res.status == AMBIGUOUS:
-        names = [phrases.display(entities[c], with_area=True) for c in res.candidates]
-        return _text(phrases.ambiguous(mention, names, variant), "ambiguous", res.candidates)
-    if res.status == NOT_PRESENT:
-        return _text(phrases.not_present([phrases.display(entities[c]) for c in res.ids], variant), "not_present", res.ids)
-    targets = res.ids
     if len(targets) > MAX_CALLS:
         return _text(phrases.too_many(mention, len(targets), variant), "too_many_targets", targets)
-    for eid in targets:
-        gap = capability_gap(entities[eid], intent)
-        if gap is not None:
-            return _text(phrases.missing(phrases.display(entities[eid]), gap, variant), "missing_capability", targets)
     if state is not None and all(eid in state for eid in targets):
         gone = [eid for eid in targets if state[eid].get("state") == "unavailable"]
         if gone:
@@ -210,3 +263,23 @@ def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, in
         return Decision(FETCH, (call,), reason="missing_state", targets=targets, tags=("missing_state",))
     calls = [c for eid in targets for c in direct_calls(eid, intent)]
     return Decision(ACTION, tuple(calls), reason="action", targets=targets)
+
+
+def _decide_parts(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, intent: Intent, variant: int) -> Decision:
+    """Row 1b: a request naming two devices. Both possible: the two plans joined; one impossible: nothing runs."""
+    parts = [replace(intent, also=None), replace(intent, mention=intent.also, also=None)]
+    for part in parts:
+        refusal = _refusal(ontology, part, None, variant)
+        if refusal is not None:
+            what = part.mention or "that"
+            return Decision(TEXT, text=phrases.partly_impossible(what, refusal.text, variant), reason="partly_impossible",
+                            targets=refusal.targets, tags=("partly_impossible", refusal.reason))
+    decisions = [decide(ontology, state, part, variant) for part in parts]
+    targets = tuple(sorted({t for d in decisions for t in d.targets}))
+    if any(d.output_class == FETCH for d in decisions):
+        missing = sorted({e for d in decisions if d.output_class == FETCH for e in d.calls[0].arguments["entity_ids"]})
+        return Decision(FETCH, (ToolCall(FETCH_TOOL, {"entity_ids": missing}),), reason="missing_state", targets=targets, tags=("missing_state",))
+    calls = tuple({call_key(c): c for d in decisions for c in d.calls}.values())
+    if not calls:
+        return Decision(TEXT, text=" ".join(d.text for d in decisions), reason="already_satisfied", targets=targets, tags=("already_satisfied",))
+    return Decision(ACTION, calls, reason="action", targets=targets)

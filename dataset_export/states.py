@@ -52,6 +52,8 @@ def random_entry(entity: dict[str, Any], rng: random.Random) -> Entry:
                 entry["volume"] = rng.choice((0, 10, 20, 25, 30, 35, 40, 50, 60, 75, 90, 100))
             if state in ("playing", "paused"):
                 entry["media_title"] = rng.choice(TITLES)
+            if caps.get("mute"):
+                entry["muted"] = rng.random() < 0.2
         return entry
     if domain == "climate":
         modes = caps.get("hvac_modes") or ["heat", "off"]
@@ -67,6 +69,20 @@ def random_entry(entity: dict[str, Any], rng: random.Random) -> Entry:
         return {"state": rng.choice(("open", "closed"))}
     if domain == "lock":
         return {"state": rng.choice(("locked", "unlocked"))}
+    if domain == "humidifier":
+        entry = {"state": rng.choice(("on", "off"))}
+        if caps.get("humidity_range"):
+            low, high = caps["humidity_range"]
+            entry["humidity"] = int(rng.choice([x for x in range(int(low), int(high) + 1, 5)] or [low]))
+            entry["current_humidity"] = rng.choice((35, 42, 50, 58, 65))
+        return entry
+    if domain == "water_heater":
+        entry = {"state": rng.choice(("eco", "electric", "off"))}
+        if caps.get("temp_range"):
+            low, high = caps["temp_range"]
+            entry["temperature"] = rng.choice((low, high, *range(int(low) + 5, int(high), 5)))
+            entry["current_temperature"] = rng.choice((38, 45, 52, 58))
+        return entry
     if domain == "vacuum":
         return {"state": rng.choice(("docked", "cleaning", "paused", "returning", "idle"))}
     if domain == "script":
@@ -81,7 +97,7 @@ def goal_entry(ontology: Ontology, eid: str, entry: Entry, intent: Intent) -> En
     if intent.needs_state or intent.kind == "out_of_scope":
         return None
     calls = direct_calls(eid, intent)
-    if not all(call.spec.observable for call in calls):  # STATE cannot show the goal (a colour, a scene)
+    if not all(call.spec.observable(call.arguments) for call in calls):  # STATE cannot show the goal (a colour, a scene)
         return None
     return apply_calls({eid: entry}, calls, ontology)[eid]
 

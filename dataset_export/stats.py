@@ -20,6 +20,15 @@ def percentile(values: list[int], p: float) -> int:
     return ordered[int(rank) - 1]
 
 
+def coverage_sources(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """How each coverage rule was met: rows in the home itself vs in an ontology variant, and how aliases were said."""
+    out: dict[str, dict[str, int]] = {}
+    for tag in COVERAGE:
+        tagged = [r for r in rows if tag in r["tags"]]
+        out[tag] = {"home": sum(1 for r in tagged if not r.get("variant")), "variant": sum(1 for r in tagged if r.get("variant"))}
+    return out
+
+
 def split_stats(result: SplitResult, size: int) -> dict[str, Any]:
     """JSON-ready figures for one split."""
     rows = result.rows
@@ -50,5 +59,8 @@ def split_stats(result: SplitResult, size: int) -> dict[str, Any]:
                       "rows_hassil": sum(r["template"].startswith("hass/") for r in rows),
                       "rows_own": sum(r["template"].startswith("own/") for r in rows)},
         "intent_kinds": dict(sorted(kinds.items())),
+        "ontology_variants": {"rows": sum(1 for r in rows if r.get("variant")), "share": round(sum(1 for r in rows if r.get("variant")) / n, 4),
+                              "by_change": dict(sorted(Counter(r["variant"].split(":", 1)[0] for r in rows if r.get("variant")).items()))},
+        "coverage_sources": coverage_sources(rows),
         "domains": dict(sorted(Counter(r["domain"] or "none" for r in rows).items())),
     }

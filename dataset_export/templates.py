@@ -1,250 +1,355 @@
-"""Sentence templates: home-assistant-intents (English, CC BY 4.0) plus the project's own.
+"""Sentence templates: Home Assistant's (home-assistant-intents) and the project's own, as one hassil ``Intents``.
 
-Templates are parsed by ``hassil`` (``parse_sentence``; Home Assistant's
-expansion rules such as ``<name>``, ``<turn>``, ``<area>`` apply to both kinds)
-and filled by a seeded random walk over hassil's expression tree with the
-export's own names, aliases, areas, floors and values. A template that cannot
-be filled from the given slots is not used; a filled sentence never keeps a
-slot (asserted). Ids are stable: ``hass/<Intent>/<block>/<sentence>`` or
-``own/<kind>/<n>``.
+Home Assistant's English intents are used as they are; a block (one ``data`` entry
+of an intent) is used when a v0 tool asks for that intent (the tool registry's
+``hass`` entries), chosen by the block's own declared domain (``requires_context``
+or fixed ``slots``), the slots its sentences reference and its fixed slots, never by
+its position, so a new release of the package keeps working. Blocks that need the
+speaker's area (``requires_context: area``) are kept without that condition: they
+read as commands with an implied target ("turn on the lights", "pause").
+``sentences/en.yaml`` adds the project's own intents, named by intent kind.
+
+Each sentence of a used block is a :class:`Template` whose id is derived from its
+content (``hass/<Intent>/<digest>`` or ``own/<kind>/<digest>``), so ids, and with
+them the held-out split, stay the same across releases for sentences that did not
+change. :func:`fill` expands one template with given values (a random walk over the
+template, checked against hassil's own exhaustive expansion by a test).
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import random
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from typing import Any
 
+import yaml
 from hassil.expression import Alternative, Expression, ListReference, Permutation, RuleReference, Sentence, Sequence, TextChunk
-from hassil.intents import Intents
-from hassil.parse_expression import parse_sentence
+from hassil.intents import IntentData, Intents
 from hassil.util import normalize_whitespace
 from home_assistant_intents import get_intents
+from statewise_protocol import load_tools
+
+from .intents import DEVICE_NOUNS, LIST_NOUNS, OUT_OF_SCOPE, kinds
 
 ATTRIBUTION = (
     "Sentence templates from home-assistant-intents (https://github.com/OHF-Voice/intents), "
     "© Open Home Foundation and contributors, licensed CC BY 4.0; used via hassil and adapted (filled with this home's names)."
 )
-POWER_DOMAINS = frozenset({"light", "switch", "fan", "media_player"})
+TARGET_LISTS = ("name", "area", "floor", "device_noun")
+# Home Assistant intents no v0 tool performs that are still sentences people say: refused as out of scope.
+OUT_OF_SCOPE_INTENTS = {"HassGetWeather": "unsupported", "HassGetCurrentTime": "unsupported", "HassGetCurrentDate": "unsupported",
+                        "HassStartTimer": "unsupported", "HassNevermind": "chit_chat"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What a template asks for: an intent kind, its value (fixed, or from ``slot``) and the domains it acts on."""
+
+    kind: str
+    value: Any = None
+    slot: str | None = None
+    domains: frozenset[str] = frozenset()
+    name: str | None = None  # an implied list name (Home Assistant's shopping list intent)
 
 
 @dataclass(frozen=True)
 class Template:
-    """One sentence template and the intent it expresses."""
+    """One sentence template and what it means."""
 
     id: str
-    kind: str
-    scope: str  # "name", "area", "floor" or "none"
-    value: Any
-    domains: frozenset[str]
-    sentence: Sentence
-    rules: tuple[tuple[str, Sentence], ...]
+    intent: str
+    meanings: tuple[Meaning, ...]
+    scope: str  # "name", "area", "floor" or "none" (implied target or a device type)
+    sentence: Sentence = field(compare=False)
+    data: IntentData = field(compare=False, repr=False)
+    lists: frozenset[str] = frozenset()  # list names its sentence references
+    slots: frozenset[str] = frozenset()  # slot names its sentence fills (``{cover_classes:device_class}`` fills device_class)
+    fixed: tuple[tuple[str, Any], ...] = ()  # the block's fixed slots
     topic: str = ""
 
     @property
+    def kind(self) -> str:
+        """The first meaning's kind (templates of one kind are split together)."""
+        return self.meanings[0].kind
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Every kind the template can mean."""
+        return frozenset(m.kind for m in self.meanings)
+
+    @property
     def source(self) -> str:
-        """``hassil`` or ``own``."""
+        """``hassil`` (Home Assistant's sentences) or ``own``."""
         return "hassil" if self.id.startswith("hass/") else "own"
 
+    def meaning_for(self, domain: str | None) -> Meaning | None:
+        """The meaning for a target of ``domain`` (the only one when the template has one)."""
+        for meaning in self.meanings:
+            if domain is None or not meaning.domains or domain in meaning.domains:
+                return meaning
+        return None
 
-# (intent, block index) -> (kind, scope, value, domains); blocks not listed are not used.
-HASS_BLOCKS: dict[tuple[str, int], tuple[str, str, Any, frozenset[str]]] = {
-    ("HassTurnOn", 0): ("power", "name", "on", frozenset({"light"})),
-    ("HassTurnOn", 1): ("power", "area", "on", frozenset({"light"})),
-    ("HassTurnOn", 2): ("power", "floor", "on", frozenset({"light"})),
-    ("HassTurnOn", 5): ("power", "area", "on", frozenset({"fan"})),
-    ("HassTurnOn", 7): ("script", "name", None, frozenset({"script"})),
-    ("HassTurnOn", 8): ("scene", "name", None, frozenset({"scene"})),
-    ("HassTurnOn", 10): ("valve", "name", "open", frozenset({"valve"})),
-    ("HassTurnOn", 11): ("lock", "name", "lock", frozenset({"lock"})),
-    ("HassTurnOn", 13): ("power", "name", "on", POWER_DOMAINS),
-    ("HassTurnOn", 14): ("cover", "name", "open", frozenset({"cover"})),
-    ("HassTurnOff", 0): ("power", "name", "off", POWER_DOMAINS),
-    ("HassTurnOff", 1): ("power", "name", "off", frozenset({"light"})),
-    ("HassTurnOff", 2): ("power", "area", "off", frozenset({"light"})),
-    ("HassTurnOff", 3): ("power", "floor", "off", frozenset({"light"})),
-    ("HassTurnOff", 6): ("cover", "name", "close", frozenset({"cover"})),
-    ("HassTurnOff", 10): ("power", "area", "off", frozenset({"fan"})),
-    ("HassTurnOff", 13): ("lock", "name", "unlock", frozenset({"lock"})),
-    ("HassTurnOff", 15): ("valve", "name", "close", frozenset({"valve"})),
-    ("HassLightSet", 0): ("brightness", "name", None, frozenset({"light"})),
-    ("HassLightSet", 1): ("brightness", "name", None, frozenset({"light"})),
-    ("HassLightSet", 9): ("color", "name", None, frozenset({"light"})),
-    ("HassSetPosition", 1): ("cover_position", "name", None, frozenset({"cover"})),
-    ("HassClimateSetTemperature", 3): ("climate_temp", "name", None, frozenset({"climate"})),
-    ("HassMediaPause", 0): ("media", "name", "pause", frozenset({"media_player"})),
-    ("HassMediaUnpause", 0): ("media", "name", "resume", frozenset({"media_player"})),
-    ("HassMediaNext", 0): ("media", "name", "next", frozenset({"media_player"})),
-    ("HassMediaPrevious", 0): ("media", "name", "previous", frozenset({"media_player"})),
-    ("HassSetVolume", 0): ("volume", "name", None, frozenset({"media_player"})),
-    ("HassSetVolumeRelative", 4): ("volume_step", "name", "up", frozenset({"media_player"})),
-    ("HassSetVolumeRelative", 6): ("volume_step", "name", "down", frozenset({"media_player"})),
-    ("HassFanSetSpeed", 1): ("fan_speed", "name", None, frozenset({"fan"})),
-    ("HassVacuumStart", 0): ("vacuum", "name", "start", frozenset({"vacuum"})),
-    ("HassVacuumReturnToBase", 0): ("vacuum", "name", "return_home", frozenset({"vacuum"})),
-    ("HassListAddItem", 0): ("todo_add", "name", None, frozenset({"todo"})),
-    ("HassMediaSearchAndPlay", 2): ("play_title", "name", None, frozenset({"media_player"})),
-    ("HassGetWeather", 0): ("out_of_scope", "none", None, frozenset()),
-    ("HassGetCurrentTime", 0): ("out_of_scope", "none", None, frozenset()),
-    ("HassGetCurrentDate", 0): ("out_of_scope", "none", None, frozenset()),
-    ("HassStartTimer", 0): ("out_of_scope", "none", None, frozenset()),
-}
-L, M, F, C, CL, V = frozenset({"light"}), frozenset({"media_player"}), frozenset({"fan"}), frozenset({"cover"}), frozenset({"climate"}), frozenset({"vacuum"})
-# kind -> (value, domains, scope, topic, sentences) for what Home Assistant's templates lack.
-OWN: dict[str, list[tuple[Any, frozenset[str], str, str, tuple[str, ...]]]] = {
-    "toggle": [(None, POWER_DOMAINS, "name", "", ("toggle <name>", "<name> toggle", "flip <name>", "switch <name> the other way", "toggle <name> please"))],
-    "brightness_step": [
-        ("up", L, "name", "", ("(make|turn) <name> brighter", "brighten <name> [a bit|a little]", "<name> brighter [please]", "turn up <name> a (bit|little)")),
-        ("down", L, "name", "", ("dim <name> [a bit|a little]", "(make|turn) <name> dimmer", "<name> dimmer [please]", "turn down <name> a (bit|little)")),
-    ],
-    "climate_step": [
-        ("up", CL, "name", "", ("(make|turn) <name> warmer", "turn up <name> [by] (a|one) degree", "raise <name> [by] one degree",
-                                "<name> a (bit|degree) warmer")),
-        ("down", CL, "name", "", ("(make|turn) <name> cooler", "turn down <name> [by] (a|one) degree", "lower <name> [by] one degree",
-                                  "<name> a (bit|degree) cooler")),
-    ],
-    "volume_step": [
-        ("up", M, "name", "", ("make <name> louder", "<name> louder [please]", "a bit louder on <name>")),
-        ("down", M, "name", "", ("make <name> quieter", "<name> quieter [please]", "a bit quieter on <name>")),
-    ],
-    "tv_input": [(None, M, "name", "", ("switch <name> to {input}", "(change|set) the (input|source) (of|on) <name> to {input}", "put <name> on {input}",
-                                        "<name> input {input}", "go to {input} on <name>"))],
-    "play_title": [(None, M, "name", "", ("play {search_query} on <name> (with|using|via) plex", "put {search_query} on <name>",
-                                          "I want to watch {search_query} on <name>", "start [the] (movie|film) {search_query} on <name>",
-                                          "(show|stream) {search_query} on <name> from plex"))],
-    "color_temp": [(None, L, "name", "", ("set <name> to {kelvin} kelvin", "(make|change) <name> [colour temperature] [to] {kelvin} K",
-                                          "<name> colour temperature {kelvin}", "(warm|cool) white {kelvin} kelvin on <name>"))],
-    "climate_mode": [(None, CL, "name", "", ("set <name> to {hvac_mode} mode", "(switch|put) <name> (to|into|on) {hvac_mode} [mode]",
-                                             "<name> {hvac_mode} mode [please]", "change <name> mode to {hvac_mode}"))],
-    "power": [("on", M | F, "name", "", ("switch on <name>", "power on <name>", "<name> on please")),
-              ("off", M | F, "name", "", ("switch off <name>", "power off <name>", "<name> off please"))],
-    "cover": [("stop", C, "name", "", ("stop <name>", "halt <name>", "stop moving <name>")),
-              ("open", C, "name", "", ("open <name> (all the way|fully)", "fully open <name>")),
-              ("close", C, "name", "", ("close <name> (all the way|fully)", "shut <name> [completely]"))],
-    "vacuum": [("pause", V, "name", "", ("pause <name>", "<name> pause cleaning", "hold on <name>")),
-               ("stop", V, "name", "", ("stop <name>", "<name> stop cleaning", "stop the cleaning with <name>")),
-               ("return_home", V, "name", "", ("send <name> (home|back to [its] (base|dock))", "<name> go home", "dock <name>"))],
-    "out_of_scope": [
-        (None, frozenset(), "none", "chit_chat", ("(hi|hello|hey) [there]", "how are you [doing] [today]", "tell me a joke", "what's your name",
-                                                 "thank you [very much]", "you're (great|funny|annoying)", "sing me a song", "are you a robot")),
-        (None, frozenset(), "none", "world_knowledge", ("what is the capital of (France|Japan|Peru|Canada)", "who wrote Hamlet",
-                                                       "how (tall|old) is the Eiffel Tower", "what's (two|seven) plus (three|five)",
-                                                       "translate good morning into (French|German)", "how far is the moon",
-                                                       "who won the world cup in (2014|2018|2022)", "what does photosynthesis mean")),
-        (None, frozenset(), "none", "memory", ("remember that my (favourite|preferred) (colour|film) is (blue|Alien)",
-                                              "what did I (ask|say) (yesterday|earlier|last time)",
-                                              "do you remember my (name|birthday)", "what was the last thing I asked you",
-                                              "remind me what (I|we) (talked|spoke) about (yesterday|last week)", "what did you do for me this morning")),
-        (None, frozenset(), "none", "unsupported", ("order a pizza", "call (mum|dad|the office)", "send an email to (Sam|my boss)",
-                                                   "book a table for two [tonight]", "buy more coffee online", "read my messages")),
-        # appended later: keep earlier ids stable
-        (None, frozenset(), "none", "chit_chat", ("good (morning|evening|night) [to you]", "what's up", "I'm (bored|tired|hungry)",
-                                                 "do you like (music|films|cats)", "what are you up to")),
-        (None, frozenset(), "none", "world_knowledge", ("what's the population of (Spain|Brazil|India)", "when was the (telephone|radio) invented",
-                                                       "how many (legs does a spider have|days are in a leap year)", "who painted the Mona Lisa",
-                                                       "what's the boiling point of water")),
-        (None, frozenset(), "none", "memory", ("what's my (wife's|husband's|dog's) name", "remember (this|that) for later",
-                                              "what did we (agree|decide) (yesterday|last time)", "which (film|song) did I (like|play) last")),
-    ],
-}
+
+def _list_refs(expr: Expression, rules: Mapping[str, Sentence], seen: frozenset[str] = frozenset()) -> list[ListReference]:
+    if isinstance(expr, ListReference):
+        return [expr]
+    if isinstance(expr, RuleReference):
+        if expr.rule_name in seen or expr.rule_name not in rules:
+            return []
+        return _list_refs(rules[expr.rule_name].expression, rules, seen | {expr.rule_name})
+    if isinstance(expr, Alternative | Sequence | Permutation):
+        return [ref for item in expr.items for ref in _list_refs(item, rules, seen)]
+    return []
+
+
+def _domains(value: Any) -> set[str] | None:
+    if value is None:
+        return None
+    return {value} if isinstance(value, str) else set(value)
+
+
+def block_domains(data: Mapping[str, Any]) -> set[str] | None:
+    """The domains a Home Assistant block acts on (``None``: not restricted), from its own declarations."""
+    domains = _domains((data.get("requires_context") or {}).get("domain")) or _domains((data.get("slots") or {}).get("domain"))
+    excluded = _domains((data.get("excludes_context") or {}).get("domain")) or set()
+    if domains is None and excluded:
+        return {d for spec in load_tools().values() for d in spec.domains} - excluded
+    return None if domains is None else domains - excluded
+
+
+def _scope(lists: set[str]) -> str:
+    return "name" if "name" in lists else "area" if "area" in lists else "floor" if "floor" in lists else "none"
+
+
+def _hass_meanings(intent: str, data: Mapping[str, Any], slot_names: set[str]) -> tuple[Meaning, ...]:
+    """The v0 meanings of one Home Assistant block: tools whose ``hass`` entries name the intent and fit the block."""
+    domains = block_domains(data)
+    fixed = data.get("slots") or {}
+    found: dict[tuple[str, Any, str | None], set[str]] = {}
+    names: dict[tuple[str, Any, str | None], str | None] = {}
+    for spec in load_tools().values():
+        for entry in spec.hass:
+            if entry["intent"] != intent:
+                continue
+            acting = spec.domains if domains is None else spec.domains & domains
+            slot = entry.get("slot")
+            if not acting or (slot is not None and slot not in slot_names and slot not in fixed):
+                continue
+            kind = entry.get("kind") or (spec.intent or {}).get("kind")
+            value = entry.get("value", fixed.get(slot) if slot else None)
+            key = (kind, value, None if slot in fixed else slot)
+            found.setdefault(key, set()).update(acting)
+            names[key] = entry.get("name")
+    value_slots = {entry.get("slot") for spec in load_tools().values() for entry in spec.hass if entry["intent"] == intent} - {None}
+    meanings = []
+    for (kind, value, slot), acting in sorted(found.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), kv[0][2] or "")):
+        if slot is None and (slot_names & value_slots):
+            continue  # a value-free reading of a block that carries another tool's value
+        meanings.append(Meaning(kind, value, slot, frozenset(acting), names[(kind, value, slot)]))
+    return tuple(meanings)
+
+
+def _own_data() -> dict[str, Any]:
+    text = (resources.files("dataset_export") / "sentences" / "en.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _noun_list(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {"values": [{"in": spoken, "out": key} for key, spec in table.items() for spoken in spec.spoken]}
+
+
+def _used_hass_intents(raw: Mapping[str, Any]) -> set[str]:
+    """Home Assistant intents some v0 tool asks for, or that are out of scope: the rest are not read at all."""
+    asked = {entry["intent"] for spec in load_tools().values() for entry in spec.hass}
+    return (asked | set(OUT_OF_SCOPE_INTENTS)) & set(raw)
 
 
 @cache
-def _hass() -> Intents:
-    return Intents.from_dict(get_intents("en"))
+def combined_data() -> dict[str, Any]:
+    """Home Assistant's English intents with the project's own merged in (the input of :func:`hassil_intents`)."""
+    data = copy.deepcopy(get_intents("en"))
+    data["intents"] = {name: data["intents"][name] for name in sorted(_used_hass_intents(data["intents"]))}
+    own = _own_data()
+    for name, intent in own["intents"].items():
+        data["intents"][name] = intent
+    data["lists"].update(own.get("lists", {}))
+    data["lists"]["device_noun"] = _noun_list(DEVICE_NOUNS)
+    data["lists"]["list_noun"] = _noun_list(LIST_NOUNS)
+    data["lists"]["input"] = {"wildcard": True}  # replaced by the home's inputs when recognising
+    data["expansion_rules"].update(own.get("expansion_rules", {}))
+    for intent in data["intents"].values():
+        for block in intent["data"]:
+            context = block.get("requires_context") or {}
+            if "area" in context:  # the speaker's area: read as an implied target
+                context = {k: v for k, v in context.items() if k != "area"}
+                if context:
+                    block["requires_context"] = context
+                else:
+                    del block["requires_context"]
+                block.setdefault("metadata", {})["implied_area"] = True
+    return data
+
+
+@cache
+def hassil_intents(any_domain: bool = False) -> Intents:
+    """The combined templates as hassil ``Intents`` (what the recogniser reads and :func:`all_templates` splits).
+
+    ``any_domain``: the same templates without their domain conditions, to read a request
+    for the wrong kind of device ("dim the fan") as what it asks.
+    """
+    if not any_domain:
+        return Intents.from_dict(combined_data())
+    data = copy.deepcopy(combined_data())
+    for intent in data["intents"].values():
+        for block in intent["data"]:
+            for key in ("requires_context", "excludes_context"):
+                if "domain" in (block.get(key) or {}):
+                    rest = {k: v for k, v in block[key].items() if k != "domain"}
+                    if rest:
+                        block[key] = rest
+                    else:
+                        del block[key]
+    return Intents.from_dict(data)
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:12]
+
+
+TARGET_SLOTS = frozenset({"name", "name_2", "area", "floor", "device_noun", "list_noun", "device_class"})
+AMOUNT_SLOTS = ("step_percent", "step_degrees")
+
+
+def value_slot(slot_names: Iterable[str]) -> str | None:
+    """The slot of a sentence that says the intent's value (not a target, not a step size)."""
+    rest = sorted(set(slot_names) - TARGET_SLOTS - set(AMOUNT_SLOTS))
+    return rest[0] if rest else None
+
+
+def _own_meanings(kind: str, fixed: Mapping[str, Any], data: Mapping[str, Any], slot_names: set[str]) -> tuple[Meaning, ...]:
+    domains = block_domains(data)
+    acting = kinds().get(kind, frozenset())
+    acting = acting if domains is None else acting & domains
+    slot = None if "value" in fixed else value_slot(slot_names)
+    return (Meaning(kind, fixed.get("value"), slot, frozenset(acting)),)
 
 
 @cache
 def all_templates() -> tuple[Template, ...]:
-    """Every template, in a stable order."""
-    intents = _hass()
-    out: list[Template] = []
-    for (name, block), (kind, scope, value, domains) in HASS_BLOCKS.items():
-        data = intents.intents[name].data[block]
-        rules = {**intents.expansion_rules, **data.expansion_rules}
-        for i, text in enumerate(data.sentence_texts):
-            topic = "unsupported" if kind == "out_of_scope" else ""
-            out.append(Template(f"hass/{name}/{block}/{i}", kind, scope, data.slots.get("volume_step", value), domains,
-                                parse_sentence(text, keep_text=True), tuple(sorted(rules.items())), topic))
-    global_rules = tuple(sorted(intents.expansion_rules.items()))
-    for kind, groups in OWN.items():
-        n = 0
-        for value, domains, scope, topic, sentences in groups:
-            for text in sentences:
-                out.append(Template(f"own/{kind}/{n}", kind, scope, value, domains, parse_sentence(text, keep_text=True), global_rules, topic))
-                n += 1
-    return tuple(out)
+    """Every used template, in a stable order (by id)."""
+    intents = hassil_intents()
+    raw = combined_data()["intents"]
+    own_names = set(_own_data()["intents"])
+    out: dict[str, Template] = {}
+    for name, intent in intents.intents.items():
+        for data, raw_block in zip(intent.data, raw[name]["data"], strict=True):
+            rules = {**intents.expansion_rules, **data.expansion_rules}
+            fixed = dict(raw_block.get("slots") or {})
+            for text, sentence in zip(data.sentence_texts, data.sentences, strict=True):
+                refs = _list_refs(sentence.expression, rules)
+                lists = {r.list_name for r in refs}
+                slot_names = {r.slot_name for r in refs}
+                topic = ""
+                if name in own_names:
+                    meanings = _own_meanings(name, fixed, raw_block, slot_names)
+                    topic = str(fixed.get("topic", ""))
+                    prefix = f"own/{name}"
+                elif name in OUT_OF_SCOPE_INTENTS:
+                    meanings, topic, prefix = (Meaning(OUT_OF_SCOPE),), OUT_OF_SCOPE_INTENTS[name], f"hass/{name}"
+                else:
+                    meanings, prefix = _hass_meanings(name, raw_block, slot_names), f"hass/{name}"
+                if not meanings:
+                    continue
+                tid = f"{prefix}/{_digest(text, sorted(fixed.items()), sorted((raw_block.get('requires_context') or {}).items()))}"
+                out.setdefault(tid, Template(tid, name, meanings, _scope(lists & set(TARGET_LISTS)), sentence, data, frozenset(lists),
+                                             frozenset(slot_names), tuple(sorted(fixed.items())), topic))
+    return tuple(out[k] for k in sorted(out))
+
+
+@cache
+def templates_by_sentence(any_domain: bool = False) -> dict[int, Template]:
+    """Template by ``id()`` of its hassil sentence (what a recognition result names), for either :func:`hassil_intents`."""
+    by_id = {t.id: t for t in all_templates()}
+    by_text = {(t.intent, id(t.data), t.sentence.text): t for t in all_templates()}
+    out: dict[int, Template] = {}
+    for name, intent in hassil_intents(any_domain).intents.items():
+        for data, plain in zip(intent.data, hassil_intents().intents[name].data, strict=True):
+            for sentence, text in zip(data.sentences, data.sentence_texts, strict=True):
+                template = by_text.get((name, id(plain), text))
+                if template is not None and template.id in by_id:
+                    out[id(sentence)] = template
+    return out
 
 
 class Unfillable(Exception):
-    """The template needs a slot the command does not have."""
+    """The template needs a value the command does not have."""
 
 
-_FILLABLE: dict[tuple[int, frozenset[str]], tuple[Expression, bool]] = {}
+def _rules(template: Template) -> dict[str, Sentence]:
+    return {**hassil_intents().expansion_rules, **template.data.expansion_rules}
 
 
-def _fillable(expr: Expression, slots: frozenset[str], rules: dict[str, Sentence], seen: frozenset[str] = frozenset()) -> bool:
-    key = (id(expr), slots)
-    hit = _FILLABLE.get(key)
-    if hit is not None and hit[0] is expr and not seen:
-        return hit[1]
-    result = _fillable_uncached(expr, slots, rules, seen)
-    if not seen:
-        _FILLABLE[key] = (expr, result)
-    return result
-
-
-def _fillable_uncached(expr: Expression, slots: frozenset[str], rules: dict[str, Sentence], seen: frozenset[str]) -> bool:
+def _fillable(expr: Expression, values: Mapping[str, Any], rules: Mapping[str, Sentence], seen: frozenset[str] = frozenset()) -> bool:
     if isinstance(expr, TextChunk):
         return True
     if isinstance(expr, ListReference):
-        return expr.list_name in slots
+        return expr.slot_name in values
     if isinstance(expr, RuleReference):
         if expr.rule_name in seen or expr.rule_name not in rules:
             return False
-        return _fillable(rules[expr.rule_name].expression, slots, rules, seen | {expr.rule_name})
+        return _fillable(rules[expr.rule_name].expression, values, rules, seen | {expr.rule_name})
     if isinstance(expr, Alternative):
-        return any(_fillable(item, slots, rules, seen) for item in expr.items)
+        return any(_fillable(item, values, rules, seen) for item in expr.items)
     if isinstance(expr, Sequence | Permutation):
-        return all(_fillable(item, slots, rules, seen) for item in expr.items)
+        return all(_fillable(item, values, rules, seen) for item in expr.items)
     return False
 
 
-def _walk(expr: Expression, slots: dict[str, str], rules: dict[str, Sentence], rng: random.Random) -> str:
+def _walk(expr: Expression, values: Mapping[str, Any], rules: Mapping[str, Sentence], rng: random.Random) -> str:
     if isinstance(expr, TextChunk):
         return expr.original_text
     if isinstance(expr, ListReference):
-        return slots[expr.list_name]
+        value = values[expr.slot_name]
+        if isinstance(value, Sentence):
+            return _walk(value.expression, values, rules, rng)
+        return _walk(value, values, rules, rng) if isinstance(value, Expression) else str(value)
     if isinstance(expr, RuleReference):
-        return _walk(rules[expr.rule_name].expression, slots, rules, rng)
+        return _walk(rules[expr.rule_name].expression, values, rules, rng)
     if isinstance(expr, Alternative):
-        keys = frozenset(slots)
-        options = [item for item in expr.items if _fillable(item, keys, rules)]
+        options = [item for item in expr.items if _fillable(item, values, rules)]
         if not options:
             raise Unfillable(str(expr))
-        return _walk(rng.choice(options), slots, rules, rng)
+        return _walk(rng.choice(options), values, rules, rng)
     if isinstance(expr, Permutation):
         items = list(expr.items)
         rng.shuffle(items)
-        return " ".join(_walk(item, slots, rules, rng) for item in items)
+        return " ".join(_walk(item, values, rules, rng) for item in items)
     if isinstance(expr, Sequence):
-        return "".join(_walk(item, slots, rules, rng) for item in expr.items)
+        return "".join(_walk(item, values, rules, rng) for item in expr.items)
     raise Unfillable(type(expr).__name__)
 
 
-def fillable(template: Template, slots: dict[str, str]) -> bool:
-    """True when every required slot of ``template`` is in ``slots``."""
-    return _fillable(template.sentence.expression, frozenset(slots), dict(template.rules))
+def fillable(template: Template, values: Iterable[str]) -> bool:
+    """True when every slot the template requires has a value (values are keyed by slot name: ``{list:slot}``)."""
+    return _fillable(template.sentence.expression, dict.fromkeys(values, ""), _rules(template))
 
 
-def fill(template: Template, slots: dict[str, str], rng: random.Random) -> str:
-    """A sentence from ``template`` with ``slots`` filled (raises :class:`Unfillable`)."""
-    rules = dict(template.rules)
-    if not _fillable(template.sentence.expression, frozenset(slots), rules):
+def fill(template: Template, values: Mapping[str, Any], rng: random.Random) -> str:
+    """A sentence from ``template`` with its lists filled (raises :class:`Unfillable`).
+
+    A value is the text to say, or a hassil ``Sentence`` to expand (a list value's
+    ``in`` template, such as ``(cold|cool) white``).
+    """
+    rules = _rules(template)
+    if not _fillable(template.sentence.expression, values, rules):
         raise Unfillable(template.id)
-    text = normalize_whitespace(_walk(template.sentence.expression, slots, rules, rng)).strip()
+    text = normalize_whitespace(_walk(template.sentence.expression, values, rules, rng)).strip()
     text = text.replace(" ,", ",")
     if not text or any(ch in text for ch in "{}<>[]"):
-        raise Unfillable(f"unfilled slot in {template.id}: {text!r}")
+        raise Unfillable(f"unfilled list in {template.id}: {text!r}")
     return text

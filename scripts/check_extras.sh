@@ -13,8 +13,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
+# Build from a copy of the working tree (setuptools writes build/ into the folder it builds).
+mkdir -p "$work/src"
+git ls-files -co --exclude-standard -z | tar -c --null -T - -f - | tar -x -C "$work/src" -f -
 "$PY" -m venv "$work/build" && quiet "$work/build/bin/pip" install -q build
-quiet "$work/build/bin/python" -m build -q --wheel --outdir "$work/dist" "$ROOT" >/dev/null
+quiet "$work/build/bin/python" -m build -q --wheel --outdir "$work/dist" "$work/src" >/dev/null
 wheel=$(ls "$work"/dist/statewise-*.whl)
 
 fresh() {  # fresh NAME EXTRA [pre-installed packages...]: a venv with only statewise[EXTRA]

@@ -123,7 +123,7 @@ def test_row8_same_command_different_states_different_plans(home):
 
 
 def test_row8_area_plan_skips_entities_already_in_goal(home):
-    intent = Intent("power", "on", area="Living Room", domain="light")
+    intent = Intent("power", "on", area="Living Room", domains=("light",))
     state = {"light.ceiling_lights": {"state": "on", "brightness": 50}, "light.living_room_rgbww_lights": {"state": "off"}}
     d = decide(home, state, intent)
     assert [c.arguments["entity_id"] for c in d.calls] == ["light.living_room_rgbww_lights"]
@@ -134,18 +134,18 @@ def test_area_alias_resolves_like_the_area_name(home):
     assert home.entities["light.ceiling_lights"]["area_aliases"] == ["lounge"]
     state = {"light.ceiling_lights": {"state": "on", "brightness": 50}, "light.living_room_rgbww_lights": {"state": "off"}}
     for kind, value, shown in (("power", "on", state), ("power", "off", None), ("toggle", None, None), ("toggle", None, state)):
-        by_name = decide(home, shown, Intent(kind, value, area="Living Room", domain="light"))
+        by_name = decide(home, shown, Intent(kind, value, area="Living Room", domains=("light",)))
         for spoken in ("lounge", "the Lounge"):
-            by_alias = decide(home, shown, Intent(kind, value, area=spoken, domain="light"))
+            by_alias = decide(home, shown, Intent(kind, value, area=spoken, domains=("light",)))
             assert by_alias.targets == by_name.targets == ("light.ceiling_lights", "light.living_room_rgbww_lights")
             assert (by_alias.output_class, by_alias.answer) == (by_name.output_class, by_name.answer)
             assert check_output(by_alias.answer, home, shown).ok
-    assert resolve(home, Intent("power", "on", area="lounge", domain="light")).via_alias
-    assert not resolve(home, Intent("power", "on", area="Living Room", domain="light")).via_alias
+    assert resolve(home, Intent("power", "on", area="lounge", domains=("light",))).via_alias
+    assert not resolve(home, Intent("power", "on", area="Living Room", domains=("light",))).via_alias
     # an alias scopes like its area: no lights in the garden ("yard"), and floors have no aliases
-    assert decide(home, None, Intent("power", "on", area="yard", domain="light")).reason == "unknown_entity"
-    assert resolve(home, Intent("valve", "open", area="yard", domain="valve")).ids == ("valve.front_garden",)
-    assert resolve(home, Intent("power", "on", floor="lounge", domain="light")).status == "unknown_entity"
+    assert decide(home, None, Intent("power", "on", area="yard", domains=("light",))).reason == "unknown_entity"
+    assert resolve(home, Intent("valve", "open", area="yard", domains=("valve",))).ids == ("valve.front_garden",)
+    assert resolve(home, Intent("power", "on", floor="lounge", domains=("light",))).status == "unknown_entity"
 
 
 def test_row9_state_needed_and_missing_fetches_exactly_the_ids(home):
@@ -162,7 +162,7 @@ def test_row9_state_needed_and_missing_fetches_exactly_the_ids(home):
 def test_row10_absolute_command_without_state_acts_directly(home):
     d = decide(home, None, Intent("brightness", 40, mention="big light"))
     assert lines(d) == ['{"tool_call":{"name":"light_brightness","arguments":{"entity_id":"light.ceiling_lights","brightness":40}}}']
-    d = decide(home, None, Intent("power", "off", area="Living Room", domain="light"))
+    d = decide(home, None, Intent("power", "off", area="Living Room", domains=("light",)))
     assert [c.arguments["entity_id"] for c in d.calls] == ["light.ceiling_lights", "light.living_room_rgbww_lights"]
 
 
@@ -204,10 +204,10 @@ def test_plans_reach_their_goal_and_are_minimal(home):
 
 def test_row5b_floor_with_more_targets_than_one_answer_may_call_asks_to_narrow():
     large = load_export(DEMO.parent / "large_house").ontology
-    d = decide(large, None, Intent("power", "off", floor="First Floor", domain="light"))
+    d = decide(large, None, Intent("power", "off", floor="First Floor", domains=("light",)))
     assert (d.output_class, d.reason) == ("text", "too_many_targets")
     assert len(d.targets) > 16 and parse_output(d.answer).kind == "text"
-    small = decide(large, None, Intent("power", "off", area="Kitchen", domain="light"))
+    small = decide(large, None, Intent("power", "off", area="Kitchen", domains=("light",)))
     assert small.output_class == "action" and 1 < small.num_calls <= 16
 
 

@@ -36,13 +36,13 @@ HANDFUL = 4
 
 
 def pick_rows(rows: list[dict], export: sp.Export) -> list[dict]:
-    """Rows without STATE whose single, non-sensitive action changes the live snapshot, one per entity."""
+    """Rows of the home itself (not an ontology variant), without STATE, whose single, non-sensitive action changes the live snapshot, one per entity."""
     live = export.snapshots[0].states
     picked: dict[str, dict] = {}
     for row in sorted(rows, key=lambda r: r["id"]):
         system, _command, answer = (m["content"] for m in row["messages"])
-        if row["output_class"] != "action" or row["num_calls"] != 1 or "\n" + sp.STATE_PREFIX in system:
-            continue
+        if row["output_class"] != "action" or row["num_calls"] != 1 or "\n" + sp.STATE_PREFIX in system or row.get("variant"):
+            continue  # an ontology variant's prompt is not the live home's
         verdict = sp.check_output(answer, export.ontology)
         if verdict.kind != sp.KIND_ACTION or verdict.calls[0].name not in ("light_power", "switch_power", "lock_control", "fan_power"):
             continue

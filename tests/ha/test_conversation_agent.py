@@ -82,10 +82,11 @@ def test_every_tool_outcome_has_a_confirmation() -> None:
     for spec in load_tools().values():
         if spec.is_fetch:
             continue
-        service = spec.mapping["service"]
-        values = list(service["map"]) if isinstance(service, dict) else [None]
+        rule = spec.mapping["confirm"]
+        values = list(rule["map"]) if isinstance(rule, dict) else [None]
         for value in values:
-            args = {service["by"]: value} if value is not None else {}
+            arg_value = {"true": True, "false": False}.get(value, value)
+            args = {rule["by"]: arg_value} if value is not None else {}
             key, _ = spec.confirmation(args, {})
             assert f"done_{key}" in phrases, (spec.name, value)
             assert phrases[f"done_{key}"].format(name="N", value="V")

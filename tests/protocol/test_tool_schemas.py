@@ -40,6 +40,8 @@ def _sample_values(prop: dict[str, Any]) -> list[Any]:
     """A few schema-valid values for one argument (every enum value)."""
     if "enum" in prop:
         return list(prop["enum"])
+    if prop.get("type") == "boolean":
+        return [True, False]
     if prop.get("type") == "array":
         return [["light.bed_light"]]
     if prop.get("type") in ("integer", "number"):

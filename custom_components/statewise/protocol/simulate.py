@@ -98,7 +98,7 @@ def apply_calls(states: Mapping[str, Mapping[str, Any]], calls: Sequence[ToolCal
 
 def changes(entry: Mapping[str, Any], calls: Sequence[ToolCall], ontology: Ontology, eid: str) -> bool:
     """True when ``calls`` would change ``eid``'s entry (or do something STATE cannot show)."""
-    if any(not c.spec.observable for c in calls):
+    if any(not c.spec.observable(c.arguments) for c in calls):
         return True
     return apply_calls({eid: entry}, calls, ontology)[eid] != dict(entry)
 

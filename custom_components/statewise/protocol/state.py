@@ -16,11 +16,13 @@ from .canonical import dumps, slugify
 # domain -> snapshot key -> Home Assistant attribute it comes from
 STATE_ATTRIBUTES: dict[str, dict[str, str]] = {
     "light": {"brightness": "brightness", "color_temp_kelvin": "color_temp_kelvin"},
-    "media_player": {"source": "source", "volume": "volume_level", "media_title": "media_title"},
+    "media_player": {"source": "source", "volume": "volume_level", "media_title": "media_title", "muted": "is_volume_muted"},
     "climate": {"temperature": "temperature", "current_temperature": "current_temperature"},
     "fan": {"percentage": "percentage"},
     "cover": {"position": "current_position"},
     "valve": {"position": "current_position"},
+    "humidifier": {"humidity": "humidity", "current_humidity": "current_humidity"},
+    "water_heater": {"temperature": "temperature", "current_temperature": "current_temperature"},
 }
 
 
@@ -50,10 +52,13 @@ def entity_state(domain: str, state: str, attributes: Mapping[str, Any]) -> dict
         elif key == "source":
             if isinstance(raw, str) and slugify(raw):
                 entry[key] = slugify(raw)
+        elif key == "muted":
+            if isinstance(raw, bool):
+                entry[key] = raw
         elif key == "media_title":
             if isinstance(raw, str) and raw:
                 entry[key] = raw[:200]
-        elif key in ("color_temp_kelvin", "percentage", "position"):
+        elif key in ("color_temp_kelvin", "percentage", "position", "humidity", "current_humidity"):
             num = _number(raw)
             if num is not None:
                 entry[key] = round(num)

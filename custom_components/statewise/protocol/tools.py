@@ -28,6 +28,9 @@ it from here (adding a tool is one new file plus its confirmation phrase):
   (a colour, a scene), so a goal is never judged "already satisfied";
 - ``intent``: the absolute intent the tool performs (``kind``, and the
   argument that takes its ``value``), for the teacher's direct calls;
+- ``hass``: the Home Assistant intents whose sentences ask for this tool
+  (``home-assistant-intents``), each with the ``value`` it implies or the HA
+  ``slot`` that carries it, and a ``kind`` when that is not the tool's own;
 - ``confirm`` (+ ``confirm_value``): the phrase key spoken after it ran;
 - ``say``: the teacher's words when an entity cannot do it (``cannot``,
   per capability ``requires``, ``member_of``, ``within``) and when its goal
@@ -58,10 +61,15 @@ INPUTS_CAPABILITY = "inputs"
 _EXTRA_DIRS: list[Path] = []  # see :func:`extra_tools` (tests)
 
 
+def _map_key(value: Any) -> Any:
+    """A map key for an argument value (JSON object keys are strings: ``true``/``false`` for booleans)."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
 def by_value(rule: Any, arguments: Mapping[str, Any]) -> Any:
     """``rule`` itself, or its entry for the argument it depends on (``{"by": arg, "map": {..}}``)."""
     if isinstance(rule, dict) and set(rule) == {"by", "map"}:
-        return rule["map"].get(arguments.get(rule["by"]))
+        return rule["map"].get(_map_key(arguments.get(rule["by"])))
     return rule
 
 
@@ -112,10 +120,9 @@ class ToolSpec:
         """True when the action data maps an input name back to the entity's ``source_list``."""
         return any("source_of" in rule for rule in self.mapping.get("data", {}).values())
 
-    @property
-    def observable(self) -> bool:
+    def observable(self, arguments: Mapping[str, Any]) -> bool:
         """False when STATE cannot show everything the call changes (never "already satisfied")."""
-        return bool(self.mapping.get("observable", True))
+        return bool(by_value(self.mapping.get("observable", True), arguments))
 
     @property
     def intent(self) -> dict[str, Any] | None:
@@ -125,6 +132,11 @@ class ToolSpec:
     def enum(self, arg: str) -> tuple[Any, ...]:
         """The allowed values of an enumerated argument (empty when not an enum)."""
         return tuple(self.arguments.get(arg, {}).get("enum", ()))
+
+    @property
+    def hass(self) -> list[dict[str, Any]]:
+        """The Home Assistant intents that ask for this tool (see the module docstring)."""
+        return list(self.mapping.get("hass", []))
 
     def service(self, arguments: Mapping[str, Any]) -> str:
         """``domain.service`` of the one Home Assistant action a valid call maps to."""

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from .errors import ErrorCode, ProtocolError
 from .export_format import Ontology
 from .parser import KIND_FETCH, KIND_INVALID, Verdict, parse_output
@@ -36,13 +38,30 @@ class CapabilityProblem:
     words: str
 
 
-def capability_problem(spec: ToolSpec, eid: str, entity: Mapping[str, Any], arguments: Mapping[str, Any]) -> CapabilityProblem | None:
-    """The first rule of ``spec`` that ``entity`` breaks for ``arguments`` (arguments left out are not checked)."""
+def _schema_problem(spec: ToolSpec, arguments: Mapping[str, Any]) -> str | None:
+    """The first given argument whose value the tool's schema refuses (a colour it has no word for, 0% brightness)."""
+    for arg, value in arguments.items():
+        schema = spec.arguments.get(arg)
+        if schema is not None and not Draft202012Validator(schema).is_valid(value):
+            return arg
+    return None
+
+
+def capability_problem(spec: ToolSpec, eid: str, entity: Mapping[str, Any], arguments: Mapping[str, Any], *,
+                       check_schema: bool = True) -> CapabilityProblem | None:
+    """The first rule of ``spec`` that ``entity`` breaks for ``arguments`` (arguments left out are not checked).
+
+    ``check_schema``: also refuse values the tool's schema does not allow (the teacher asks
+    this of a spoken value; the validator has already checked the whole call's schema).
+    """
     mapping = spec.mapping
     cannot = spec.said("cannot", arguments) or "do that"
     domain = entity.get("domain") or eid.split(".", 1)[0]
     if spec.is_fetch:
         return None
+    if check_schema and (arg := _schema_problem(spec, arguments)) is not None:
+        words = (spec.said("value", arguments) or "be set to {value}").format(value=_spoken(arguments[arg]))
+        return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]!r} is not a v0 value", words)
     if domain not in spec.domains:
         return CapabilityProblem(ErrorCode.WRONG_DOMAIN, f"{spec.name} does not apply to {domain} entity {eid}", cannot)
     caps = entity.get("capabilities") or {}
@@ -75,7 +94,7 @@ def _check_entity(call: ToolCall, eid: str, entities: Mapping[str, Mapping[str, 
         return [ProtocolError(ErrorCode.UNKNOWN_ENTITY, f"{call.name}: {eid!r} is not in ONTOLOGY", line)]
     if not ent.get("present", True):
         return [ProtocolError(ErrorCode.ENTITY_NOT_PRESENT, f"{call.name}: {eid} is present:false", line)]
-    problem = capability_problem(call.spec, eid, ent, call.arguments)
+    problem = capability_problem(call.spec, eid, ent, call.arguments, check_schema=False)
     return [ProtocolError(problem.code, problem.message, line)] if problem else []
 
 

@@ -1,0 +1,158 @@
+"""The project's recogniser: what a sentence asks of one home, read as Home Assistant reads it.
+
+Every sentence the builder writes is labelled by reading it here, not by what the
+generator meant to say, so the teacher is a function of (ontology, STATE, text): two
+rows with the same words in the same home get the same intent. hassil matches the
+sentence against every template (:func:`dataset_export.templates.hassil_intents`)
+with this home's names, areas, floors and inputs as slot lists; names carry their
+domain as context, so a template that needs a lock never reads a binary sensor's name.
+
+Readings are tried in three passes, the first that reads the sentence wins:
+
+1. names with their domains (the command is one the home can be asked);
+2. names without domains (a command for the wrong kind of device: "dim the fan",
+   answered with a capability refusal);
+3. names the home does not have (``allow_unmatched_entities``: "turn on the hot tub").
+
+Within a pass the best reading names a target by name over area, floor and device type
+over none, then matches more of the template's literal text, then has the smaller
+template id. :meth:`Recognizer.intent` turns it into an :class:`~.intents.Intent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hassil.expression import TextChunk
+from hassil.intents import TextSlotList, TextSlotValue
+from hassil.recognize import recognize_all
+from statewise_protocol import Ontology
+
+from .intents import LIST_NOUNS, OUT_OF_SCOPE, Intent, kinds, norm, resolve
+from .templates import AMOUNT_SLOTS, Meaning, Template, hassil_intents, templates_by_sentence
+
+SCOPE_RANK = {"name": 0, "area": 1, "floor": 1, "none": 2}
+
+UNMATCHABLE = frozenset({"name", "name_2"})  # the slots a name the home lacks may fill
+MISSING = "<missing>"  # hassil's text for a context an unmatched name could not give
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way a template reads a sentence: the slot values (``out``) and the words that said them."""
+
+    template: Template
+    values: dict[str, Any]
+    spoken: dict[str, str]
+    unmatched: tuple[str, ...]
+    chunks: int
+
+    def rank(self) -> tuple[Any, ...]:
+        """Sort key: better readings first (see the module docstring); an unmatched "name" holding " and " is two names."""
+        joined = any(" and " in str(self.values.get(slot, "")) for slot in self.unmatched)
+        return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -self.chunks, self.template.id)
+
+
+def _values(texts: Iterable[tuple[str, Any, dict[str, Any] | None]]) -> list[TextSlotValue]:
+    return [TextSlotValue(TextChunk(text), out, context=context) for text, out, context in texts]
+
+
+class Recognizer:
+    """Reads sentences against one home's ontology (slot lists built once)."""
+
+    def __init__(self, ontology: Ontology) -> None:
+        """Build the home's slot lists: names (with and without domain context), areas, floors, inputs."""
+        self.ontology = ontology
+        names = [(n, n, {"domain": e["domain"]}) for e in ontology.entities.values() for n in [e["name"], *e["aliases"]]]
+        areas = sorted({(a, a) for e in ontology.entities.values() if e.get("area") for a in [e["area"], *(e.get("area_aliases") or [])]})
+        floors = sorted({e["floor"] for e in ontology.entities.values() if e.get("floor")})
+        inputs = sorted({i for e in ontology.entities.values() for i in (e.get("capabilities") or {}).get("inputs", [])})
+        common = {
+            "area": TextSlotList("area", _values((a, out, None) for a, out in areas)),
+            "floor": TextSlotList("floor", _values((f, f, None) for f in floors)),
+            "input": TextSlotList("input", _values((i.replace("_", " "), i, None) for i in inputs)),
+        }
+        self._lists = {**common, "name": TextSlotList("name", _values(names))}
+        self._cache: dict[str, Reading | None] = {}
+
+    def _read(self, text: str, any_domain: bool, unmatched: bool) -> list[Reading]:
+        by_sentence = templates_by_sentence(any_domain)
+        out = []
+        for result in recognize_all(text, hassil_intents(any_domain), slot_lists=self._lists, allow_unmatched_entities=unmatched):
+            template = by_sentence.get(id(result.intent_sentence))
+            if template is None:
+                continue
+            # a context the unmatched name could not give ("domain": "<missing>") is not a spoken entity
+            spoken_unmatched = {k: e for k, e in result.unmatched_entities.items() if getattr(e, "text", "") != MISSING}
+            if set(spoken_unmatched) - UNMATCHABLE or any(not getattr(e, "text", "").strip() for e in spoken_unmatched.values()):
+                continue  # only a device name the home does not have may be unmatched
+            values = {name: e.value for name, e in result.entities.items()}
+            spoken = {name: e.text for name, e in result.entities.items()}
+            for name, e in spoken_unmatched.items():
+                values[name] = spoken[name] = norm(e.text)
+            out.append(Reading(template, values, spoken, tuple(sorted(spoken_unmatched)), result.text_chunks_matched))
+        return out
+
+    def reading(self, text: str) -> Reading | None:
+        """The best reading of ``text`` (``None`` when no template reads it)."""
+        if text not in self._cache:
+            best = None
+            for any_domain, unmatched in ((False, False), (True, False), (False, True)):
+                found = self._read(text, any_domain, unmatched)
+                if found:
+                    best = min(found, key=Reading.rank)
+                    break
+            self._cache[text] = best
+        return self._cache[text]
+
+    def intent(self, text: str) -> Intent | None:
+        """The intent ``text`` asks for in this home (``None`` when nothing reads it)."""
+        reading = self.reading(text)
+        return None if reading is None else self.to_intent(reading)
+
+    def _meaning(self, reading: Reading) -> Meaning:
+        meanings = reading.template.meanings
+        mention = reading.values.get("name")
+        if len(meanings) == 1 or mention is None:
+            return meanings[0]
+        for meaning in meanings:  # the meaning whose domains hold the named entity
+            probe = Intent(meaning.kind, meaning.value, mention=str(mention), domains=tuple(sorted(meaning.domains)))
+            res = resolve(self.ontology, probe)
+            if res.ids and all(self.ontology.entities[e]["domain"] in meaning.domains for e in res.ids):
+                return meaning
+        return meanings[0]
+
+    def to_intent(self, reading: Reading) -> Intent:
+        """The :class:`Intent` of a reading."""
+        template, values = reading.template, reading.values
+        fixed = dict(template.fixed)
+        if template.kind == OUT_OF_SCOPE:
+            return Intent(OUT_OF_SCOPE, topic=template.topic or str(fixed.get("topic", "unsupported")))
+        meaning = self._meaning(reading)
+        value = values.get(meaning.slot) if meaning.slot else meaning.value
+        amount = next((values[s] for s in AMOUNT_SLOTS if s in values), None)
+        if meaning.kind == "volume_step" and isinstance(value, int | float) and not isinstance(value, bool):
+            value, amount = ("up" if value >= 0 else "down"), abs(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        name = values.get("name")
+        if fixed.get("name") == "all":
+            name = None
+        noun = values.get("device_noun") or values.get("list_noun")
+        if meaning.name is not None and name is None:  # Home Assistant's shopping list intent
+            noun = next((k for k in LIST_NOUNS if k == meaning.name), meaning.name)
+        domains = meaning.domains if meaning.domains and meaning.domains != kinds().get(meaning.kind) else None
+        return Intent(
+            meaning.kind,
+            value,
+            mention=str(name) if name is not None else None,
+            area=values.get("area"),
+            floor=values.get("floor"),
+            noun=noun,
+            device_class=values.get("device_class") or fixed.get("device_class"),
+            domains=tuple(sorted(domains)) if domains else None,
+            amount=int(amount) if isinstance(amount, float) and amount.is_integer() else amount,
+            also=str(values["name_2"]) if "name_2" in values else None,
+        )

@@ -1,0 +1,116 @@
+"""Ontology variants: the home with one small, realistic change, so the model reads the ONTOLOGY.
+
+A model trained on one fixed ontology can answer from memory ("If the model
+remembers something, that is a bug"), and breaks the day a lamp is added. A share
+of every split's rows (:data:`VARIANT_SHARE`) is drawn in a variant of the home:
+
+- ``removed``: one device is gone from the ontology (and from STATE);
+- ``added``: a common device from :data:`CATALOGUE`, named as Home Assistant names
+  devices (its area and what it is), in one of the home's areas;
+- ``renamed``: a device has another name;
+- ``aliased``: a device has an alias;
+- ``absent``: a device is ``present: false`` (its STATE ``unavailable``).
+
+Labels follow the variant: the teacher decides against the variant's ontology.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from statewise_protocol import Ontology, slugify
+
+VARIANT_SHARE = 0.25
+CHANGES = ("removed", "added", "renamed", "aliased", "absent")
+
+# domain, what it is (the name's last words), device class, capabilities
+CATALOGUE: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
+    ("light", "Reading Lamp", None, {"brightness": True, "color_temp": [2200, 6500]}),
+    ("light", "Ceiling Light", None, {"brightness": True}),
+    ("light", "Strip Light", None, {"brightness": True, "color": True}),
+    ("light", "Floor Lamp", None, {"brightness": True}),
+    ("switch", "Coffee Machine", "outlet", {}),
+    ("switch", "Smart Plug", "outlet", {}),
+    ("switch", "Heater", None, {}),
+    ("fan", "Fan", None, {"speed": True}),
+    ("fan", "Air Purifier", None, {"speed": True}),
+    ("media_player", "Speaker", "speaker", {"power": True, "volume": True, "playback": True, "mute": True}),
+    ("media_player", "TV", "tv", {"power": True, "volume": True, "playback": True, "inputs": ["hdmi_1", "hdmi_2", "netflix"]}),
+    ("cover", "Blinds", "blind", {"position": True, "stop": True}),
+    ("cover", "Curtains", "curtain", {"position": True}),
+    ("climate", "Thermostat", None, {"hvac_modes": ["heat", "off"], "temp_range": [5, 30]}),
+    ("lock", "Door Lock", None, {}),
+    ("vacuum", "Robot Vacuum", None, {}),
+    ("humidifier", "Dehumidifier", "dehumidifier", {"humidity_range": [30, 80]}),
+    ("valve", "Sprinkler", "water", {}),
+)
+ALIAS_WORDS = ("main", "big", "little", "corner", "new", "old")
+RENAME_WORDS = ("Nook", "Corner", "Main", "Accent", "Spare", "Side")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A changed home: its ontology, what changed (``label`` names it, empty for the export's own home)."""
+
+    ontology: Ontology
+    change: str = ""
+    entity_id: str = ""
+
+    @property
+    def label(self) -> str:
+        """``added:light.study_reading_lamp``-style description (empty for the home itself)."""
+        return f"{self.change}:{self.entity_id}" if self.change else ""
+
+    def states(self, home: dict[str, dict[str, Any]], rng: random.Random) -> dict[str, dict[str, Any]]:
+        """The home's STATE as the variant has it: a removed device gone, an absent one unavailable, an added one drawn."""
+        from .states import random_entry
+
+        out = {eid: dict(entry) for eid, entry in home.items() if eid in self.ontology.entities}
+        if self.change == "absent":
+            out[self.entity_id] = {"state": "unavailable"}
+        if self.change == "added":
+            out[self.entity_id] = random_entry(self.ontology.entities[self.entity_id], rng)
+        return out
+
+
+def _entities(ontology: Ontology) -> list[dict[str, Any]]:
+    return [dict(e) for e in ontology.entities.values()]
+
+
+def make_variant(ontology: Ontology, change: str, rng: random.Random) -> Variant | None:
+    """One variant of ``ontology`` (``None`` when the home cannot have that change)."""
+    entities = _entities(ontology)
+    present = [e for e in entities if e.get("present", True)]
+    if change == "added":
+        areas = sorted({(e["area"], e.get("floor") or "", tuple(e.get("area_aliases") or ())) for e in entities if e.get("area")}) or [("", "", ())]
+        area, floor, area_aliases = rng.choice(areas)
+        area, floor = area or None, floor or None
+        domain, what, device_class, caps = rng.choice(CATALOGUE)
+        name = f"{area} {what}" if area else what
+        eid = f"{domain}.{slugify(name)}"
+        if eid in ontology.entities:
+            return None
+        entities.append({"id": eid, "name": name, "aliases": [], "area": area, "area_aliases": list(area_aliases), "floor": floor,
+                         "domain": domain, "device_class": device_class, "capabilities": dict(caps), "present": True})
+        return Variant(Ontology.from_entities(entities), change, eid)
+    if not present:
+        return None
+    target = rng.choice(present)
+    eid = target["id"]
+    if change == "removed":
+        return Variant(Ontology.from_entities([e for e in entities if e["id"] != eid]), change, eid)
+    for e in entities:
+        if e["id"] != eid:
+            continue
+        if change == "renamed":
+            e["name"] = f"{rng.choice(RENAME_WORDS)} {e['name']}"
+        elif change == "aliased":
+            alias = f"{rng.choice(ALIAS_WORDS)} {e['name'].split()[-1].lower()}"
+            if alias in e["aliases"]:
+                return None
+            e["aliases"] = [*e["aliases"], alias]
+        elif change == "absent":
+            e["present"] = False
+    return Variant(Ontology.from_entities(entities), change, eid)
