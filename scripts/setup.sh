@@ -28,6 +28,13 @@ make_venv() {  # make_venv DIR PYTHON REQUIREMENTS [editable]
 PY=${STATEWISE_PYTHON:-python3}
 "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { echo "statewise: need Python >= 3.11 (set STATEWISE_PYTHON)" >&2; exit 2; }
 make_venv .venv/trainer "$PY" requirements/trainer.txt editable
+# The oldest supported sentence templates, for the tests that build with both releases.
+OLDEST="${STATEWISE_CACHE:-$HOME/.cache/statewise}/intents-$(sha256sum requirements/intents-oldest.txt | cut -c1-12)"
+if [ ! -f "$OLDEST/.complete" ]; then
+  quiet .venv/trainer/bin/pip install -q --no-deps --target "$OLDEST" -r requirements/intents-oldest.txt
+  touch "$OLDEST/.complete"
+fi
+ln -sfn "$OLDEST" .venv/intents-oldest
 if [ "${STATEWISE_SKIP_HA:-0}" != 1 ]; then
   make_venv .venv/ha "$(bash scripts/find_python313.sh)" requirements/ha.txt
 fi

@@ -45,6 +45,7 @@ from homeassistant.components.light import (
 )
 from homeassistant.components.media_player import ATTR_INPUT_SOURCE_LIST, MediaPlayerEntityFeature
 from homeassistant.components.valve import ValveEntityFeature
+from homeassistant.components.water_heater import WaterHeaterEntityFeature
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_RESTORED,
@@ -86,6 +87,12 @@ def _number(value: Any) -> float | int | None:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _range(key: str, attrs: Mapping[str, Any], low_attr: str, high_attr: str) -> dict[str, list[float | int]]:
+    """``{key: [low, high]}`` from two numeric attributes (empty when either is missing or they are reversed)."""
+    low, high = _number(attrs.get(low_attr)), _number(attrs.get(high_attr))
+    return {key: [low, high]} if low is not None and high is not None and low <= high else {}
+
+
 def capabilities(domain: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Ontology capabilities from an entity's attributes (state or registry capabilities)."""
     caps: dict[str, Any] = {}
@@ -107,6 +114,8 @@ def capabilities(domain: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
             caps["power"] = True
         if features & MediaPlayerEntityFeature.VOLUME_SET:
             caps["volume"] = True
+        if features & MediaPlayerEntityFeature.VOLUME_MUTE:
+            caps["mute"] = True
         if features & (MediaPlayerEntityFeature.PLAY | MediaPlayerEntityFeature.PAUSE):
             caps["playback"] = True
         sources = attrs.get(ATTR_INPUT_SOURCE_LIST)
@@ -121,10 +130,14 @@ def capabilities(domain: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
             if hvac:
                 caps["hvac_modes"] = hvac
         if features & ClimateEntityFeature.TARGET_TEMPERATURE:
-            low = _number(attrs.get(ATTR_MIN_TEMP))
-            high = _number(attrs.get(ATTR_MAX_TEMP))
-            if low is not None and high is not None and low <= high:
-                caps["temp_range"] = [low, high]
+            caps.update(_range("temp_range", attrs, ATTR_MIN_TEMP, ATTR_MAX_TEMP))
+        if features & (ClimateEntityFeature.TURN_ON | ClimateEntityFeature.TURN_OFF):
+            caps["power"] = True
+    elif domain == "humidifier":
+        caps.update(_range("humidity_range", attrs, "min_humidity", "max_humidity"))
+    elif domain == "water_heater":
+        if features & WaterHeaterEntityFeature.TARGET_TEMPERATURE:
+            caps.update(_range("temp_range", attrs, ATTR_MIN_TEMP, ATTR_MAX_TEMP))
     elif domain == "fan":
         if features & FanEntityFeature.SET_SPEED:
             caps["speed"] = True

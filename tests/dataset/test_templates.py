@@ -143,7 +143,7 @@ def test_every_own_template_is_read_back_by_the_recogniser_as_its_kind():
 
 def test_both_intents_releases_give_templates_for_every_home_assistant_intent_a_tool_asks_for():
     """The January 2026 home-assistant-intents (hassil 3.5) and the newest both yield templates, chosen the same way."""
-    old = Path.home() / ".cache" / "statewise" / "intents-2026.1.28"
+    old = ROOT / ".venv" / "intents-oldest"
     if not (old / "home_assistant_intents").is_dir():
         pytest.fail(f"{old} is missing: scripts/setup.sh installs the oldest supported home-assistant-intents there")
     code = ("from dataset_export.templates import all_templates; import home_assistant_intents, hassil.intents as h; "

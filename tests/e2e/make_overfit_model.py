@@ -23,6 +23,7 @@ from pathlib import Path
 
 import statewise_protocol as sp
 from statewise_protocol.simulate import apply_calls
+from transformers import TrainerCallback
 
 from dataset_export.pipeline import build_dataset
 from trainer.config import make_config
@@ -59,12 +60,29 @@ def pick_rows(rows: list[dict], export: sp.Export) -> list[dict]:
     return list(picked.values())
 
 
+class _StopWhenReproduced(TrainerCallback):
+    """Every 50 steps, stop once greedy decoding reproduces every picked row (the home's export varies between runs)."""
+
+    def __init__(self, trainer: object, rows: list[dict]) -> None:
+        self.trainer, self.rows = trainer, rows
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step % 50:
+            return control
+        model = self.trainer.model.eval()
+        outputs = generate(model, self.trainer.processing_class, [r["messages"][:2] for r in self.rows], max_new_tokens=64)
+        model.train()
+        if all(o == r["messages"][2]["content"] for o, r in zip(outputs, self.rows, strict=True)):
+            control.should_training_stop = True
+        return control
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build, train, export; exit 1 if greedy decoding reproduces no command."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("export_dir")
     parser.add_argument("out_dir")
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=400, help="at most this many steps (it stops once every command is reproduced)")
     args = parser.parse_args(argv)
     out = Path(args.out_dir)
     home = sp.load_export(args.export_dir)
@@ -77,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                       max_steps=args.steps, learning_rate=1e-2, lora_dropout=0.0, lr_scheduler_type="constant", logging_steps=5,
                       save_steps=10_000, disable_tqdm=True, max_new_tokens=64)  # fmt: skip
     trainer = build_trainer(cfg, rows)
+    trainer.add_callback(_StopWhenReproduced(trainer, rows))
     trainer.train()
     trainer.save_model(cfg.training.output_dir)
     trainer.processing_class.save_pretrained(cfg.training.output_dir)

@@ -52,11 +52,13 @@ DEMO_PLATFORMS = [
     Platform.CLIMATE,
     Platform.COVER,
     Platform.FAN,
+    Platform.HUMIDIFIER,
     Platform.LIGHT,
     Platform.LOCK,
     Platform.MEDIA_PLAYER,
     Platform.SWITCH,
     Platform.VALVE,
+    Platform.WATER_HEATER,
 ]
 
 # name -> level
@@ -80,6 +82,8 @@ EXPOSED: dict[str, tuple[str, set[str], str | None]] = {
     "cover.living_room_window": ("Living Room", {"lounge blinds"}, "window"),
     "fan.ceiling_fan": ("Bedroom", {"bedroom fan"}, None),
     "fan.living_room_fan": ("Living Room", {"lounge fan"}, None),
+    "humidifier.dehumidifier": ("Garage", set(), None),
+    "humidifier.humidifier": ("Bedroom", set(), None),
     "light.bed_light": ("Bedroom", {"bedside lamp", "lamp"}, None),
     "light.ceiling_lights": ("Living Room", {"big light"}, None),
     "light.entrance_color_white_lights": ("Hallway", {"porch light"}, None),
@@ -94,6 +98,7 @@ EXPOSED: dict[str, tuple[str, set[str], str | None]] = {
     "switch.ac": ("Office", {"office ac"}, None),
     "switch.decorative_lights": ("Living Room", {"fairy lights"}, None),
     "valve.front_garden": ("Garden", {"sprinkler"}, "water"),
+    "water_heater.demo_water_heater": ("Garage", {"boiler"}, None),
 }
 LOUNGE_TV = "media_player.lounge_room"
 LOUNGE_TV_SOURCES = ["dvd", "youtube", "Plex"]

@@ -21,7 +21,7 @@ from custom_components.statewise.ontology import build_ontology
 from custom_components.statewise.protocol import Ontology
 from custom_components.statewise.repairs import async_update_issues, estimate_tokens
 
-from .conftest import DemoHome
+from .conftest import EXPOSED, DemoHome
 from .test_export import _export
 
 
@@ -73,7 +73,7 @@ async def test_diagnostics(hass: HomeAssistant, init_integration: MockConfigEntr
     diag = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
     assert diag["entry"]["data"][CONF_API_KEY] == "**REDACTED**"
     assert "super-secret" not in json.dumps(diag)
-    assert diag["ontology"]["entity_count"] == 21
+    assert diag["ontology"]["entity_count"] == len(EXPOSED) == 24
     assert diag["subentries"][0]["type"] == SUBENTRY_CONVERSATION
     assert diag["server_models"]
 
