@@ -34,6 +34,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"Multi-turn: {mt['fetch_rows']} fetch rows, {mt['second_turns']} second turns "
         f"(exact {mt['second_turn_exact']}, decision {mt.get('second_turn_decision')}), "
         f"final state {mt['final_state_accuracy']} over {mt['final_state_rows']} rows.",
+        f"Drifted home (ontology variants): exact-plan accuracy {s['ontology_variants']['variant_exact']} on "
+        f"{sum(n for k, n in s['ontology_variants']['rows'].items() if k != '(home)')} rows, against {s['ontology_variants']['home_exact']} "
+        "in the home itself.",
         "",
         "## Decision confusion (rows: expected, columns: predicted)",
         "",

@@ -132,7 +132,8 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
     expected = row["messages"][2]["content"]
     turn = score_turn(output, expected, ontology, state)
     _mark_no_op_actions(turn, row["output_class"], row, ontology)
-    result = {"id": row["id"], "expected_class": row["output_class"], "domain": row.get("domain", ""), "group": row.get("group", ""), **turn}
+    result = {"id": row["id"], "expected_class": row["output_class"], "domain": row.get("domain", ""), "group": row.get("group", ""),
+              "variant": row.get("variant", ""), **turn}
     result["correct"] = turn["exact"]
     result["text_exact"] = turn["decision"] == "text" and output.strip() == expected.strip()
     final_calls, final_expected = turn["calls"] if turn["decision"] == "action" else [], expected if row["output_class"] == "action" else ""
@@ -178,6 +179,9 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     for r in results:
         by_domain[r["domain"] or "(none)"].append(r["correct"])
     finals = [r["final_state"] for r in results if r.get("final_state") is not None]
+    drifted: dict[str, list[bool]] = defaultdict(list)
+    for r in results:
+        drifted[r["variant"].split(":", 1)[0] if r.get("variant") else "(home)"].append(r["correct"])
     fetches = [r for r in results if r["expected_class"] == "fetch"]
     followups = [r["followup"] for r in fetches if r.get("followup")]
     return {
@@ -192,6 +196,12 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         "text_exact_rate": _rate([r["text_exact"] for r in results if r["expected_class"] == "text"]),
         "confusion": confusion,
         "per_domain_accuracy": {d: _rate(v) for d, v in sorted(by_domain.items())},
+        "ontology_variants": {
+            "home_exact": _rate(drifted.get("(home)", [])) if drifted.get("(home)") else None,
+            "variant_exact": _rate([c for k, v in drifted.items() if k != "(home)" for c in v]) if len(drifted) > ("(home)" in drifted) else None,
+            "rows": {k: len(v) for k, v in sorted(drifted.items())},
+            "exact_by_change": {k: _rate(v) for k, v in sorted(drifted.items())},
+        },
         "multi_turn": {
             "fetch_rows": len(fetches),
             "second_turns": len(followups),
