@@ -221,8 +221,8 @@ def test_accuracy_on_a_drifted_home_is_reported_apart(rows):
     """Rows drawn in an ontology variant are scored separately: a model that memorised the home shows up there."""
     marked = [dict(r, variant="added:light.reading_lamp") if i % 3 == 0 else r for i, r in enumerate(rows)]
     preds = expected_predictions(marked)
-    first_variant = next(r["id"] for r in marked if r["variant"])
+    first_variant = next(r["id"] for r in marked if r.get("variant"))
     preds[first_variant]["output"] = "Sorry, I cannot do that."
     variants = summarize(score_predictions(marked, preds))["ontology_variants"]
     assert variants["home_exact"] == 1.0 and variants["variant_exact"] < 1.0
-    assert variants["rows"]["added"] == sum(1 for r in marked if r["variant"]) and variants["rows"]["(home)"] == sum(1 for r in marked if not r["variant"])
+    assert variants["rows"]["added"] == sum(1 for r in marked if r.get("variant")) and variants["rows"]["(home)"] == sum(1 for r in marked if not r.get("variant"))
