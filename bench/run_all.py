@@ -5,7 +5,8 @@
 Each figure stands beside a baseline measured in the same run:
 
 1. ONTOLOGY tokens per entity (real Qwen3 vocabulary) vs pretty-printed JSON;
-2. dataset build speed for 20,000 examples vs a 1,000-example build;
+2. dataset build speed for 20,000 examples vs a 1,000-example build; the dataset on every example home;
+   agreement with Home Assistant's own intent tests (``bench/intents_agreement.py``, needs a clone of OHF-Voice/intents);
 3. training tokens/s and packing efficiency, packing on vs off (tiny Qwen3 on CPU);
 4. the agent's own per-command cost at 50/200/500 entities vs 50 (Home Assistant environment);
 5. end-to-end latency per command through the agent against a real ``transformers serve``
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run of the benchmarks)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
+    parser.add_argument("--intents-repo", default="/work/.mirror/OHF-Voice+intents/repo", help="a clone of OHF-Voice/intents (work tree or bare)")
     args = parser.parse_args(argv)
     sections: list[tuple[str, str]] = []
 
@@ -95,6 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     build = _bench("dataset_build")
     size, base = (2000, 200) if args.quick else (20_000, 1_000)
     add(f"Dataset build speed ({size:,} vs {base:,} examples)", "```\n" + build.format_table(build.measure(size=size, baseline=base)) + "\n```")
+    homes = _bench("dataset_homes")
+    add("The dataset on every example home (400 training rows each; coverage counts of train)", homes.format_table(homes.measure(200 if args.quick else 400)))
+    agreement = _bench("intents_agreement")
+    if Path(args.intents_repo).exists():
+        body = agreement.format_report(agreement.measure(Path(args.intents_repo)))
+    else:
+        body = f"(no clone of OHF-Voice/intents at {args.intents_repo}: pass --intents-repo)"
+    add("Against Home Assistant's own intent tests (OHF-Voice/intents tests/en, CC BY 4.0)", body)
     train = _bench("train_throughput")
     add("Training tokens/s and packing efficiency (tiny Qwen3, CPU)", "```\n" + train.format_report(train.measure()) + "\n```")
     overhead = _ha_bench("agent_overhead.py", *(["--repeat", "5"] if args.quick else []))
