@@ -4,7 +4,8 @@
 
 Each figure stands beside a baseline measured in the same run:
 
-1. ONTOLOGY tokens per entity (real Qwen3 vocabulary) vs pretty-printed JSON;
+1. ONTOLOGY tokens per entity (real Qwen3 vocabulary) vs Home Assistant's Assist static context, the previous shape and pretty JSON;
+   capacity at 2048/4096/8192 tokens; prompt tokens per round;
 2. dataset build speed for 20,000 examples vs a 1,000-example build; the dataset on every example home;
    agreement with Home Assistant's own intent tests (``bench/intents_agreement.py``, needs a clone of OHF-Voice/intents);
 3. training tokens/s and packing efficiency, packing on vs off (tiny Qwen3 on CPU);
@@ -93,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n## {title}\n\n{body}", flush=True)
 
     tokens = _bench("ontology_tokens")
-    add("Ontology tokens per entity (examples/demo_home, real Qwen3 vocabulary)", "```\n" + tokens.format_table(tokens.measure()) + "\n```")
+    add("ONTOLOGY tokens per entity against Home Assistant's Assist context (every example home, real Qwen3 vocabulary)",
+        tokens.format_table(tokens.measure()))
     build = _bench("dataset_build")
     size, base = (2000, 200) if args.quick else (20_000, 1_000)
     add(f"Dataset build speed ({size:,} vs {base:,} examples)", "```\n" + build.format_table(build.measure(size=size, baseline=base)) + "\n```")

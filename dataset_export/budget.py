@@ -2,8 +2,8 @@
 
 Every row is measured as the chat template renders it (``tokens.render_chat``).
 The long, constant ontology prefix is encoded once: the text is split right
-after the last ``{"id`` of the ontology, a pre-tokenizer boundary that no BPE
-merge crosses, so ``prefix + suffix`` counts are exact (a test checks this
+after the last ``{"names`` of the ontology (the end of a run of letters, a
+pre-tokenizer boundary that no BPE merge crosses), so ``prefix + suffix`` counts are exact (a test checks this
 against :func:`dataset_export.tokens.count_message_tokens`).
 """
 
@@ -29,7 +29,7 @@ class TokenCounter:
         self.ontology = ontology
         probe = render_chat(render_messages(ontology, "x", None, "y"))
         start = probe.index(ontology.prompt_json)
-        cut = start + ontology.prompt_json.rindex('{"id') + len('{"id') if ontology.entities else start
+        cut = start + ontology.prompt_json.rindex('{"names') + len('{"names') if ontology.entities else start
         self.prefix = probe[:cut]
         self.prefix_tokens = count_tokens(self.prefix)
         self.ontology_tokens = count_tokens(ontology.prompt_json)
@@ -46,7 +46,8 @@ class TokenCounter:
         """Raise :class:`BudgetError` with guidance when the ontology leaves no room."""
         if self.ontology_tokens + HEADROOM <= max_length:
             return
-        per_entity = sorted(((count_tokens(dumps(prompt_entity(e), sort_keys=False)), eid) for eid, e in self.ontology.entities.items()), reverse=True)
+        per_entity = sorted(((count_tokens(dumps({eid: prompt_entity(e)}, sort_keys=False)), eid) for eid, e in self.ontology.entities.items()),
+                            reverse=True)  # fmt: skip
         by_domain: dict[str, int] = {}
         for n, eid in per_entity:
             by_domain[eid.split(".", 1)[0]] = by_domain.get(eid.split(".", 1)[0], 0) + n

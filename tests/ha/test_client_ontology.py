@@ -140,7 +140,7 @@ async def test_ontology_area_aliases(hass: HomeAssistant, demo_home: DemoHome, m
     assert ontology.entities["switch.ac"]["area_aliases"] == ["study", "work room"]
     assert ontology.entities["light.living_room_rgbww_lights"]["area_aliases"] == ["lounge"]
     assert "area_aliases" not in ontology.entities["media_player.kitchen"], "Kitchen has no aliases"
-    assert '"area":"Office","area_aliases":["study","work room"]' in ontology.prompt_json
+    assert '{"area":"Office","aliases":["study","work room"],"entities":{' in ontology.prompt_json
 
 
 def test_strings_match_translations() -> None:

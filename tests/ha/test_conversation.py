@@ -348,7 +348,7 @@ async def test_present_false_entity_is_not_acted_on(
     result = await converse(hass, init_integration, "turn it off")
 
     system = model_server.chat_requests[0].json["messages"][0]["content"]
-    entity = next(e for e in json.loads(system.removeprefix("ONTOLOGY: ")) if e["id"] == entity_id)
+    [entity] = [a["entities"][entity_id] for f in json.loads(system.removeprefix("ONTOLOGY: ")) for a in f["areas"] if entity_id in a["entities"]]
     assert entity["present"] is False
     assert result.response.speech["plain"]["speech"] == phrase("not_present", name=name)
     assert result.response.error_code == intent.IntentResponseErrorCode.NO_VALID_TARGETS

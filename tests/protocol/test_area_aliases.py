@@ -45,12 +45,16 @@ def test_canonical_form_only_when_non_empty_after_area_sorted() -> None:
     assert with_aliases.hash() != plain.hash()
 
 
-def test_prompt_form_only_when_non_empty_after_area() -> None:
-    out = prompt_entity(Ontology.from_entities([_entity(area_aliases=["study", "den"])]).entities["light.desk"])
-    assert list(out) == ["id", "name", "aliases", "area", "area_aliases"]
-    assert out["area_aliases"] == ["den", "study"]
-    assert "area_aliases" not in prompt_entity(_entity(area_aliases=[]))
-    assert "area_aliases" not in prompt_entity(_entity())
+def test_prompt_form_says_area_aliases_once_per_area() -> None:
+    ontology = Ontology.from_entities([_entity(area_aliases=["study", "den"]), _entity("switch.desk_fan", area_aliases=["den", "study"])])
+    [floor] = json.loads(ontology.prompt_json)
+    assert floor == {"areas": [{"area": "Office", "aliases": ["den", "study"], "entities": {
+        "light.desk": {"names": ["Desk", "work lamp"]}, "switch.desk_fan": {"names": ["Desk", "work lamp"]}}}]}  # fmt: skip
+    assert ontology.prompt_json.count("study") == 1
+    for empty in ([], None):
+        [floor] = json.loads(Ontology.from_entities([_entity(area_aliases=empty)]).prompt_json)
+        assert "aliases" not in floor["areas"][0]
+    assert prompt_entity(_entity()) == {"names": ["Desk", "work lamp"]}
 
 
 def test_parse_system_text_round_trips_area_aliases() -> None:

@@ -65,14 +65,23 @@ def test_example_files_are_canonical_and_hash_stable(demo_export) -> None:
     assert demo_export.manifest["content_hash"] == "sha256:2de8619c32cd74f313f9e908e5285cbd9bddc5e6e304b70c39cde9ad7cba35ab"
 
 
-def test_prompt_json_is_compact_and_omits_defaults(ontology) -> None:
+def test_prompt_json_is_compact_grouped_and_omits_defaults(ontology) -> None:
     text = ontology.prompt_json
     assert "\n" not in text and ", " not in text and ": " not in text
-    entities = json.loads(text)
-    assert [e["id"] for e in entities] == sorted(ontology.entities)
-    assert all("domain" not in e for e in entities)
-    assert [e["id"] for e in entities if "present" in e] == ["light.entrance_color_white_lights", "media_player.bedroom"]
-    assert all(e["present"] is False for e in entities if "present" in e)
+    floors = json.loads(text)
+    assert [f.get("floor") for f in floors] == ["First Floor", "Ground Floor"]
+    by_id = {eid: (floor.get("floor"), area.get("area"), ent) for floor in floors for area in floor["areas"] for eid, ent in area["entities"].items()}
+    assert sorted(by_id) == sorted(ontology.entities) and len(by_id) == len(ontology.entities)
+    for eid, (floor, area, ent) in by_id.items():
+        assert (floor, area) == (ontology.entities[eid]["floor"], ontology.entities[eid]["area"])
+        assert ent["names"] == [ontology.entities[eid]["name"], *ontology.entities[eid]["aliases"]]
+    assert sorted(eid for eid, (_, _, e) in by_id.items() if "present" in e) == ["light.entrance_color_white_lights", "media_player.bedroom"]
+    assert all(e["present"] is False for _, _, e in by_id.values() if "present" in e)
+    # Home Assistant's default ranges are said by the capability's name alone; others keep their values.
+    assert by_id["light.bed_light"][2] == {"names": ["Bed Light", "bedside lamp", "lamp"], "can": "brightness color color_temp"}
+    assert by_id["media_player.lounge_room"][2]["inputs"] == ["dvd", "plex", "youtube"]
+    # Each area's floor and aliases are said once.
+    assert text.count('"Living Room"') == 1 and text.count('"lounge"') == 1
 
 
 def test_system_text_without_state(ontology) -> None:

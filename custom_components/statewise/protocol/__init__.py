@@ -21,8 +21,8 @@ from .export_format import (
     load_state,
     parse_ontology,
     parse_snapshots,
-    prompt_entity,
 )
+from .ontology_json import DEFAULT_RANGES, entities_from_prompt, prompt_document, prompt_entity
 from .parser import KIND_ACTION, KIND_FETCH, KIND_INVALID, KIND_TEXT, OUTPUT_CLASSES, Verdict, parse_output
 from .prompt import (
     CHAT_TEMPLATE_KWARGS,
@@ -57,6 +57,7 @@ from .validate import CapabilityProblem, capability_problem, check_output, valid
 
 __all__ = [
     "CHAT_TEMPLATE_KWARGS",
+    "DEFAULT_RANGES",
     "FETCH_TOOL",
     "KIND_ACTION",
     "KIND_FETCH",
@@ -86,6 +87,7 @@ __all__ = [
     "check_output",
     "content_hash",
     "dumps",
+    "entities_from_prompt",
     "entity_state",
     "export_files",
     "extra_tools",
@@ -100,6 +102,7 @@ __all__ = [
     "parse_output",
     "parse_snapshots",
     "parse_system_text",
+    "prompt_document",
     "prompt_entity",
     "render_answer",
     "render_call",

@@ -18,6 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .canonical import dumps, sha256_hex
+from .ontology_json import prompt_document
 
 EXPORT_SCHEMA_DIR = Path(__file__).parent / "schemas" / "v0" / "export"
 ONTOLOGY_FILE = "ontology.json"
@@ -114,32 +115,12 @@ class Ontology:
 
     @cached_property
     def prompt_json(self) -> str:
-        """The ONTOLOGY text the model sees (see :func:`prompt_entity`), built once."""
-        return dumps([prompt_entity(e) for e in self.entities.values()], sort_keys=False)
+        """The ONTOLOGY text the model sees (:mod:`.ontology_json`), built once."""
+        return dumps(prompt_document(self.entities.values()), sort_keys=False)
 
     def hash(self) -> str:
         """``sha256:`` of the canonical file text."""
         return sha256_hex(self.file_json())
-
-
-def prompt_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
-    """An entity as the model sees it: defaults left out to save tokens.
-
-    ``domain`` is left out (it is the id's prefix), as are empty aliases and
-    area aliases, a missing area, floor or device class, false capabilities,
-    and ``present`` when true: ``"present":false`` appears only for entities
-    that are not.
-    """
-    out: dict[str, Any] = {"id": entity["id"], "name": entity["name"]}
-    for key in ("aliases", "area", "area_aliases", "floor", "device_class"):
-        if entity.get(key):
-            out[key] = entity[key]
-    caps = {k: v for k, v in (entity.get("capabilities") or {}).items() if v not in (False, None, [], {})}
-    if caps:
-        out["capabilities"] = caps
-    if not entity.get("present", True):
-        out["present"] = False
-    return out
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .export_format import ExportError, Ontology, load_json, parse_ontology
+from .ontology_json import entities_from_prompt
 from .state import state_json
 from .tools import ToolCall
 
@@ -59,25 +60,8 @@ def render_answer(answer: str | Sequence[ToolCall]) -> str:
 
 
 def _ontology_from_prompt(document: Any) -> Ontology:
-    """The ontology an ONTOLOGY JSON value describes (raises ``KeyError``/``TypeError``/``ValueError`` when it is not one)."""
-    if not isinstance(document, list):
-        raise TypeError(f"ONTOLOGY is a JSON array, not {type(document).__name__}")
-    entities = [
-        {
-            "id": ent["id"],
-            "name": ent["name"],
-            "aliases": ent.get("aliases", []),
-            "area": ent.get("area"),
-            "area_aliases": ent.get("area_aliases", []),
-            "floor": ent.get("floor"),
-            "domain": ent["id"].split(".", 1)[0],
-            "device_class": ent.get("device_class"),
-            "capabilities": ent.get("capabilities", {}),
-            "present": ent.get("present", True),
-        }
-        for ent in document
-    ]
-    return Ontology.from_entities(entities)
+    """The ontology an ONTOLOGY JSON value describes (``ValueError`` naming the field when it is not one)."""
+    return Ontology.from_entities(entities_from_prompt(document))
 
 
 def load_home(path: str | Path) -> tuple[Ontology, dict[str, dict[str, Any]] | None]:
@@ -116,7 +100,7 @@ def parse_system_text(text: str) -> tuple[Ontology, dict[str, dict[str, Any]] | 
 
     Lets evaluators score self-contained dataset rows. Entities come back with
     ``domain`` from the id, ``present`` true unless stated, and the defaults
-    :func:`~.export_format.prompt_entity` leaves out; re-rendering gives the same text.
+    :mod:`.ontology_json` leaves out; re-rendering gives the same text.
     """
     if not text.startswith(ONTOLOGY_PREFIX):
         raise ValueError("system text does not start with ONTOLOGY")
