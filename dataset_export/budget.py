@@ -16,6 +16,7 @@ from statewise_protocol import Ontology, dumps, prompt_entity, render_messages
 from .tokens import count_tokens, qwen3_tokenizer, render_chat
 
 HEADROOM = 64  # tokens a short command plus answer needs besides the ontology (chat markup included)
+AUTO = "auto"  # --max-length auto (see statewise_protocol.AUTO_MAX_LENGTHS)
 
 
 class BudgetError(ValueError):
@@ -42,8 +43,8 @@ class TokenCounter:
             return count_tokens(text)
         return self.prefix_tokens + len(self._backend.encode(text[len(self.prefix) :], add_special_tokens=False).ids)
 
-    def check_fits(self, max_length: int) -> None:
-        """Raise :class:`BudgetError` with guidance when the ontology leaves no room."""
+    def check_fits(self, max_length: int, *, auto: bool = False) -> None:
+        """Raise :class:`BudgetError` with guidance when the ontology leaves no room (``auto``: not even the largest automatic budget)."""
         if self.ontology_tokens + HEADROOM <= max_length:
             return
         per_entity = sorted(((count_tokens(dumps({eid: prompt_entity(e)}, sort_keys=False)), eid) for eid, e in self.ontology.entities.items()),
@@ -55,7 +56,7 @@ class TokenCounter:
         domains = ", ".join(f"{d} {n}" for d, n in sorted(by_domain.items(), key=lambda kv: -kv[1]))
         raise BudgetError(
             f"the ontology alone is {self.ontology_tokens} tokens ({len(per_entity)} entities); with at least {HEADROOM} tokens for a command "
-            f"and answer it cannot fit --max-length {max_length}. Largest entities: {top}. Tokens by domain: {domains}. "
-            f"Expose fewer entities in Home Assistant (or drop aliases), or raise --max-length to at least {self.ontology_tokens + HEADROOM * 2} "
-            "and train with the same sequence length."
+            f"and answer it cannot fit {'the largest automatic budget, ' if auto else '--max-length '}{max_length}. Largest entities: {top}. "
+            f"Tokens by domain: {domains}. Expose fewer entities in Home Assistant (or drop aliases)"
+            + ("." if auto else f", or raise --max-length to at least {self.ontology_tokens + HEADROOM * 2} and train with the same sequence length.")
         )

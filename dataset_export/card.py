@@ -13,6 +13,17 @@ def _size_category(n: int) -> str:
     return "n<1K" if n < 1000 else "1K<n<10K" if n < 10_000 else "10K<n<100K" if n < 100_000 else "100K<n<1M"
 
 
+def _budget_note(stats: dict[str, Any]) -> str:
+    """How the token budget was chosen."""
+    choice = stats["max_length_choice"]
+    if choice["mode"] != "auto":
+        return f"set with --max-length; the longest example is {choice['longest_example']} tokens"
+    if stats["max_length"] == choice["plan"]:
+        return f"chosen automatically: the longest example, {choice['longest_example']} tokens, fits the plan's {choice['plan']}"
+    return (f"chosen automatically: the longest example is {choice['longest_example']} tokens, more than the plan's {choice['plan']}, "
+            "so the smallest larger budget that holds it")
+
+
 def render_card(stats: dict[str, Any]) -> str:
     """Markdown card text from ``stats.json`` figures."""
     train, held = stats["train"], stats["heldout"]
@@ -50,8 +61,8 @@ def render_card(stats: dict[str, Any]) -> str:
         f"- Export: `{stats['export']['name']}` ({stats['export']['entities']} entities, {stats['export']['snapshots']} snapshots), "
         f"content hash `{stats['export']['content_hash']}`",
         f"- Held-out source: {stats['heldout_source']}",
-        f"- Seed {stats['seed']}, token budget {stats['max_length']} (Qwen3 vocabulary, chat template with thinking off); "
-        f"the ontology alone is {stats['ontology_tokens']} tokens",
+        f"- Seed {stats['seed']}, token budget {stats['max_length']} (Qwen3 vocabulary, chat template with thinking off; "
+        f"{_budget_note(stats)}); the ontology alone is {stats['ontology_tokens']} tokens. Train and serve with this sequence length.",
         "",
         "Text derived from CC BY 4.0 sentence templates makes the whole set CC BY 4.0 (see Attribution). "
         "The rows describe one home's devices; they contain no personal data beyond device, area and floor names.",

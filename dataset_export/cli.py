@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from statewise_protocol import PLAN_MAX_LENGTH, ExportError, check_output, load_home, load_state, parse_system_text, render_messages
+from statewise_protocol import AUTO_MAX_LENGTHS, ExportError, check_output, load_home, load_state, parse_system_text, render_messages
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 Subparsers = Any  # argparse's private _SubParsersAction
@@ -117,10 +117,23 @@ def cmd_build(args: argparse.Namespace) -> int:
         return code
     train = stats["train"]
     shares = ", ".join(f"{k} {v['share']:.1%}" for k, v in train["classes"].items())
+    choice = stats["max_length_choice"]
+    if choice["mode"] == "auto":
+        why = "the home fits the plan's budget" if stats["max_length"] == choice["plan"] else f"the plan's {choice['plan']} does not hold it"
+        print(f"token budget: {stats['max_length']} (auto: the longest example is {choice['longest_example']} tokens; {why})", file=sys.stderr)
     print(f"wrote {args.out}: train {train['examples']} ({shares}), heldout {stats['heldout']['examples']}, "
           f"tokens p50 {train['tokens']['p50']} p99 {train['tokens']['p99']}, over budget excluded {train['excluded_over_length']['count']}",
           file=sys.stderr)
     return EXIT_OK
+
+
+def max_length_arg(text: str) -> int | str:
+    """``auto`` or a positive number of tokens."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: use auto or a number of tokens")
+    return int(text)
 
 
 def add_build(sub: Subparsers) -> None:
@@ -133,7 +146,9 @@ def add_build(sub: Subparsers) -> None:
     parser.add_argument("--heldout-size", type=int, default=None, help="held-out examples (default size/10)")
     parser.add_argument("--language", default="en")
     parser.add_argument("--heldout-export", metavar="DIR", default=None, help="draw the held-out set from this other home")
-    parser.add_argument("--max-length", type=int, default=PLAN_MAX_LENGTH, help="token budget per example (Qwen3 vocabulary)")
+    parser.add_argument("--max-length", type=max_length_arg, default="auto", metavar="auto|N",
+                        help="token budget per example (Qwen3 vocabulary); auto: the plan's 2048 when the home fits, else the smallest of "
+                             f"{', '.join(map(str, AUTO_MAX_LENGTHS[1:]))} that holds the longest example")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=cmd_build)
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from statewise_protocol import PLAN_MAX_LENGTH, Export, ExportError, load_export
+from statewise_protocol import AUTO_MAX_LENGTHS, PLAN_MAX_LENGTH, Export, ExportError, auto_max_length, load_export
 
 from . import plots
-from .budget import TokenCounter
+from .budget import AUTO, TokenCounter
 from .build import (
     HELDOUT_REQUIRED,
     InvalidTraining,
@@ -35,13 +35,20 @@ LANGUAGES = ("en",)
 
 
 def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0, size: int = 2000, heldout_size: int | None = None,
-                  language: str = "en", heldout_export: str | Path | None = None, max_length: int = PLAN_MAX_LENGTH,
+                  language: str = "en", heldout_export: str | Path | None = None, max_length: int | str = AUTO,
                   tick: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
     """Build and write the dataset; returns ``stats.json``'s content.
 
-    Raises ``ExportError`` (bad export or language), ``BudgetError`` (ontology too big)
-    or :class:`InvalidTraining` (ratios or coverage not met); nothing is written then.
+    ``max_length="auto"`` draws within the largest of ``AUTO_MAX_LENGTHS`` and then keeps the
+    smallest budget that holds the longest example drawn (the plan's 2048 whenever the home fits
+    it); a number is a fixed budget (longer candidates are excluded). Raises ``ExportError`` (bad
+    export or language), ``BudgetError`` (ontology too big) or :class:`InvalidTraining` (ratios or
+    coverage not met); nothing is written then.
     """
+    auto = max_length == AUTO
+    if not auto and not isinstance(max_length, int):
+        raise ExportError("--max-length", "", f"{max_length!r} is neither 'auto' nor a number of tokens")
+    limit = AUTO_MAX_LENGTHS[-1] if auto else int(max_length)
     if language not in LANGUAGES:
         raise ExportError("--language", "", f"{language!r} is not supported (available: {', '.join(LANGUAGES)})")
     export = load_export(export_dir)
@@ -51,18 +58,20 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
     counters = {id(export): TokenCounter(export.ontology)}
     counters.setdefault(id(other), TokenCounter(other.ontology))
     for counter in counters.values():
-        counter.check_fits(max_length)
+        counter.check_fits(limit, auto=auto)
     for home in {id(export): export, id(other): other}.values():
         check_controllable(home)
     book = LabelBook()  # one teacher for both splits
-    train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], max_length, tick, book)
-    held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], max_length, tick, book)
+    train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], limit, tick, book)
+    held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], limit, tick, book)
     problems = check_plan(train.rows, size, "train") + check_plan(held.rows, held_n, "heldout", HELDOUT_REQUIRED)
     if problems:
         drawn = {"train": split_stats(train, size)["classes"], "heldout": split_stats(held, held_n)["classes"]}
         raise InvalidTraining("training is invalid: " + "; ".join(problems), drawn)
     check_teacher(train.rows + held.rows)
     check_disjoint(train.rows, held.rows)
+    longest = max(r["_tokens"] for r in train.rows + held.rows)
+    chosen = auto_max_length(longest) if auto else limit
     stats: dict[str, Any] = {
         "format": "statewise.dataset_stats",
         "version": 0,
@@ -71,7 +80,8 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
         "heldout_source": f"a different home, `{other.path.name}` ({other.manifest['content_hash']})" if other is not export else "the same home",
         "language": language,
         "seed": seed,
-        "max_length": max_length,
+        "max_length": chosen,
+        "max_length_choice": {"mode": "auto" if auto else "explicit", "longest_example": longest, "plan": PLAN_MAX_LENGTH},
         "ontology_tokens": counters[id(export)].ontology_tokens,
         "train": split_stats(train, size),
         "heldout": split_stats(held, held_n),
@@ -82,7 +92,7 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
         "stats.json": (json.dumps(stats, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
         "dataset_card.md": render_card(stats).encode("utf-8"),
         "class_ratios.png": plots.class_ratios(stats),
-        "token_lengths.png": plots.token_histogram([r["_tokens"] for r in train.rows], [r["_tokens"] for r in held.rows], max_length),
+        "token_lengths.png": plots.token_histogram([r["_tokens"] for r in train.rows], [r["_tokens"] for r in held.rows], chosen),
         "coverage.png": plots.coverage_counts(stats),
     }
     write_atomic(Path(out_dir), files)

@@ -13,19 +13,27 @@ from .template import render_prompt
 _SYSTEM, _PROMPT = "\x00statewise-system\x00", "\x00statewise-prompt\x00"
 
 
-def modelfile(tokenizer: Any) -> str:
+def modelfile(tokenizer: Any, num_ctx: int | None = None) -> str:
     """The Ollama ``Modelfile``: its ``TEMPLATE`` is the exported chat template's own prompt (:func:`trainer.template.render_prompt`).
 
     Ollama uses Go templates, not Jinja: the prompt for a ``[system, user]`` pair is
     rendered by the chat template itself with placeholder contents, which become
-    ``{{ .System }}`` and ``{{ .Prompt }}``, so no Qwen3 markup is written here.
+    ``{{ .System }}`` and ``{{ .Prompt }}``, so no Qwen3 markup is written here. ``num_ctx`` is
+    the sequence length trained with (Ollama's own default context would cut a long ONTOLOGY).
     """
     prompt = render_prompt(tokenizer, [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": _PROMPT}])
     template = prompt.replace(_SYSTEM, "{{ .System }}").replace(_PROMPT, "{{ .Prompt }}") + "{{ .Response }}" + EOS_TOKEN
     if '"""' in template:
         raise ValueError("the chat template renders a triple quote, which a Modelfile TEMPLATE cannot hold")
     return (f'FROM ./statewise.gguf\nTEMPLATE """{template}"""\n'
-            f"PARAMETER stop {EOS_TOKEN}\nPARAMETER stop {PAD_TOKEN}\nPARAMETER temperature 0\n")
+            f"PARAMETER stop {EOS_TOKEN}\nPARAMETER stop {PAD_TOKEN}\nPARAMETER temperature 0\n"
+            + (f"PARAMETER num_ctx {num_ctx}\n" if num_ctx else ""))
+
+
+def _length_note(manifest: dict[str, Any]) -> str:
+    if manifest.get("max_length_requested") == "auto":
+        return " (chosen automatically: the plan's 2048 when the home fits, else the smallest larger budget that holds its longest example)"
+    return ""
 
 
 def model_card(manifest: dict[str, Any], name: str) -> str:
@@ -53,6 +61,10 @@ The prompt is the Statewise v0 format (system `ONTOLOGY: ...` and, after a fetch
 The shipped template (`merged/chat_template.jinja`, `adapter/chat_template.jinja`)
 defaults `enable_thinking` to false, so an OpenAI-compatible server reproduces the
 training prompt without extra flags. Use greedy decoding (temperature 0).
+
+Sequence length trained with: **{manifest.get("max_length")} tokens**{_length_note(manifest)}. Serve with
+a context of at least that, and set the same value as the agent's *token budget* in
+Home Assistant (its Repair warns when the live home outgrows it).
 
 ## Evaluation (held-out set)
 

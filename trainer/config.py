@@ -13,12 +13,15 @@ LoRA on exactly the seven modules, bias not trained, no full fine-tuning.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
-from statewise_protocol import PLAN_MAX_LENGTH
+from statewise_protocol import AUTO_MAX_LENGTHS, auto_max_length
 from trl import ModelConfig, SFTConfig
 
+AUTO = "auto"
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 DEFAULT_BASE_MODEL = "Qwen/Qwen3-1.7B"
 
@@ -85,7 +88,11 @@ class StatewiseSFTConfig(SFTConfig):
     """
 
     output_dir: str | None = field(default="runs/statewise", metadata={"help": "Where checkpoints and the adapter go."})
-    max_length: int | None = field(default=PLAN_MAX_LENGTH, metadata={"help": "Token budget per example (the plan: 2048); never truncated."})
+    max_length: str = field(  # type: ignore[assignment]  # "auto" or a number; a number before TRL reads it (resolve_max_length)
+        default="auto",
+        metadata={"help": "Token budget per example, never truncated: auto (the dataset's own budget from its stats.json: the plan's 2048 when "
+                          "the home fits, else 3072/4096/6144/8192) or a number of tokens."},
+    )
     per_device_train_batch_size: int = field(default=1, metadata={"help": "The plan: 1."})
     gradient_accumulation_steps: int = field(default=8, metadata={"help": "The plan: 8."})
     learning_rate: float = field(default=2e-4, metadata={"help": "The plan: 2e-4."})
@@ -105,6 +112,10 @@ class StatewiseSFTConfig(SFTConfig):
 
     def __post_init__(self) -> None:
         """Resolve the hardware-dependent defaults before TRL's (which turn bf16 and checkpointing on everywhere)."""
+        if isinstance(self.max_length, str) and self.max_length != AUTO:
+            if not self.max_length.isdigit() or int(self.max_length) < 1:
+                raise PlanViolation(f"max_length={self.max_length!r}: use auto or a number of tokens")
+            self.max_length = int(self.max_length)
         cuda = _cuda()
         if self.bf16 is None:
             self.bf16 = False if self.fp16 else native_bf16()
@@ -182,6 +193,26 @@ def make_config(**values: Any) -> Config:
             raise TypeError(f"unknown trainer setting {key!r}")
         split[owner][key] = list(value) if key == "lora_target_modules" else value
     return Config(**{name: cls(**split[name]) for name, cls in groups.items()})
+
+
+def resolve_max_length(value: int | str, dataset: str, longest: int) -> int:
+    """The token budget to train with.
+
+    A number as given; ``auto``: the builder's choice (``stats.json`` beside ``dataset``), else the
+    smallest of ``AUTO_MAX_LENGTHS`` that holds the longest row (``longest`` tokens).
+    """
+    if value != AUTO:
+        return int(value)
+    stats = Path(dataset).parent / "stats.json" if dataset else None
+    if stats is not None and stats.is_file():
+        chosen = json.loads(stats.read_text(encoding="utf-8")).get("max_length")
+        if isinstance(chosen, int) and chosen >= longest:
+            return chosen
+    chosen = auto_max_length(longest)
+    if chosen is None:
+        raise PlanViolation(f"max_length=auto: the longest example is {longest} tokens, more than the largest automatic budget "
+                            f"{AUTO_MAX_LENGTHS[-1]}; rebuild the dataset with fewer exposed entities or pass --max_length N")
+    return chosen
 
 
 def check_plan(model: StatewiseModelConfig) -> None:

@@ -70,6 +70,9 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
         "dataset_hash": train_summary.get("dataset_hash"),
         "adapter_hash": file_hash(*weights) if weights else None,
         "chat_template_kwargs": dict(sp.CHAT_TEMPLATE_KWARGS),
+        # The sequence length trained with: serve with at least this context; Home Assistant's token-budget Repair uses it.
+        "max_length": train_summary.get("max_length"),
+        "max_length_requested": train_summary.get("max_length_requested"),
         "lora": {k: sorted(v) if isinstance(v, list) else v for k, v in json.loads((adapter / "adapter_config.json").read_text()).items()
                  if k in ("r", "lora_alpha", "target_modules", "bias")},
         "eval": _eval_summary(eval_report),
@@ -77,5 +80,5 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "README.md").write_text(model_card(manifest, f"statewise-{Path(base).name.lower()}"), encoding="utf-8")
-    (out / "Modelfile").write_text(modelfile(tokenizer), encoding="utf-8")
+    (out / "Modelfile").write_text(modelfile(tokenizer, manifest["max_length"]), encoding="utf-8")
     return out

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import Config, StatewiseModelConfig, check_plan
+from statewise_protocol import AUTO_MAX_LENGTHS
+
+from .config import AUTO, Config, StatewiseModelConfig, check_plan, resolve_max_length
 from .data import build_dataset, file_hash, measure, read_rows
 
 log = logging.getLogger("trainer")
@@ -42,7 +44,8 @@ def build_trainer(cfg: Config, rows: list[dict[str, Any]], *, model: Any = None,
     args = cfg.training
     set_seed(args.seed)
     tokenizer = tokenizer or load_tokenizer(cfg.base_model)
-    lengths = measure(rows, tokenizer, args.max_length)
+    lengths = measure(rows, tokenizer, AUTO_MAX_LENGTHS[-1] if args.max_length == AUTO else args.max_length)
+    args.max_length = resolve_max_length(args.max_length, cfg.script.dataset, max(lengths))  # a number before TRL reads it
     if model is None:
         model = load_base_model(cfg.base_model, dtype=torch.bfloat16 if args.bf16 else torch.float32,
                                 attn_implementation=cfg.model.attn_implementation)
@@ -82,6 +85,7 @@ def train(cfg: Config, *, model: Any = None, tokenizer: Any = None) -> dict[str,
     if not dataset:
         raise ValueError("no --dataset given (a train.jsonl from `python -m dataset_export build`)")
     rows = read_rows(dataset)
+    requested = cfg.training.max_length
     trainer = build_trainer(cfg, rows, model=model, tokenizer=tokenizer)
     lengths = trainer.statewise_lengths
     log.info("training on %d examples (%d tokens, longest %d of max %d)", len(rows), sum(lengths), max(lengths), cfg.training.max_length)
@@ -100,6 +104,8 @@ def train(cfg: Config, *, model: Any = None, tokenizer: Any = None) -> dict[str,
         "examples": len(rows),
         "tokens": sum(lengths),
         "max_tokens": max(lengths),
+        "max_length": cfg.training.max_length,
+        "max_length_requested": requested,
         "global_step": trainer.state.global_step,
         "train_loss": result.training_loss,
         "first_loss": losses[0] if losses else None,

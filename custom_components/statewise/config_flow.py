@@ -46,6 +46,7 @@ from .const import (
     CONF_API_KEY,
     CONF_BASE_URL,
     CONF_FETCH_ROUNDS,
+    CONF_MAX_LENGTH,
     CONF_MODEL,
     CONF_REQUEST_TIMEOUT,
     CONF_SENSITIVE_POLICY,
@@ -53,11 +54,13 @@ from .const import (
     CONF_TRAINED_TOKENS,
     DEFAULT_CONVERSATION_NAME,
     DEFAULT_FETCH_ROUNDS,
+    DEFAULT_MAX_LENGTH,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SENSITIVE_POLICY,
     DOMAIN,
     LOGGER,
     MAX_FETCH_ROUNDS,
+    MAX_LENGTHS,
     MAX_REQUEST_TIMEOUT,
     MIN_FETCH_ROUNDS,
     MIN_REQUEST_TIMEOUT,
@@ -74,6 +77,7 @@ RECOMMENDED_CONVERSATION_OPTIONS: dict[str, Any] = {
     CONF_REQUEST_TIMEOUT: DEFAULT_REQUEST_TIMEOUT,
     CONF_SENSITIVE_POLICY: DEFAULT_SENSITIVE_POLICY,
     CONF_TRAINED_EXPORT: TRAINED_EXPORT_NONE,
+    CONF_MAX_LENGTH: DEFAULT_MAX_LENGTH,
 }
 
 
@@ -284,6 +288,11 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                         mode=SelectSelectorMode.LIST,
                     )
                 ),
+                vol.Required(CONF_MAX_LENGTH, default=str(options.get(CONF_MAX_LENGTH, DEFAULT_MAX_LENGTH))): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[str(n) for n in MAX_LENGTHS], translation_key=CONF_MAX_LENGTH, mode=SelectSelectorMode.DROPDOWN
+                    )
+                ),
                 vol.Optional(
                     CONF_TRAINED_EXPORT,
                     description={"suggested_value": options.get(CONF_TRAINED_EXPORT) or None},
@@ -310,6 +319,7 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                 CONF_REQUEST_TIMEOUT: float(user_input[CONF_REQUEST_TIMEOUT]),
                 CONF_SENSITIVE_POLICY: user_input[CONF_SENSITIVE_POLICY],
                 CONF_TRAINED_EXPORT: user_input.get(CONF_TRAINED_EXPORT) or TRAINED_EXPORT_NONE,
+                CONF_MAX_LENGTH: int(user_input.get(CONF_MAX_LENGTH, DEFAULT_MAX_LENGTH)),
             }
             if data[CONF_TRAINED_EXPORT]:
                 trained = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from .protocol import PLAN_MAX_LENGTH
+from .protocol import AUTO_MAX_LENGTHS, CHARS_PER_TOKEN as CHARS_PER_TOKEN, PLAN_MAX_LENGTH
 from .protocol.agent import (  # the loop's bounds, re-exported for the config flow
     DEFAULT_FETCH_ROUNDS as DEFAULT_FETCH_ROUNDS,
     MAX_FETCH_ROUNDS as MAX_FETCH_ROUNDS,
@@ -31,6 +31,10 @@ CONF_SENSITIVE_POLICY: Final = "sensitive_policy"
 CONF_TRAINED_EXPORT: Final = "trained_export"
 # Token estimate of the trained ontology (stored when the trained export is picked).
 CONF_TRAINED_TOKENS: Final = "trained_tokens"
+# The sequence length the model was trained with (its dataset card and statewise_manifest.json say it).
+CONF_MAX_LENGTH: Final = "max_length"
+MAX_LENGTHS: Final = AUTO_MAX_LENGTHS
+DEFAULT_MAX_LENGTH: Final = PLAN_MAX_LENGTH
 
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0  # seconds, one chat completion
 MIN_REQUEST_TIMEOUT: Final = 1.0
@@ -53,10 +57,8 @@ DEFAULT_HISTORY_HOURS: Final = 24
 DEFAULT_HISTORY_SAMPLES: Final = 4
 MAX_HISTORY_SAMPLES: Final = 48
 
-# Token budget (the plan's max sequence length). Inside Home Assistant the
-# tokenizer is not available: ontology size is estimated from characters.
-TOKEN_BUDGET: Final = PLAN_MAX_LENGTH
-CHARS_PER_TOKEN: Final = 3.0
+# Inside Home Assistant the tokenizer is not available: ontology size is estimated
+# from characters (CHARS_PER_TOKEN, a measured lower bound, from the protocol).
 
 SERVICE_EXPORT_TRAINING_SEED: Final = "export_training_seed"
 ATTR_HISTORY_HOURS: Final = "history_hours"

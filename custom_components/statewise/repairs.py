@@ -8,10 +8,13 @@ in the issue registry (created when true, deleted when no longer true):
   name or aliases). The model cannot know new names; retrain from a new export.
 - ``token_budget_<subentry_id>``: the live ontology no longer fits the
   trained token budget. The budget is the trained ontology's token estimate
-  plus ``TOKEN_HEADROOM`` (10 %), and never more than ``TOKEN_BUDGET``.
+  plus ``TOKEN_HEADROOM`` (10 %), and never more than the sequence length the
+  model was trained with (the agent's ``max_length`` option: the dataset's
+  budget, 2048 unless ``--max-length auto`` chose more for a large home).
 
 Token estimates inside Home Assistant are character based
-(``ceil(len(system_text) / CHARS_PER_TOKEN)``): the Qwen3 tokenizer is not
+(``ceil(len(system_text) / CHARS_PER_TOKEN)``, a measured lower bound of
+characters per token, so the estimate errs high): the Qwen3 tokenizer is not
 available there. The trainer counts real tokens; this estimate is only a
 drift alarm, and it is compared with an estimate made the same way.
 
@@ -41,14 +44,15 @@ from homeassistant.helpers.debounce import Debouncer
 
 from .const import (
     CHARS_PER_TOKEN,
+    CONF_MAX_LENGTH,
     CONF_TRAINED_EXPORT,
     CONF_TRAINED_TOKENS,
+    DEFAULT_MAX_LENGTH,
     DOMAIN,
     ISSUE_ONTOLOGY_CHANGED,
     ISSUE_TOKEN_BUDGET,
     LOGGER,
     SUBENTRY_CONVERSATION,
-    TOKEN_BUDGET,
 )
 from .export import export_path
 from .ontology import build_ontology
@@ -64,9 +68,9 @@ def estimate_tokens(ontology: Ontology) -> int:
     return math.ceil(len(system_text(ontology)) / CHARS_PER_TOKEN)
 
 
-def token_budget(trained_tokens: int) -> int:
-    """Largest live estimate that still fits what the model was trained on."""
-    return min(TOKEN_BUDGET, math.floor(trained_tokens * (1 + TOKEN_HEADROOM)))
+def token_budget(trained_tokens: int, max_length: int = DEFAULT_MAX_LENGTH) -> int:
+    """Largest live estimate that still fits what the model was trained on (and its sequence length)."""
+    return min(max_length, math.floor(trained_tokens * (1 + TOKEN_HEADROOM)))
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ def async_update_issues(
     trained: Ontology,
     live: Ontology,
     trained_tokens: int | None = None,
+    max_length: int = DEFAULT_MAX_LENGTH,
 ) -> None:
     """Create or delete this subentry's two issues from ``trained`` vs ``live``."""
     diff = diff_ontologies(trained, live)
@@ -157,7 +162,7 @@ def async_update_issues(
 
     trained_tokens = trained_tokens or estimate_tokens(trained)
     live_tokens = estimate_tokens(live)
-    budget = token_budget(trained_tokens)
+    budget = token_budget(trained_tokens, max_length)
     issue_id = _issue_id(ISSUE_TOKEN_BUDGET, subentry_id)
     if live_tokens > budget:
         ir.async_create_issue(
@@ -225,6 +230,7 @@ async def async_check_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
             trained,
             live,
             subentry.data.get(CONF_TRAINED_TOKENS),
+            int(subentry.data.get(CONF_MAX_LENGTH, DEFAULT_MAX_LENGTH)),
         )
 
 

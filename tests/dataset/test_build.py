@@ -228,12 +228,50 @@ def test_bad_export_exits_2_names_file_and_field_writes_nothing(tmp_path, capsys
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
-def test_ontology_over_budget_stops_with_guidance(tmp_path, capsys):
+def test_ontology_over_an_explicit_budget_stops_with_guidance(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["build", str(LARGE), "--out", str(out), "--size", "50", "--quiet"]) == 2
+    assert main(["build", str(LARGE), "--out", str(out), "--size", "50", "--max-length", "2048", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "the ontology alone is" in err and "--max-length 2048" in err and "media_player." in err and "Tokens by domain" in err
     assert not out.exists()
+
+
+def test_auto_budget_is_the_plans_when_the_home_fits(tmp_path, capsys):
+    assert main(["build", str(DEMO), "--out", str(tmp_path / "out"), "--size", "60", "--quiet"]) == 0
+    assert "token budget: 2048 (auto: the longest example is" in capsys.readouterr().err
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert stats["max_length"] == 2048 and stats["max_length_choice"]["mode"] == "auto"
+    assert "chosen automatically: the longest example" in (tmp_path / "out" / "dataset_card.md").read_text()
+
+
+def test_auto_budget_grows_for_a_large_home_and_holds_every_example(tmp_path, capsys):
+    """large_house (154 entities) does not fit 2048: auto takes the smallest larger budget that holds its longest example."""
+    out = tmp_path / "out"
+    assert main(["build", str(LARGE), "--out", str(out), "--size", "50", "--max-length", "auto", "--quiet"]) == 0
+    stats = json.loads((out / "stats.json").read_text())
+    longest = stats["max_length_choice"]["longest_example"]
+    assert 2048 < longest <= stats["max_length"] == min(n for n in (3072, 4096, 6144, 8192) if n >= longest)
+    assert f"token budget: {stats['max_length']} (auto: the longest example is {longest} tokens; the plan's 2048 does not hold it)" in capsys.readouterr().err
+    assert f"token budget {stats['max_length']}" in (out / "dataset_card.md").read_text()
+    assert max(count_message_tokens(r["messages"]) for r in read_rows(out / "train.jsonl")) <= stats["max_length"]
+    again = tmp_path / "again"
+    assert main(["build", str(LARGE), "--out", str(again), "--size", "50", "--quiet"]) == 0
+    assert (again / "train.jsonl").read_bytes() == (out / "train.jsonl").read_bytes()
+
+
+def test_auto_budget_stops_with_guidance_past_8192(tmp_path, capsys):
+    ents = [_ent(f"light.lamp_{i:03d}", f"Reading Lamp Number {i} In The Far Away Guest Wing", brightness=True, color=True) for i in range(420)]
+    home = _write_export(tmp_path / "huge", ents, {e["id"]: {"state": "off"} for e in ents})
+    assert main(["build", str(home), "--out", str(tmp_path / "out"), "--size", "20", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "the largest automatic budget, 8192" in err and "Largest entities: light.lamp_" in err and "Expose fewer entities" in err
+    assert "\n" not in err and not (tmp_path / "out").exists()
+
+
+def test_max_length_must_be_auto_or_a_number(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["build", str(DEMO), "--out", "x", "--max-length", "big"])
+    assert exit_.value.code == 2 and "'big': use auto or a number of tokens" in capsys.readouterr().err
 
 
 def test_over_long_examples_are_excluded_and_reported_never_truncated(tmp_path):

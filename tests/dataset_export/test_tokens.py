@@ -76,3 +76,15 @@ def test_cache_is_reused(tmp_path, monkeypatch) -> None:
     assert first == second == tmp_path / "tokenizers" / tokens.cache_key()
     assert len(calls) == 1
     assert [p.name for p in first.parent.iterdir()] == [first.name]  # temp folder renamed, none left behind
+
+
+def test_chars_per_token_is_a_lower_bound_on_every_example_home():
+    """Home Assistant estimates prompt tokens as characters / CHARS_PER_TOKEN: it must never underestimate."""
+    from statewise_protocol import CHARS_PER_TOKEN, load_export, system_text
+
+    homes = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "examples").glob("*/ontology.json"))
+    assert len(homes) >= 6
+    for home in homes:
+        export = load_export(home)
+        for text in (system_text(export.ontology), system_text(export.ontology, export.snapshots[0].states)):
+            assert len(text) / CHARS_PER_TOKEN >= tokens.count_tokens(text), home.name

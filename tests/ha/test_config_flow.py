@@ -17,6 +17,7 @@ from custom_components.statewise.const import (
     CONF_API_KEY,
     CONF_BASE_URL,
     CONF_FETCH_ROUNDS,
+    CONF_MAX_LENGTH,
     CONF_MODEL,
     CONF_REQUEST_TIMEOUT,
     CONF_SENSITIVE_POLICY,
@@ -252,6 +253,8 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     schema = result["data_schema"].schema
     export_key = next(k for k in schema if k == CONF_TRAINED_EXPORT)
     options = [o["value"] for o in schema[export_key].config["options"]]
+    length_key = next(k for k in schema if k == CONF_MAX_LENGTH)
+    assert schema[length_key].config["options"] == ["2048", "3072", "4096", "6144", "8192"] and length_key.default() == "2048"
     assert options == ["20261122T180000Z", "20261121T180000Z", "20261120T180000Z"]
 
     # an export whose ontology is not valid v0 is refused
@@ -262,7 +265,8 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     assert result["errors"] == {CONF_TRAINED_EXPORT: "invalid_export"}
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {"name": "Kitchen agent", CONF_FETCH_ROUNDS: 2, CONF_REQUEST_TIMEOUT: 12, CONF_SENSITIVE_POLICY: POLICY_ALLOW, CONF_TRAINED_EXPORT: "20261121T180000Z"},
+        {"name": "Kitchen agent", CONF_FETCH_ROUNDS: 2, CONF_REQUEST_TIMEOUT: 12, CONF_SENSITIVE_POLICY: POLICY_ALLOW, CONF_TRAINED_EXPORT: "20261121T180000Z",
+         CONF_MAX_LENGTH: "4096"},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     sub = next(s for s in mock_config_entry.subentries.values() if s.title == "Kitchen agent")
@@ -270,6 +274,7 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     assert sub.data[CONF_REQUEST_TIMEOUT] == 12.0
     assert sub.data[CONF_SENSITIVE_POLICY] == POLICY_ALLOW
     assert sub.data[CONF_TRAINED_EXPORT] == "20261121T180000Z"
+    assert sub.data[CONF_MAX_LENGTH] == 4096
     ontology_text = await hass.async_add_executor_job(
         Path(hass.config.path("statewise", "exports", "20261121T180000Z", "ontology.json")).read_text
     )
@@ -284,7 +289,7 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     sub = mock_config_entry.subentries[sub.subentry_id]
-    assert sub.data == {CONF_FETCH_ROUNDS: 0, CONF_REQUEST_TIMEOUT: 30.0, CONF_SENSITIVE_POLICY: "block", CONF_TRAINED_EXPORT: ""}
+    assert sub.data == {CONF_FETCH_ROUNDS: 0, CONF_REQUEST_TIMEOUT: 30.0, CONF_SENSITIVE_POLICY: "block", CONF_TRAINED_EXPORT: "", CONF_MAX_LENGTH: 4096}
 
 
 async def test_setup_retry_recovers(hass: HomeAssistant, demo_home: Any, mock_config_entry: MockConfigEntry, model_server: ModelServer) -> None:

@@ -175,6 +175,17 @@ async def test_repairs_token_budget(hass: HomeAssistant, demo_home: DemoHome) ->
     assert _issues(hass) == {}
 
 
+async def test_repairs_token_budget_is_the_trained_sequence_length(hass: HomeAssistant, demo_home: DemoHome) -> None:
+    """Trained on the same home with a 2048-token budget: a small model length warns, a larger one does not."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    live = build_ontology(hass)
+    tokens = estimate_tokens(live)
+    async_update_issues(hass, "sub1", "Agent", "x", live, live, tokens, max_length=tokens - 1)
+    assert _issues(hass)["token_budget_sub1"].translation_placeholders["budget"] == str(tokens - 1)
+    async_update_issues(hass, "sub1", "Agent", "x", live, live, tokens, max_length=4096)
+    assert _issues(hass) == {}
+
+
 async def test_signed_download_url_from_ui(
     hass: HomeAssistant, demo_home: DemoHome, hass_ws_client: Any, hass_client_no_auth: ClientSessionGenerator
 ) -> None:

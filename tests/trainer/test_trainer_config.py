@@ -8,7 +8,7 @@ import yaml
 
 import trainer
 from trainer.cli import COMMANDS, main, make_parser, parse
-from trainer.config import LORA_TARGET_MODULES, EvalArguments, PlanViolation, StatewiseSFTConfig, make_config, native_bf16
+from trainer.config import LORA_TARGET_MODULES, EvalArguments, PlanViolation, StatewiseSFTConfig, make_config, native_bf16, resolve_max_length
 
 CONFIGS = Path(trainer.__file__).parent / "configs"
 
@@ -16,7 +16,7 @@ CONFIGS = Path(trainer.__file__).parent / "configs"
 def test_plan_defaults():
     cfg = make_config()
     t = cfg.training
-    assert (t.max_length, t.per_device_train_batch_size, t.gradient_accumulation_steps) == (2048, 1, 8)
+    assert (t.max_length, t.per_device_train_batch_size, t.gradient_accumulation_steps) == ("auto", 1, 8)
     assert (t.learning_rate, t.num_train_epochs, t.optim, t.packing) == (2e-4, 1.0, "adamw_torch", True)
     assert t.padding_free and t.completion_only_loss and not t.assistant_only_loss and t.packing_strategy == "bfd"
     assert tuple(cfg.model.lora_target_modules) == ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj") == LORA_TARGET_MODULES
@@ -83,6 +83,26 @@ def test_unknown_config_key_is_one_line_exit_2(tmp_path, capsys):
     assert main(["train", "--config", str(config)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "lerning_rate" in err and len(err.splitlines()) == 1
+
+
+def test_max_length_is_auto_or_a_number(tmp_path):
+    assert parse("train", ["--output_dir", str(tmp_path)])[0].training.max_length == "auto"
+    assert parse("train", ["--max_length", "3072", "--output_dir", str(tmp_path)])[0].training.max_length == 3072
+    assert parse("train", ["--max-length", "auto", "--output_dir", str(tmp_path)])[0].training.max_length == "auto"
+    with pytest.raises(PlanViolation, match="max_length='big': use auto or a number"):
+        make_config(max_length="big")
+
+
+def test_auto_max_length_reads_the_datasets_choice_else_measures(tmp_path):
+    dataset = tmp_path / "train.jsonl"
+    assert resolve_max_length(1024, str(dataset), 900) == 1024
+    assert resolve_max_length("auto", str(dataset), 1500) == 2048  # no stats.json: the plan's budget holds it
+    assert resolve_max_length("auto", str(dataset), 2049) == 3072
+    (tmp_path / "stats.json").write_text('{"max_length": 4096}')
+    assert resolve_max_length("auto", str(dataset), 2049) == 4096  # the builder chose 4096 (its held-out set needed it)
+    assert resolve_max_length("auto", str(dataset), 5000) == 6144  # a dataset edited since: its rows decide
+    with pytest.raises(PlanViolation, match="8192"):
+        resolve_max_length("auto", str(dataset), 9000)
 
 
 @pytest.mark.parametrize("name", ["qwen3-1.7b.yaml", "qwen3-4b.yaml"])

@@ -33,7 +33,10 @@ def test_train_eval_export(trained_run, dataset_file):
     assert manifest["schema_version"] == "v0" and manifest["base_model"] == cfg.base_model
     assert manifest["export_content_hash"].startswith("sha256:") and manifest["dataset_hash"] == trained_run["summary"]["dataset_hash"]
     assert manifest["chat_template_kwargs"] == {"enable_thinking": False}
+    assert (manifest["max_length"], manifest["max_length_requested"]) == (1024, 1024) == (trained_run["summary"]["max_length"], 1024)
+    assert "PARAMETER num_ctx 1024\n" in (out / "Modelfile").read_text()
     card = (out / "README.md").read_text()
+    assert "Sequence length trained with: **1024 tokens**" in card
     assert card.startswith("---\nbase_model:") and all(s in card for s in ("--enable-lora", "GGUF", "ollama create", "transformers serve"))
     assert (out / "merged" / "model.safetensors").is_file() and (out / "adapter" / "adapter_model.safetensors").is_file()
     merged = evaluate(cfg, str(dataset_file), model_dir=str(out / "merged"), out_dir=str(run / "eval_merged"))
@@ -55,11 +58,13 @@ def test_run_pipeline_exit_code(dataset_file, tiny_base, tmp_path):
     gpu = torch.cuda.is_available()
     base = str(tiny_base) if gpu else "statewise-test/no-such-model"
     code = main(["--base-model", base, "--dataset", str(dataset_file), "--heldout", str(dataset_file), "--output-dir", str(tmp_path),
-                 "--max-steps", "1", "--gradient-accumulation-steps", "1", "--max-length", "1024", "--max-new-tokens", "24", "--disable-tqdm",
+                 "--max-steps", "1", "--gradient-accumulation-steps", "1", "--max-new-tokens", "24", "--disable-tqdm",
                  "--eval-baseline"])  # fmt: skip
     assert (tmp_path / "train" / "adapter" / "adapter_config.json").is_file() and (tmp_path / "eval" / "report.md").is_file()
     manifest = json.loads((tmp_path / "export" / "statewise_manifest.json").read_text())
     assert manifest["eval"]["passed"] is False and manifest["base_model"] == (str(tiny_base) if gpu else str(tmp_path / "tiny-base"))
+    # --max-length auto (the default): this dataset has no stats.json, its longest row fits the plan's 2048.
+    assert (manifest["max_length"], manifest["max_length_requested"]) == (2048, "auto")
     if gpu:  # a real (local) base: one step of training fails the plan's thresholds, and the exit code says so
         assert code == 1 and "note" not in manifest["eval"]
     else:  # the tiny fallback is a smoke run: exit 0, and every report says its figures are meaningless

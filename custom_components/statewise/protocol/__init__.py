@@ -25,10 +25,13 @@ from .export_format import (
 from .ontology_json import DEFAULT_RANGES, entities_from_prompt, prompt_document, prompt_entity
 from .parser import KIND_ACTION, KIND_FETCH, KIND_INVALID, KIND_TEXT, OUTPUT_CLASSES, Verdict, parse_output
 from .prompt import (
+    AUTO_MAX_LENGTHS,
+    CHARS_PER_TOKEN,
     CHAT_TEMPLATE_KWARGS,
     ONTOLOGY_PREFIX,
     PLAN_MAX_LENGTH,
     STATE_PREFIX,
+    auto_max_length,
     load_home,
     parse_system_text,
     render_answer,
@@ -56,6 +59,8 @@ from .tools import (
 from .validate import CapabilityProblem, capability_problem, check_output, validate_calls
 
 __all__ = [
+    "AUTO_MAX_LENGTHS",
+    "CHARS_PER_TOKEN",
     "CHAT_TEMPLATE_KWARGS",
     "DEFAULT_RANGES",
     "FETCH_TOOL",
@@ -80,6 +85,7 @@ __all__ = [
     "ToolSpec",
     "Verdict",
     "action_data",
+    "auto_max_length",
     "build_manifest",
     "call_entity_ids",
     "call_key",

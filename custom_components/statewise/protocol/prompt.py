@@ -26,6 +26,18 @@ STATE_PREFIX = "STATE: "
 CHAT_TEMPLATE_KWARGS: dict[str, Any] = {"enable_thinking": False}
 # The plan's max sequence length: the token budget of one example (prompt + answer) at training and serving time.
 PLAN_MAX_LENGTH = 2048
+# ``--max-length auto``: the plan's 2048 when the home's longest example fits it, else the smallest of these that does.
+AUTO_MAX_LENGTHS = (PLAN_MAX_LENGTH, 3072, 4096, 6144, 8192)
+
+
+# Characters per Qwen3 token of a system text, a lower bound measured on the example homes (4.0 to 4.4):
+# where the tokenizer is not at hand (Home Assistant), ``len(text) / CHARS_PER_TOKEN`` never underestimates.
+CHARS_PER_TOKEN = 3.9
+
+
+def auto_max_length(longest: int) -> int | None:
+    """The budget ``--max-length auto`` chooses for a longest example of ``longest`` tokens (``None``: none holds it)."""
+    return next((n for n in AUTO_MAX_LENGTHS if longest <= n), None)
 
 
 def system_text(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None = None) -> str:
