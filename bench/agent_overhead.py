@@ -5,7 +5,8 @@ synthetic home of 50, 200 and 500 exposed entities, with a model that answers
 instantly from a script, so what is timed is the agent itself:
 
 - ontology: normalising the live entities into an ``Ontology`` and rendering
-  its ONTOLOGY JSON (the entity rebuilds it for every command);
+  its ONTOLOGY JSON (what the entity did for every command before the cache;
+  inside Home Assistant the cached ``LiveOntology`` is timed beside it);
 - prompt: ``render_messages`` (ONTOLOGY [+ STATE]) for every request;
 - check: ``check_output`` (parse + schema + ontology validation) for every answer;
 - state: reading the fetched entities' STATE through ``entity_state``;
@@ -282,6 +283,7 @@ async def _hass_turns_us(size: int, repeat: int) -> dict[str, Any]:
     from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
     from custom_components.statewise.conversation import HassHome
+    from custom_components.statewise.live_ontology import LiveOntology
     from custom_components.statewise.ontology import build_ontology
 
     class NoServiceHome(HassHome):
@@ -309,9 +311,20 @@ async def _hass_turns_us(size: int, repeat: int) -> dict[str, Any]:
         def live_ontology() -> None:
             build_ontology(hass).prompt_json  # noqa: B018 - rendering is what is timed
 
-        home = NoServiceHome(hass, Context())
-        total, _ = await _turns_us(lambda: build_ontology(hass), home, max(1, repeat // 8))
-        return {"live_ontology_us": _per_call_us(live_ontology, max(1, repeat // 4)), "ha_total_us": total}
+        cache = LiveOntology(hass)
+        stop = cache.async_start()
+        try:
+            if cache.ontology.prompt_json != live.prompt_json:
+                raise AssertionError("the cached live ontology differs from a fresh build")
+            home = NoServiceHome(hass, Context())
+            uncached, _ = await _turns_us(lambda: build_ontology(hass), home, max(1, repeat // 8))
+            cached, _ = await _turns_us(lambda: cache.ontology, home, max(1, repeat // 2))
+            builds = cache.builds
+        finally:
+            stop()
+        if builds != 1:
+            raise AssertionError(f"the cache was rebuilt {builds - 1} times while nothing changed")
+        return {"live_ontology_us": _per_call_us(live_ontology, max(1, repeat // 4)), "ha_total_us": uncached, "ha_cached_total_us": cached}
 
 
 def measure_size(size: int, repeat: int, with_hass: bool = False) -> dict[str, Any]:
@@ -342,7 +355,7 @@ def measure_size(size: int, repeat: int, with_hass: bool = False) -> dict[str, A
             is_sensitive(action.call, ontology.entities[action.entity_id].get("device_class"))
 
     total, outcomes = asyncio.run(_turns_us(lambda: Ontology.from_entities(entities), home, max(1, repeat // 4)))
-    in_hass = asyncio.run(_hass_turns_us(size, repeat)) if with_hass else {"live_ontology_us": None, "ha_total_us": None}
+    in_hass = asyncio.run(_hass_turns_us(size, repeat)) if with_hass else {"live_ontology_us": None, "ha_total_us": None, "ha_cached_total_us": None}
     return {
         "entities": size,
         "prompt_chars": len(render_messages(ontology, "x")[0]["content"]),
@@ -376,10 +389,11 @@ def measure(sizes: Sequence[int] = SIZES, repeat: int = 40, with_hass: bool | No
     finally:
         logger.setLevel(level)
     base = rows[0]["total_us"]
-    ha_base = rows[0]["ha_total_us"]
+    ha_base, cached_base = rows[0]["ha_total_us"], rows[0]["ha_cached_total_us"]
     for row in rows:
         row["ratio_to_baseline"] = row["total_us"] / base
         row["ha_ratio_to_baseline"] = row["ha_total_us"] / ha_base if ha_base else None
+        row["ha_cached_ratio_to_baseline"] = row["ha_cached_total_us"] / cached_base if cached_base else None
     return {
         "name": "agent_overhead",
         "unit": "us per command",
@@ -403,10 +417,12 @@ def format_report(report: dict[str, Any]) -> str:
             f"{row['state_us']:>8.1f} {row['dispatch_us']:>9.1f} {row['total_us']:>9.1f} {row['ratio_to_baseline']:>7.2f}"
         )
     if report.get("with_hass"):
-        lines.append("inside Home Assistant (same home in registries + state machine, live ontology built per command):")
-        lines.append(f"{'entities':>8} {'live ontology':>14} {'turn total':>11} {'x base':>7}")
+        lines.append("inside Home Assistant (same home in registries + state machine): whole turn with the ontology built per command")
+        lines.append("(uncached, as before) and with the integration's cached LiveOntology (rebuilt only when the home changes):")
+        lines.append(f"{'entities':>8} {'live ontology':>14} {'uncached turn':>14} {'x base':>7} {'cached turn':>12} {'x base':>7} {'cached ms':>10}")
         for row in report["rows"]:
-            lines.append(f"{row['entities']:>8} {row['live_ontology_us']:>14.1f} {row['ha_total_us']:>11.1f} {row['ha_ratio_to_baseline']:>7.2f}")
+            lines.append(f"{row['entities']:>8} {row['live_ontology_us']:>14.1f} {row['ha_total_us']:>14.1f} {row['ha_ratio_to_baseline']:>7.2f} "
+                         f"{row['ha_cached_total_us']:>12.1f} {row['ha_cached_ratio_to_baseline']:>7.2f} {row['ha_cached_total_us'] / 1000:>10.3f}")
     lines.append(f"baseline: {report['baseline_entities']} entities (same run); outcomes per scenario: {report['rows'][0]['outcomes']}")
     lines.append(f"timing: process CPU time, best of {BATCHES} batches; load average at start {report['load_average']}")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from .client import AuthenticationError, StatewiseClient, StatewiseClientError
 from .const import CONF_API_KEY, CONF_BASE_URL, CONF_MODEL, DOMAIN, LOGGER, SETUP_TIMEOUT
 from .export import async_setup_services
 from .http import async_register_views
+from .live_ontology import LiveOntology
 from .models import StatewiseConfigEntry, StatewiseData
 from .repairs import async_check_entry_issues, async_delete_stale_issues
 
@@ -52,7 +53,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) ->
     if client.model and client.model not in models:
         LOGGER.warning("Model %s is not listed by %s (listed: %s)", client.model, client.base_url, models)
 
-    entry.runtime_data = StatewiseData(client=client, models=models)
+    live = LiveOntology(hass)
+    entry.async_on_unload(live.async_start())
+    entry.runtime_data = StatewiseData(client=client, live=live, models=models)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(async_update_options))
     async_check_entry_issues(hass, entry)

@@ -38,7 +38,7 @@ from .const import (
 )
 from .entity import StatewiseBaseEntity
 from .models import StatewiseConfigEntry
-from .ontology import build_ontology, live_states
+from .ontology import live_states
 from .protocol import FETCH_TOOL, Ontology, load_tools
 from .protocol.agent import (
     OUTCOME_ERROR,
@@ -228,8 +228,8 @@ class StatewiseConversationEntity(
         )
 
     def _ontology(self) -> Ontology:
-        """The live ontology: every entity exposed to Assist, as the model is prompted."""
-        return build_ontology(self.hass)
+        """The live ontology: every entity exposed to Assist, as the model is prompted (cached until it changes)."""
+        return self.entry.runtime_data.live.ontology
 
     async def _async_handle_message(
         self,

@@ -54,5 +54,8 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Statewi
             "entity_count": len(ontology.entities),
             "present_false": [eid for eid, ent in ontology.entities.items() if not ent["present"]],
             "estimated_tokens": estimate_tokens(ontology),
+            # The agent's cached copy: the same hash unless the home changed since the last command; builds since setup.
+            "cached_hash": runtime.live.ontology.hash() if runtime is not None else None,
+            "cached_builds": runtime.live.builds if runtime is not None else None,
         },
     }

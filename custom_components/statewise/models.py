@@ -8,6 +8,7 @@ from typing import TypeAlias
 from homeassistant.config_entries import ConfigEntry
 
 from .client import StatewiseClient
+from .live_ontology import LiveOntology
 
 
 @dataclass
@@ -15,6 +16,7 @@ class StatewiseData:
     """What ``entry.runtime_data`` holds while the entry is loaded."""
 
     client: StatewiseClient
+    live: LiveOntology
     models: list[str] = field(default_factory=list)
 
 

@@ -18,8 +18,8 @@ characters per token, so the estimate errs high): the Qwen3 tokenizer is not
 available there. The trainer counts real tokens; this estimate is only a
 drift alarm, and it is compared with an estimate made the same way.
 
-The check runs at entry setup and, debounced, whenever the entity, area or
-floor registry or the Assist exposure settings change. Issues are not
+The check runs at entry setup and, debounced, whenever the cached live
+ontology is invalidated (:mod:`.live_ontology` lists what does that). Issues are not
 fixable from the UI (the fix is a new export and a retrained model).
 """
 
@@ -30,14 +30,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from homeassistant.components.conversation import DOMAIN as CONVERSATION_DOMAIN
-from homeassistant.components.homeassistant.exposed_entities import async_listen_entity_updates
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import (
-    area_registry as ar,
-    entity_registry as er,
-    floor_registry as fr,
     issue_registry as ir,
 )
 from homeassistant.helpers.debounce import Debouncer
@@ -55,7 +50,6 @@ from .const import (
     SUBENTRY_CONVERSATION,
 )
 from .export import export_path
-from .ontology import build_ontology
 from .protocol import ExportError, Ontology, load_ontology, system_text
 
 TOKEN_HEADROOM = 0.10
@@ -221,7 +215,7 @@ async def async_check_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
             async_delete_subentry_issues(hass, subentry.subentry_id)
             continue
         if live is None:
-            live = build_ontology(hass)
+            live = entry.runtime_data.live.ontology
         async_update_issues(
             hass,
             subentry.subentry_id,
@@ -251,11 +245,5 @@ def async_check_entry_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
         debouncer.async_schedule_call()
 
     entry.async_on_unload(debouncer.async_shutdown)
-    for event_type in (
-        er.EVENT_ENTITY_REGISTRY_UPDATED,
-        ar.EVENT_AREA_REGISTRY_UPDATED,
-        fr.EVENT_FLOOR_REGISTRY_UPDATED,
-    ):
-        entry.async_on_unload(hass.bus.async_listen(event_type, _schedule))
-    entry.async_on_unload(async_listen_entity_updates(hass, CONVERSATION_DOMAIN, _schedule))
+    entry.async_on_unload(entry.runtime_data.live.async_add_listener(_schedule))
     entry.async_create_background_task(hass, async_check_issues(hass, entry), f"{DOMAIN} issue check")

@@ -673,7 +673,8 @@ async def test_translated_confirmation_is_used(hass: HomeAssistant, init_integra
 
 async def test_unexpected_failure_is_spoken_not_raised(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer) -> None:
     """Even a bug inside the turn gives a spoken error, not an exception."""
-    with patch("custom_components.statewise.conversation.build_ontology", side_effect=RuntimeError("boom")):
+    init_integration.runtime_data.live.async_invalidate()
+    with patch("custom_components.statewise.live_ontology.build_ontology", side_effect=RuntimeError("boom")):
         result = await converse(hass, init_integration, "turn on the office ac")
 
     assert result.response.speech["plain"]["speech"] == phrase("unexpected_error")

@@ -74,6 +74,7 @@ async def test_diagnostics(hass: HomeAssistant, init_integration: MockConfigEntr
     assert diag["entry"]["data"][CONF_API_KEY] == "**REDACTED**"
     assert "super-secret" not in json.dumps(diag)
     assert diag["ontology"]["entity_count"] == len(EXPOSED) == 24
+    assert diag["ontology"]["cached_hash"] == diag["ontology"]["hash"] and diag["ontology"]["cached_builds"] >= 1
     assert diag["subentries"][0]["type"] == SUBENTRY_CONVERSATION
     assert diag["server_models"]
 
