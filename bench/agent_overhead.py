@@ -242,44 +242,103 @@ async def _turns_us(make_ontology: Callable[[], Ontology], home: Any, repeat: in
 
 
 def ha_attributes(entity: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
-    """Home Assistant state attributes from which ``ontology.py`` derives the entity's capabilities."""
+    """Home Assistant state attributes from which ``ontology.py`` derives the entity's capabilities (every v0 domain)."""
     from homeassistant.components.climate import ClimateEntityFeature
     from homeassistant.components.cover import CoverEntityFeature
     from homeassistant.components.fan import FanEntityFeature
     from homeassistant.components.media_player import MediaPlayerEntityFeature as MP
+    from homeassistant.components.valve import ValveEntityFeature
+    from homeassistant.components.water_heater import WaterHeaterEntityFeature
 
     caps, domain = entity["capabilities"], entity["domain"]
     out: dict[str, Any] = {"friendly_name": entity["name"], **attrs}
     if entity["device_class"]:
         out["device_class"] = entity["device_class"]
+    features = 0
     if domain == "light":
-        modes = ["color_temp", "hs"] if caps.get("color_temp") else ["hs"] if caps.get("color") else ["brightness"] if caps.get("brightness") else ["onoff"]
+        modes = ["color_temp", "hs"] if caps.get("color_temp") and caps.get("color") else ["color_temp"] if caps.get("color_temp") else \
+            ["hs"] if caps.get("color") else ["brightness"] if caps.get("brightness") else ["onoff"]
         out["supported_color_modes"] = modes
         if caps.get("color_temp"):
             out["min_color_temp_kelvin"], out["max_color_temp_kelvin"] = caps["color_temp"]
     elif domain == "media_player":
-        features = 0
         features |= (MP.TURN_ON | MP.TURN_OFF) if caps.get("power") else 0
         features |= MP.VOLUME_SET if caps.get("volume") else 0
+        features |= MP.VOLUME_MUTE if caps.get("mute") else 0
         features |= (MP.PLAY | MP.PAUSE) if caps.get("playback") else 0
-        features |= MP.SELECT_SOURCE if caps.get("inputs") else 0
-        out["supported_features"] = int(features)
+        if caps.get("inputs"):
+            features |= MP.SELECT_SOURCE
+            out.setdefault("source_list", [i.replace("_", " ").title() for i in caps["inputs"]])
     elif domain == "climate":
-        out.update(hvac_modes=caps["hvac_modes"], min_temp=caps["temp_range"][0], max_temp=caps["temp_range"][1])
-        out["supported_features"] = int(ClimateEntityFeature.TARGET_TEMPERATURE)
+        if caps.get("hvac_modes"):
+            out["hvac_modes"] = caps["hvac_modes"]
+        if caps.get("temp_range"):
+            out["min_temp"], out["max_temp"] = caps["temp_range"]
+            features |= ClimateEntityFeature.TARGET_TEMPERATURE
+        features |= (ClimateEntityFeature.TURN_ON | ClimateEntityFeature.TURN_OFF) if caps.get("power") else 0
+    elif domain == "humidifier" and caps.get("humidity_range"):
+        out["min_humidity"], out["max_humidity"] = caps["humidity_range"]
+    elif domain == "water_heater" and caps.get("temp_range"):
+        out["min_temp"], out["max_temp"] = caps["temp_range"]
+        features |= WaterHeaterEntityFeature.TARGET_TEMPERATURE
     elif domain == "fan":
-        out["supported_features"] = int(FanEntityFeature.SET_SPEED)
+        features |= FanEntityFeature.SET_SPEED if caps.get("speed") else 0
     elif domain == "cover":
-        out["supported_features"] = int(CoverEntityFeature.SET_POSITION | CoverEntityFeature.STOP)
+        features |= CoverEntityFeature.SET_POSITION if caps.get("position") else 0
+        features |= CoverEntityFeature.STOP if caps.get("stop") else 0
+    elif domain == "valve":
+        features |= ValveEntityFeature.SET_POSITION if caps.get("position") else 0
+        features |= ValveEntityFeature.STOP if caps.get("stop") else 0
+    if features:
+        out["supported_features"] = int(features)
     return out
 
 
-async def _hass_turns_us(size: int, repeat: int) -> dict[str, Any]:
-    """Per-command figures inside a real Home Assistant (2026.2 test instance): live ontology from the registries, whole turns."""
+async def async_populate_entities(hass: Any, entities: list[dict[str, Any]], states: dict[str, tuple[str, dict[str, Any]]]) -> Ontology:
+    """Put ontology entities into a running Home Assistant (floors, areas, registry entries, states, Assist exposure).
+
+    ``states`` maps an entity id to ``(state, attributes)``. Returns the live ontology, checked to have the
+    entities' capabilities (the attributes reproduce them).
+    """
     from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
-    from homeassistant.core import Context
     from homeassistant.helpers import area_registry as ar, entity_registry as er, floor_registry as fr
     from homeassistant.setup import async_setup_component
+
+    from custom_components.statewise.ontology import build_ontology
+
+    assert await async_setup_component(hass, "homeassistant", {})
+    floor_reg, area_reg, ent_reg = fr.async_get(hass), ar.async_get(hass), er.async_get(hass)
+    floors = {name: floor_reg.async_create(name).floor_id for name in sorted({e["floor"] for e in entities if e["floor"]})}
+    areas: dict[str, str] = {}
+    for entity in entities:
+        if entity["area"] and entity["area"] not in areas:
+            areas[entity["area"]] = area_reg.async_create(entity["area"], floor_id=floors.get(entity["floor"])).id
+    for index, entity in enumerate(entities):
+        domain, object_id = entity["id"].split(".", 1)
+        entry = ent_reg.async_get_or_create(domain, "statewise_bench", f"u{index}", suggested_object_id=object_id)
+        if entry.entity_id != entity["id"]:
+            raise AssertionError(f"{entity['id']} registered as {entry.entity_id}")
+        ent_reg.async_update_entity(entry.entity_id, area_id=areas.get(entity["area"]), aliases=set(entity["aliases"]),
+                                    device_class=entity["device_class"] if domain in ("cover", "switch", "binary_sensor", "sensor") else None)  # fmt: skip
+        state, attrs = states[entity["id"]]
+        hass.states.async_set(entry.entity_id, state if entity["present"] else "unavailable", ha_attributes(entity, attrs))
+        async_expose_entity(hass, "conversation", entry.entity_id, True)
+    await hass.async_block_till_done()
+    live = build_ontology(hass)
+    if [live.entities[eid]["capabilities"] for eid in sorted(live.entities)] != [e["capabilities"] for e in sorted(entities, key=lambda e: e["id"])]:
+        raise AssertionError("the Home Assistant home does not reproduce the ontology's capabilities")
+    return live
+
+
+async def async_populate(hass: Any, size: int) -> Ontology:
+    """The synthetic home of ``size`` entities in a running Home Assistant; returns its live ontology."""
+    entities, states = synthetic_home(size)
+    return await async_populate_entities(hass, entities, states)
+
+
+async def _hass_turns_us(size: int, repeat: int) -> dict[str, Any]:
+    """Per-command figures inside a real Home Assistant (test instance): live ontology from the registries, whole turns."""
+    from homeassistant.core import Context
     from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
     from custom_components.statewise.conversation import HassHome
@@ -290,23 +349,8 @@ async def _hass_turns_us(size: int, repeat: int) -> dict[str, Any]:
         async def async_execute(self, action: PreparedAction) -> None:
             """No-op: the synthetic entities have no integration behind them."""
 
-    entities, states = synthetic_home(size)
     async with async_test_home_assistant() as hass:
-        assert await async_setup_component(hass, "homeassistant", {})
-        floors = {name: fr.async_get(hass).async_create(name).floor_id for name in {*FLOORS.values(), "Ground Floor"}}
-        areas = {name: ar.async_get(hass).async_create(name, floor_id=floors[FLOORS.get(name, "Ground Floor")]).id for name in AREAS}
-        ent_reg = er.async_get(hass)
-        for index, entity in enumerate(entities):
-            domain, object_id = entity["id"].split(".", 1)
-            entry = ent_reg.async_get_or_create(domain, "statewise_bench", f"u{index}", suggested_object_id=object_id)
-            ent_reg.async_update_entity(entry.entity_id, area_id=areas[entity["area"]], aliases=set(entity["aliases"]))
-            state, attrs = states[entity["id"]]
-            hass.states.async_set(entry.entity_id, state if entity["present"] else "unavailable", ha_attributes(entity, attrs))
-            async_expose_entity(hass, "conversation", entry.entity_id, True)
-        await hass.async_block_till_done()
-        live = build_ontology(hass)
-        if [live.entities[eid]["capabilities"] for eid in sorted(live.entities)] != [e["capabilities"] for e in sorted(entities, key=lambda e: e["id"])]:
-            raise AssertionError("the synthetic Home Assistant does not reproduce the synthetic ontology")
+        live = await async_populate(hass, size)
 
         def live_ontology() -> None:
             build_ontology(hass).prompt_json  # noqa: B018 - rendering is what is timed

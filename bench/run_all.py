@@ -9,7 +9,8 @@ Each figure stands beside a baseline measured in the same run:
 2. dataset build speed for 20,000 examples vs a 1,000-example build; the dataset on every example home;
    agreement with Home Assistant's own intent tests (``bench/intents_agreement.py``, needs a clone of OHF-Voice/intents);
 3. training tokens/s and packing efficiency, packing on vs off (tiny Qwen3 on CPU);
-4. the agent's own per-command cost at 50/200/500 entities vs 50 (Home Assistant environment);
+4. the agent's own per-command cost at 50/200/500 entities vs 50 (Home Assistant environment), cached and uncached;
+   a 300-entity home through export, an automatic-budget build and the token-budget check;
 5. end-to-end latency per command through the agent against a real ``transformers serve``
    of an overfit tiny model, vs one bare chat completion.
 """
@@ -111,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     add("Training tokens/s and packing efficiency (tiny Qwen3, CPU)", "```\n" + train.format_report(train.measure()) + "\n```")
     overhead = _ha_bench("agent_overhead.py", *(["--repeat", "5"] if args.quick else []))
     add("Agent overhead per command, model time excluded (Home Assistant environment)", "```\n" + overhead + "\n```")
+    add("A 300-entity home end to end: HA export -> build with --max-length auto -> HA token-budget check (bench/home_300.py)",
+        _ha_bench("home_300.py", "--size", "120" if args.quick else "300"))
     with tempfile.TemporaryDirectory() as tmp:
         title = "End-to-end latency per command against a real server (transformers serve, tiny overfit model, CPU)"
         add(title, e2e_section(Path(tmp), 2 if args.quick else 5))

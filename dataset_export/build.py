@@ -32,7 +32,7 @@ FAMILIES: dict[str, list[tuple[str, float]]] = {
     "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0)],
     "multi": [("multi", 1.0)],
 }
-FORCED = ("group", "noop", "fetch", "not_present", "direct")
+FORCED = ("group", "noop", "fetch", "not_present", "direct", "other_name")  # one of each first: every coverage rule, whatever the size
 COVERAGE = {
     "alias": "alias resolution (the same entity by other names: an alias, an area alias, a device type, an area and type, the only such device)",
     "state_sensitive": "the same command under different states giving different plans",

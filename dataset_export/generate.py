@@ -61,6 +61,7 @@ STATEFUL_VALUES: dict[str, tuple[Any, ...]] = {
 STATEFUL = tuple(STATEFUL_KINDS)
 # How a family may name its target, with weights: by name, by alias, by device type (alone or with its area), or not at all.
 NAMING = (("name", 6.0), ("alias", 3.0), ("noun", 1.0), ("area_noun", 1.5), ("implied", 0.7))
+OTHER_NAMING = tuple((style, w) for style, w in NAMING if style != "name")  # the ``other_name`` family: never the entity's own name
 
 
 def absolute_kinds() -> tuple[str, ...]:
@@ -209,6 +210,7 @@ class Generator:
         snaps = export.snapshots or []
         self.snapshots = [(s.id, s.states) for s in snaps] or [("synthetic", {})]
         self.groups = 0
+        self.naming_styles = NAMING
         # held-out rows may only use the held-out share of (entity, state) pairs: draw more candidates
         self.extra = 3 if split == "train" else 12
         self.unread = 0  # filled sentences no template reads back (dropped)
@@ -288,8 +290,8 @@ class Generator:
     def naming(self, home: Home, eid: str, kind: str) -> dict[str, Any] | None:
         """How the command names ``eid``: slot values that resolve to exactly it in this home for ``kind``."""
         entity = home.ontology.entities[eid]
-        options = [o for o, _ in NAMING]
-        weights = [w for _, w in NAMING]
+        options = [o for o, _ in self.naming_styles]
+        weights = [w for _, w in self.naming_styles]
         for _ in range(4):
             style = self.rng.choices(options, weights)[0]
             target = self._target(home, eid, entity, kind, style)
@@ -520,6 +522,18 @@ class Generator:
         return self.row(home, text, template, shown, full, snap_id, group, tags)
 
     # ---- families ---------------------------------------------------------------------------
+    def other_name(self) -> list[dict[str, Any]] | None:
+        """Absolute command naming its target otherwise than by its name (alias, device type, area and type, the only one) -> direct action.
+
+        Supplies the plan's alias-resolution rule in every home, also where nobody set an alias.
+        """
+        self.naming_styles = OTHER_NAMING
+        try:
+            unit = self.direct()
+        finally:
+            self.naming_styles = NAMING
+        return unit if unit and "alias" in unit[0]["tags"] else None
+
     def direct(self) -> list[dict[str, Any]] | None:
         """Absolute command, no STATE -> direct action."""
         home = self.home()

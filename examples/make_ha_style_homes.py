@@ -14,7 +14,8 @@ Yale, Meross, IKEA, Xiaomi, Aqara) with the entities those integrations create.
 - ``ha_family_home``: two floors plus a garage and a garden without a floor (about 90);
 - ``ha_big_house``: three floors, over 150 entities.
 
-Run: ``.venv/trainer/bin/python examples/make_ha_style_homes.py``.
+Run: ``.venv/trainer/bin/python examples/make_ha_style_homes.py``; ``--mansion DIR`` writes
+only the 303-entity mansion (five floors) into ``DIR/mansion`` (used by ``bench/home_300.py``).
 """
 
 from __future__ import annotations
@@ -125,10 +126,15 @@ def family_home() -> list[tuple[str, str, str | None, str | None]]:
     ]
 
 
-def big_house() -> list[tuple[str, str, str | None, str | None]]:
-    """Three floors and more than 150 entities: every room with several devices."""
-    floors = {"Basement": ["Gym", "Cinema", "Laundry", "Workshop"], "Ground Floor": ["Kitchen", "Living Room", "Dining Room", "Hallway", "Study", "Snug"],
-              "First Floor": ["Main Bedroom", "Guest Room", "Nursery", "Bathroom", "Landing", "Dressing Room"]}
+BIG_HOUSE_FLOORS = {"Basement": ["Gym", "Cinema", "Laundry", "Workshop"], "Ground Floor": ["Kitchen", "Living Room", "Dining Room", "Hallway", "Study", "Snug"],
+                    "First Floor": ["Main Bedroom", "Guest Room", "Nursery", "Bathroom", "Landing", "Dressing Room"]}  # fmt: skip
+# The big house with a second floor and a loft: over 300 entities (bench/home_300.py generates it, it is not written to examples/).
+MANSION_FLOORS = {**BIG_HOUSE_FLOORS, "Second Floor": ["Library", "Music Room", "Office", "Spare Room", "Second Bathroom", "Studio"],
+                  "Loft": ["Attic", "Playroom", "Loft Bathroom", "Loft Landing", "Roof Terrace"]}  # fmt: skip
+
+
+def big_house(floors: dict[str, list[str]] = BIG_HOUSE_FLOORS) -> list[tuple[str, str, str | None, str | None]]:
+    """Floors of rooms, every room with several devices (more than 150 entities on the three floors of the big house)."""
     rng = random.Random(7)
     devices: list[tuple[str, str, str | None, str | None]] = []
     for floor, rooms in floors.items():
@@ -154,7 +160,12 @@ def big_house() -> list[tuple[str, str, str | None, str | None]]:
     return devices
 
 
-def write(name: str, devices: list[tuple[str, str, str | None, str | None]], seed: int) -> Path:
+def mansion() -> list[tuple[str, str, str | None, str | None]]:
+    """Five floors, over 300 entities."""
+    return big_house(MANSION_FLOORS)
+
+
+def write(name: str, devices: list[tuple[str, str, str | None, str | None]], seed: int, root: Path = HERE) -> Path:
     """Write one export folder (a live snapshot and two recorder snapshots without light levels, as the recorder keeps them)."""
     ontology = Ontology.from_entities(_entities(devices))
     rng = random.Random(seed)
@@ -167,15 +178,23 @@ def write(name: str, devices: list[tuple[str, str, str | None, str | None]], see
             states = {eid: {k: v for k, v in s.items() if not (eid.startswith("light.") and k in ("brightness", "color_temp_kelvin"))}
                       for eid, s in states.items()}
         snaps.append(Snapshot(f"{source}-20261128T1{i}0000Z", f"2026-11-28T1{i}:00:00+00:00", source, states))
-    folder = HERE / name
+    folder = root / name
     folder.mkdir(exist_ok=True)
     for file, text in export_files(ontology, snaps, created=CREATED, ha_version=HA_VERSION).items():
         (folder / file).write_text(text, encoding="utf-8")
     return folder
 
 
-def main() -> None:
-    """Write the three homes."""
+def main(argv: list[str] | None = None) -> None:
+    """Write the three homes (or, with ``--mansion DIR``, only the mansion there)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mansion", type=Path, metavar="DIR", help="write only the 303-entity mansion, into DIR/mansion")
+    args = parser.parse_args(argv)
+    if args.mansion:
+        print(write("mansion", mansion(), seed=4, root=args.mansion))
+        return
     for name, devices, seed in (("ha_apartment", apartment(), 1), ("ha_family_home", family_home(), 2), ("ha_big_house", big_house(), 3)):
         folder = write(name, devices, seed)
         print(folder, len(_entities(devices)), "entities")

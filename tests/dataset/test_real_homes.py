@@ -72,6 +72,16 @@ def test_ha_style_homes_build(name, tmp_path):
     assert "Ontology variants" in card and "How each rule was met" in card
 
 
+@pytest.mark.parametrize("size", [24, 60])
+def test_every_coverage_rule_is_met_even_in_a_small_build_of_a_home_without_aliases(size, tmp_path):
+    """The forced families (one each first, ``other_name`` among them) supply every rule whatever the size."""
+    out = tmp_path / "out"
+    assert main(["build", str(EXAMPLES / "ha_big_house"), "--out", str(out), "--size", str(size), "--quiet"]) == 0
+    rows = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    aliased = [r for r in rows if "alias" in r["tags"]]
+    assert aliased and all(r["output_class"] in ("action", "text") for r in aliased)
+
+
 def test_a_lock_command_never_considers_the_binary_sensor_of_the_same_name(apartment):
     decision = _answer(apartment, "lock the smart lock")
     assert _call(decision) == [{"name": "lock_control", "arguments": {"entity_id": "lock.smart_lock", "command": "lock"}}]
