@@ -294,6 +294,14 @@ def ha_attributes(entity: dict[str, Any], attrs: dict[str, Any]) -> dict[str, An
     return out
 
 
+def _user_aliases(aliases: list[str]) -> Any:
+    """Aliases as the UI writes them (2026.10+: a list led by the ``COMPUTED_NAME`` sentinel for the entity's own name)."""
+    from homeassistant.helpers import entity_registry as er
+
+    computed = getattr(er, "COMPUTED_NAME", None)
+    return [computed, *aliases] if computed is not None else set(aliases)
+
+
 async def async_populate_entities(hass: Any, entities: list[dict[str, Any]], states: dict[str, tuple[str, dict[str, Any]]]) -> Ontology:
     """Put ontology entities into a running Home Assistant (floors, areas, registry entries, states, Assist exposure).
 
@@ -318,7 +326,7 @@ async def async_populate_entities(hass: Any, entities: list[dict[str, Any]], sta
         entry = ent_reg.async_get_or_create(domain, "statewise_bench", f"u{index}", suggested_object_id=object_id)
         if entry.entity_id != entity["id"]:
             raise AssertionError(f"{entity['id']} registered as {entry.entity_id}")
-        ent_reg.async_update_entity(entry.entity_id, area_id=areas.get(entity["area"]), aliases=set(entity["aliases"]),
+        ent_reg.async_update_entity(entry.entity_id, area_id=areas.get(entity["area"]), aliases=_user_aliases(entity["aliases"]),
                                     device_class=entity["device_class"] if domain in ("cover", "switch", "binary_sensor", "sensor") else None)  # fmt: skip
         state, attrs = states[entity["id"]]
         hass.states.async_set(entry.entity_id, state if entity["present"] else "unavailable", ha_attributes(entity, attrs))

@@ -22,7 +22,7 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,41 +30,17 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custom_components.statewise.agent import PreparedAction, StatewiseAgent
-
-from custom_components.statewise.protocol import CHAT_TEMPLATE_KWARGS, Ontology, load_export, render_messages
+from custom_components.statewise.protocol import CHAT_TEMPLATE_KWARGS, load_export, render_messages
+from custom_components.statewise.protocol.agent import StatewiseAgent
+from custom_components.statewise.protocol.simulate import SimulatedHome
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo_home"
 MAX_TOKENS = 256
 
 
-class SnapshotHome:
-    """A home read from an export snapshot; executing only records the action."""
-
-    def __init__(self, ontology: Ontology, states: dict[str, dict[str, Any]]) -> None:
-        self.ontology, self.states, self.executed = ontology, states, []
-
-    def read_states(self, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Snapshot entries of ``entity_ids``."""
-        return {e: dict(self.states[e]) for e in sorted(set(entity_ids)) if e in self.states}
-
-    def source_list(self, entity_id: str) -> Sequence[str]:
-        """The TV's inputs (their names are already canonical)."""
-        return self.ontology.entities[entity_id]["capabilities"].get("inputs", [])
-
-    def exists(self, entity_id: str) -> bool:
-        """True for ontology entities."""
-        return entity_id in self.ontology.entities
-
-    async def async_execute(self, action: PreparedAction) -> None:
-        """Record the action (nothing is sent anywhere)."""
-        self.executed.append(action.action)
-
-
 async def measure_async(url: str, model: str, commands: Sequence[str], export_dir: str | Path = DEMO, repeat: int = 5) -> dict[str, Any]:
     """Median baseline and agent latency (ms) per command."""
     export = load_export(export_dir)
-    home = SnapshotHome(export.ontology, export.snapshots[0].states)
     rows = []
     async with aiohttp.ClientSession() as session:
 
@@ -81,6 +57,7 @@ async def measure_async(url: str, model: str, commands: Sequence[str], export_di
                 start = time.perf_counter()
                 await ask(render_messages(export.ontology, command))
                 base.append((time.perf_counter() - start) * 1000)
+                home = SimulatedHome(export.ontology, export.snapshots[0].states)  # every turn starts from the same home
                 start = time.perf_counter()
                 result = await StatewiseAgent(ask, home, fetch_rounds=1).async_run(command, export.ontology)
                 turn.append((time.perf_counter() - start) * 1000)

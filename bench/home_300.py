@@ -26,8 +26,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for path in (ROOT, ROOT / "bench"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from host_exec import host_command  # noqa: E402
+
 TRAINER_PYTHON = ROOT / ".venv" / "trainer" / "bin" / "python"
 
 
@@ -42,8 +46,8 @@ def mansion(work: Path) -> tuple[list[dict[str, Any]], dict[str, tuple[str, dict
     """The mansion's entities and their live states ``(state, no attributes)`` (the capabilities come from ``ha_attributes``)."""
     from custom_components.statewise.protocol import load_export
 
-    subprocess.run([str(TRAINER_PYTHON), str(ROOT / "examples" / "make_ha_style_homes.py"), "--mansion", str(work)], cwd=ROOT, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(host_command([str(TRAINER_PYTHON), str(ROOT / "examples" / "make_ha_style_homes.py"), "--mansion", str(work)], ROOT),
+                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
     export = load_export(work / "mansion")
     live = next(s for s in export.snapshots if s.source == "live").states
     return list(export.ontology.entities.values()), {eid: (live.get(eid, {}).get("state", "unknown"), {}) for eid in export.ontology.entities}
@@ -65,8 +69,8 @@ async def _run(size: int, work: Path) -> dict[str, Any]:
         export_s = time.perf_counter() - start
         out = work / "dataset"
         start = time.perf_counter()
-        build = subprocess.run([str(TRAINER_PYTHON), "-m", "dataset_export", "build", str(exported.path), "--out", str(out), "--size", str(size), "--quiet"],
-                               cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+        build = subprocess.run(host_command([str(TRAINER_PYTHON), "-m", "dataset_export", "build", str(exported.path), "--out", str(out), "--size", str(size),
+                                             "--quiet"], ROOT), cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
         build_s = time.perf_counter() - start
         if build.returncode:
             raise RuntimeError(f"dataset build failed ({build.returncode}): {build.stderr.strip()}")

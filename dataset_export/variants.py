@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from statewise_protocol import Ontology, slugify
+from statewise_protocol import Ontology, load_tools, slugify
 
 VARIANT_SHARE = 0.25
 CHANGES = ("removed", "added", "renamed", "aliased", "absent")
@@ -97,7 +97,10 @@ def make_variant(ontology: Ontology, change: str, rng: random.Random) -> Variant
         return Variant(Ontology.from_entities(entities), change, eid)
     if not present:
         return None
-    target = rng.choice(present)
+    # The changed device is one a command can reach (a v0 tool acts on its domain) where the home has one:
+    # a renamed or absent temperature sensor teaches nothing about reading the ONTOLOGY.
+    acting = {d for spec in load_tools().values() for d in spec.domains}
+    target = rng.choice([e for e in present if e["domain"] in acting] or present)
     eid = target["id"]
     if change == "removed":
         return Variant(Ontology.from_entities([e for e in entities if e["id"] != eid]), change, eid)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Create both Python environments from nothing; a second run only checks them.
 #   .venv/trainer : trainer + dataset builder (Python >= 3.11, default python3)
-#   .venv/ha      : Home Assistant 2026.2.3 test harness (Python >= 3.13.2, built once if missing)
+#   .venv/ha      : Home Assistant, oldest supported leg (2026.2.3, Python >= 3.13.2, built once if missing)
+#   .venv/ha-newest: Home Assistant, newest leg (2026.10.4, Python >= 3.14.2: installed, else a cached sid root filesystem)
+# (scripts/ha_leg.sh sets up the two Home Assistant legs; STATEWISE_HA_LEGS="oldest" limits them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -36,5 +38,7 @@ if [ ! -f "$OLDEST/.complete" ]; then
 fi
 ln -sfn "$OLDEST" .venv/intents-oldest
 if [ "${STATEWISE_SKIP_HA:-0}" != 1 ]; then
-  make_venv .venv/ha "$(bash scripts/find_python313.sh)" requirements/ha.txt
+  for leg in ${STATEWISE_HA_LEGS:-oldest newest}; do
+    bash scripts/ha_leg.sh setup "$leg"
+  done
 fi

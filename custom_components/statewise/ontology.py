@@ -195,7 +195,9 @@ def _area_id(hass: HomeAssistant, entry: er.RegistryEntry | None) -> str | None:
     if entry.area_id:
         return entry.area_id
     if entry.device_id and (device := dr.async_get(hass).async_get(entry.device_id)):
-        return device.area_id
+        # 2026.10+: a child device without an area of its own is in its parent's (the "effective" area).
+        effective = getattr(dr, "async_get_effective_area_id", None)
+        return effective(hass, device) if effective is not None else device.area_id
     return None
 
 

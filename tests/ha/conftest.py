@@ -25,7 +25,7 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import area_registry as ar, entity_registry as er, floor_registry as fr
+from homeassistant.helpers import area_registry as ar, device_registry as dr, entity_registry as er, floor_registry as fr
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_component import DATA_INSTANCES
 from homeassistant.setup import async_setup_component
@@ -169,6 +169,28 @@ class DemoHome:
         await self.hass.async_block_till_done()
 
 
+def user_aliases(*aliases: str) -> Any:
+    """Entity aliases as the UI writes them: 2026.2 takes a set of names; since 2026.10 a list in which the
+    ``COMPUTED_NAME`` sentinel stands for the entity's own name (the UI keeps it first unless the user removes it)."""
+    computed = getattr(er, "COMPUTED_NAME", None)
+    return [computed, *aliases] if computed is not None else set(aliases)
+
+
+def async_set_area(hass: HomeAssistant, entry: er.RegistryEntry, area_id: str | None) -> None:
+    """Put an entity in an area as a user would: on the entity, or on its device where the entity has no name of its own.
+
+    Since 2026.10 Home Assistant refuses an area on an entity that is named only by its device
+    (``has_entity_name`` without a name); 2026.2 accepted both. The ontology reads the device's area then.
+    """
+    ent_reg = er.async_get(hass)
+    try:
+        ent_reg.async_update_entity(entry.entity_id, area_id=area_id)
+    except ValueError:
+        if entry.device_id is None:
+            raise
+        dr.async_get(hass).async_update_device(entry.device_id, area_id=area_id)
+
+
 def _with_unique_ids(platform: str, setup_entry: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a demo platform's ``async_setup_entry`` so every entity gets a unique id.
 
@@ -207,11 +229,13 @@ async def async_setup_demo_home(hass: HomeAssistant) -> DemoHome:
     floors = {name: floor_reg.async_create(name, level=level).floor_id for name, level in FLOORS.items()}
     areas = {name: area_reg.async_create(name, floor_id=floors[floor], aliases=aliases).id for name, (floor, aliases) in AREAS.items()}
     for entity_id, (area, aliases, device_class) in EXPOSED.items():
-        assert ent_reg.async_get(entity_id) is not None, entity_id
-        changes: dict[str, Any] = {"area_id": areas[area], "aliases": set(aliases)}
+        entry = ent_reg.async_get(entity_id)
+        assert entry is not None, entity_id
+        changes: dict[str, Any] = {"aliases": user_aliases(*aliases)}
         if device_class is not None:
             changes["device_class"] = device_class
         ent_reg.async_update_entity(entity_id, **changes)
+        async_set_area(hass, entry, areas[area])
     for entity_id in hass.states.async_entity_ids():
         async_expose_entity(hass, "conversation", entity_id, entity_id in EXPOSED)
 

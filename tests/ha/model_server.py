@@ -61,6 +61,7 @@ class ModelServer:
     requests: list[RecordedRequest] = field(default_factory=list)
     _answers: deque[Answer] = field(default_factory=deque)
     _runner: web.AppRunner | None = None
+    _waiting: set[asyncio.Task[Any]] = field(default_factory=set)
     _site: web.TCPSite | None = None
     port: int = 0
 
@@ -94,7 +95,8 @@ class ModelServer:
         app = web.Application()
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+        # A client that gave up (a timeout test) cancels its handler, so no request outlives its test.
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5, handler_cancellation=True)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await self._site.start()
@@ -102,7 +104,9 @@ class ModelServer:
             self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
-        """Stop listening and close connections."""
+        """Stop listening, cancel slow answers still waiting, close connections."""
+        for task in list(self._waiting):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
         self._runner = self._site = None
@@ -124,7 +128,13 @@ class ModelServer:
                 payload = None
         self.requests.append(RecordedRequest(request.method, request.path, payload, request.headers.get("Authorization")))
         if self.delay:
-            await asyncio.sleep(self.delay)
+            task = asyncio.current_task()
+            assert task is not None
+            self._waiting.add(task)
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self._waiting.discard(task)
         if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return web.json_response({"error": {"message": "invalid api key"}}, status=401), payload
         if self.fail_status is not None and kind in self.fail_on:

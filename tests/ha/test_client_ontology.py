@@ -26,7 +26,7 @@ from custom_components.statewise.client import (
 from custom_components.statewise.ontology import _clean_names, build_ontology, capabilities, live_states
 from custom_components.statewise.protocol import CHAT_TEMPLATE_KWARGS
 
-from .conftest import LOUNGE_TV, DemoHome
+from .conftest import LOUNGE_TV, DemoHome, user_aliases
 from .model_server import DEFAULT_MODEL, ModelServer
 
 PACKAGE = Path(__file__).parents[2] / "custom_components" / "statewise"
@@ -116,7 +116,7 @@ async def test_ontology_follows_registry(hass: HomeAssistant, demo_home: DemoHom
     from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 
     async_expose_entity(hass, "conversation", "switch.ac", False)
-    er.async_get(hass).async_update_entity("light.kitchen_lights", name="Cooking Lights", aliases={"stove light"})
+    er.async_get(hass).async_update_entity("light.kitchen_lights", name="Cooking Lights", aliases=user_aliases("stove light"))
     await hass.async_block_till_done()
     ontology = build_ontology(hass)
     assert "switch.ac" not in ontology.entities

@@ -58,8 +58,10 @@ def agent_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
 
 
 async def converse(hass: HomeAssistant, entry: MockConfigEntry, text: str, context: Context | None = None) -> conversation.ConversationResult:
-    """Ask the Statewise agent through Home Assistant's conversation API."""
-    return await conversation.async_converse(hass, text, None, context or Context(), language="en", agent_id=agent_id(hass, entry))
+    """Ask the Statewise agent through Home Assistant's conversation API (and let scheduled state writes land)."""
+    result = await conversation.async_converse(hass, text, None, context or Context(), language="en", agent_id=agent_id(hass, entry))
+    await hass.async_block_till_done()  # demo entities write their state in a scheduled task (schedule_update_ha_state)
+    return result
 
 
 @pytest.fixture

@@ -10,10 +10,12 @@ commands go through ``POST /api/conversation/process``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +37,9 @@ from .conftest import DemoHome
 from .test_export import _export
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from host_exec import host_command  # noqa: E402
+
 TRAINER_BIN = ROOT / ".venv" / "trainer" / "bin"
 # Commands the model was not trained on: whatever it answers must be handled safely.
 UNTRAINED = ("unlock the front door", "what is the capital of France", "turn on the porch light", "open the garage door", "make it cosy")
@@ -55,7 +60,7 @@ def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Start ``transformers serve`` once the model exists; stop it afterwards."""
-    if not (TRAINER_BIN / "python").is_file():
+    if not (TRAINER_BIN / "python").is_symlink() and not (TRAINER_BIN / "python").is_file():  # a host path: dangling inside a chroot
         pytest.fail(f"{TRAINER_BIN / 'python'} is missing: run scripts/setup.sh (scripts/test.sh does) before the HA tests")
     state: dict[str, Any] = {"proc": None}
 
@@ -63,7 +68,7 @@ def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
         model_out = tmp_path / "model"
         env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
         build = subprocess.run(
-            [str(TRAINER_BIN / "python"), str(ROOT / "tests" / "e2e" / "make_overfit_model.py"), export_dir, str(model_out)],
+            host_command([str(TRAINER_BIN / "python"), str(ROOT / "tests" / "e2e" / "make_overfit_model.py"), export_dir, str(model_out)], ROOT),
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
@@ -71,7 +76,8 @@ def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
         port = _free_port()
         log = (tmp_path / "serve.log").open("w")
         state["proc"] = subprocess.Popen(
-            [str(TRAINER_BIN / "transformers"), "serve", cases["model_dir"], "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+            host_command([str(TRAINER_BIN / "transformers"), "serve", cases["model_dir"], "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+                         tmp_path),
             cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
@@ -168,3 +174,12 @@ async def test_trained_model_served_by_transformers_serve(
             assert verdict.ok and verdict.calls, (text, verdict.as_dict(), changed)
             assert not any(is_sensitive(c, ontology.entities[c.arguments["entity_id"]]["device_class"]) for c in verdict.calls if "entity_id" in c.arguments)
     assert hass.states.get("lock.front_door").state == "locked"
+
+    # bench/e2e_latency.py against this server (run_all.py runs it so): it imports and measures.
+    spec = importlib.util.spec_from_file_location("bench_e2e_latency", ROOT / "bench" / "e2e_latency.py")
+    latency = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(latency)
+    report = await latency.measure_async(server["url"], server["model_dir"], [server["cases"][0]["command"]], response["path"], repeat=1)
+    [row] = report["rows"]
+    assert row["baseline_ms"] > 0 and row["agent_ms"] > 0 and row["outcome"] in ("done", "text", "refused", "partial", "error")
+    assert "| command |" in latency.format_table(report)
