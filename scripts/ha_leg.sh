@@ -44,7 +44,7 @@ run() {  # run CMD... with the leg's view of the machine, in the project root
       mount --rbind /dev "$root/dev"
       mount -t proc proc "$root/proc"
       mount --rbind / "$root/host"
-      exec chroot "$root" /usr/bin/env -C "$PWD" STATEWISE_HOST_EXEC="chroot /host" "$@"
+      exec chroot "$root" /usr/bin/env -C "$PWD" STATEWISE_HOST_EXEC="chroot /host" STATEWISE_HA_LEG="${STATEWISE_HA_LEG:-}" "$@"
     ' sh "$base" "$@"
   fi
 }
@@ -75,6 +75,6 @@ setup() {
 
 case "$action" in
   setup) setup ;;
-  python) setup; run "$dir/bin/python" "$@" ;;
+  python) setup; STATEWISE_HA_LEG=$leg run "$dir/bin/python" "$@" ;;
   *) echo "statewise: unknown action $action (setup or python)" >&2; exit 2 ;;
 esac

@@ -16,7 +16,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .client import AuthenticationError, StatewiseClient, StatewiseClientError
-from .const import CONF_API_KEY, CONF_BASE_URL, CONF_MODEL, DOMAIN, LOGGER, SETUP_TIMEOUT
+from .const import CONF_API_KEY, CONF_BASE_URL, CONF_MODEL, DOMAIN, LOGGER, SETUP_TIMEOUT, SUBENTRY_CONVERSATION
 from .export import async_setup_services
 from .http import async_register_views
 from .live_ontology import LiveOntology
@@ -24,7 +24,7 @@ from .models import StatewiseConfigEntry, StatewiseData
 from .repairs import async_check_entry_issues, async_delete_stale_issues
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-PLATFORMS: tuple[Platform, ...] = (Platform.CONVERSATION,)
+PLATFORMS: tuple[Platform, ...] = (Platform.BUTTON, Platform.CONVERSATION)
 
 __all__ = ["DOMAIN", "StatewiseConfigEntry", "StatewiseData"]
 
@@ -38,20 +38,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) -> bool:
     """Set up a model server: check it answers, then forward the conversation platform."""
-    client = StatewiseClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_BASE_URL],
-        entry.data.get(CONF_API_KEY),
-        entry.data.get(CONF_MODEL),
-    )
+    client = StatewiseClient(async_get_clientsession(hass), entry.data[CONF_BASE_URL], entry.data.get(CONF_API_KEY))
     try:
         models = await client.async_list_models(timeout=SETUP_TIMEOUT)
     except AuthenticationError as err:
         raise ConfigEntryAuthFailed(f"The model server rejected the API key: {err}") from err
     except StatewiseClientError as err:
         raise ConfigEntryNotReady(f"Model server {client.base_url} is not ready: {err}") from err
-    if client.model and client.model not in models:
-        LOGGER.warning("Model %s is not listed by %s (listed: %s)", client.model, client.base_url, models)
+    for subentry in entry.subentries.values():
+        if (model := subentry.data.get(CONF_MODEL)) and model not in models:
+            LOGGER.warning("Model %s of %s is not listed by %s (listed: %s)", model, subentry.title, client.base_url, models)
 
     live = LiveOntology(hass)
     entry.async_on_unload(live.async_start())
@@ -59,6 +55,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) ->
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(async_update_options))
     async_check_entry_issues(hass, entry)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) -> bool:
+    """Version 1 kept one model on the entry; version 2 keeps it on each agent subentry (as core ``ollama`` does)."""
+    if entry.version > 2:
+        return False  # a downgrade: this release does not know that layout
+    if entry.version == 1:
+        data = dict(entry.data)
+        model = data.pop(CONF_MODEL, None)
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_CONVERSATION and model and not subentry.data.get(CONF_MODEL):
+                hass.config_entries.async_update_subentry(entry, subentry, data={**subentry.data, CONF_MODEL: model})
+        hass.config_entries.async_update_entry(entry, data=data, title=data.get(CONF_BASE_URL, entry.title), version=2, minor_version=1)
+        LOGGER.info("Migrated Statewise entry %s to version 2: the model %s is now each agent's", entry.entry_id, model)
     return True
 
 

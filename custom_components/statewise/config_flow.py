@@ -43,6 +43,7 @@ from homeassistant.helpers.selector import (
 
 from .client import AuthenticationError, StatewiseClient, StatewiseClientError, normalize_base_url
 from .const import (
+    CONF_ACTION_TIMEOUT,
     CONF_API_KEY,
     CONF_BASE_URL,
     CONF_FETCH_ROUNDS,
@@ -52,6 +53,7 @@ from .const import (
     CONF_SENSITIVE_POLICY,
     CONF_TRAINED_EXPORT,
     CONF_TRAINED_TOKENS,
+    DEFAULT_ACTION_TIMEOUT,
     DEFAULT_CONVERSATION_NAME,
     DEFAULT_FETCH_ROUNDS,
     DEFAULT_MAX_LENGTH,
@@ -59,9 +61,11 @@ from .const import (
     DEFAULT_SENSITIVE_POLICY,
     DOMAIN,
     LOGGER,
+    MAX_ACTION_TIMEOUT,
     MAX_FETCH_ROUNDS,
     MAX_LENGTHS,
     MAX_REQUEST_TIMEOUT,
+    MIN_ACTION_TIMEOUT,
     MIN_FETCH_ROUNDS,
     MIN_REQUEST_TIMEOUT,
     SENSITIVE_POLICIES,
@@ -78,6 +82,7 @@ RECOMMENDED_CONVERSATION_OPTIONS: dict[str, Any] = {
     CONF_SENSITIVE_POLICY: DEFAULT_SENSITIVE_POLICY,
     CONF_TRAINED_EXPORT: TRAINED_EXPORT_NONE,
     CONF_MAX_LENGTH: DEFAULT_MAX_LENGTH,
+    CONF_ACTION_TIMEOUT: DEFAULT_ACTION_TIMEOUT,
 }
 
 
@@ -101,9 +106,12 @@ def _model_schema(models: list[str], current: str | None) -> vol.Schema:
 
 
 class StatewiseConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Config flow: model server, then model."""
+    """Config flow: the model server (URL, key); then the first agent's model. Each agent subentry holds its model.
 
-    VERSION = 1
+    Version 2: the model moved from the entry to its conversation subentries (``async_migrate_entry``).
+    """
+
+    VERSION = 2
     MINOR_VERSION = 1
 
     def __init__(self) -> None:
@@ -166,12 +174,12 @@ class StatewiseConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None and user_input[CONF_MODEL] in self._models:
             model = user_input[CONF_MODEL]
             return self.async_create_entry(
-                title=f"{model} ({self._server[CONF_BASE_URL]})",
-                data={**self._server, CONF_MODEL: model},
+                title=self._server[CONF_BASE_URL],
+                data=dict(self._server),
                 subentries=[
                     {
                         "subentry_type": SUBENTRY_CONVERSATION,
-                        "data": dict(RECOMMENDED_CONVERSATION_OPTIONS),
+                        "data": {**RECOMMENDED_CONVERSATION_OPTIONS, CONF_MODEL: model},
                         "title": DEFAULT_CONVERSATION_NAME,
                         "unique_id": None,
                     }
@@ -215,31 +223,15 @@ class StatewiseConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors and server[CONF_BASE_URL] != entry.data[CONF_BASE_URL]:
                 self._async_abort_entries_match({CONF_BASE_URL: server[CONF_BASE_URL]})
             if not errors:
-                errors, models = await self._async_test_server(server)
-            if not errors:
-                self._server, self._models = server, models
-                return await self.async_step_reconfigure_model()
+                errors, _models = await self._async_test_server(server)
+            if not errors:  # the agents keep their models (each picks its own in its options)
+                return self.async_update_reload_and_abort(entry, title=server[CONF_BASE_URL], data=server)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
                 SERVER_SCHEMA, {CONF_BASE_URL: (user_input or entry.data)[CONF_BASE_URL]}
             ),
             errors=errors,
-        )
-
-    async def async_step_reconfigure_model(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Pick the model again (the current one preselected when still listed)."""
-        entry = self._get_reconfigure_entry()
-        if user_input is not None and user_input[CONF_MODEL] in self._models:
-            return self.async_update_reload_and_abort(
-                entry,
-                title=f"{user_input[CONF_MODEL]} ({self._server[CONF_BASE_URL]})",
-                data={**self._server, CONF_MODEL: user_input[CONF_MODEL]},
-            )
-        return self.async_show_form(
-            step_id="reconfigure_model",
-            data_schema=_model_schema(self._models, entry.data.get(CONF_MODEL)),
-            description_placeholders={"url": self._server[CONF_BASE_URL]},
         )
 
     @classmethod
@@ -259,10 +251,25 @@ class ConversationFlowHandler(ConfigSubentryFlow):
     async def _async_export_options(self) -> list[str]:
         return await self.hass.async_add_executor_job(list_exports, self.hass)
 
-    def _schema(self, options: Mapping[str, Any], exports: list[str]) -> vol.Schema:
+    async def _async_models(self) -> list[str]:
+        """The server's models now (the list from setup when the server does not answer)."""
+        entry = self._get_entry()
+        runtime = getattr(entry, "runtime_data", None)
+        client = StatewiseClient(async_get_clientsession(self.hass), entry.data[CONF_BASE_URL], entry.data.get(CONF_API_KEY))
+        try:
+            return await client.async_list_models(timeout=SETUP_TIMEOUT)
+        except StatewiseClientError:
+            return list(runtime.models) if runtime is not None else []
+
+    def _schema(self, options: Mapping[str, Any], exports: list[str], models: list[str]) -> vol.Schema:
         schema: dict[Any, Any] = {}
         if self._is_new:
             schema[vol.Required(CONF_NAME, default=DEFAULT_CONVERSATION_NAME)] = str
+        current = options.get(CONF_MODEL)
+        choices = models if current in models or not current else [current, *models]  # a model no longer listed stays choosable
+        schema[vol.Required(CONF_MODEL, default=current if current else choices[0])] = SelectSelector(
+            SelectSelectorConfig(options=choices, mode=SelectSelectorMode.DROPDOWN, custom_value=True)
+        )
         schema.update(
             {
                 vol.Required(CONF_FETCH_ROUNDS, default=options.get(CONF_FETCH_ROUNDS, DEFAULT_FETCH_ROUNDS)): NumberSelector(
@@ -277,6 +284,13 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                         step=1,
                         unit_of_measurement="s",
                         mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(
+                    CONF_ACTION_TIMEOUT, default=options.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_ACTION_TIMEOUT, max=MAX_ACTION_TIMEOUT, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
                     )
                 ),
                 vol.Required(
@@ -313,10 +327,15 @@ class ConversationFlowHandler(ConfigSubentryFlow):
         )
         errors: dict[str, str] = {}
         exports = await self._async_export_options()
+        models = await self._async_models()
+        if not models and not options.get(CONF_MODEL):
+            return self.async_abort(reason="no_models")
         if user_input is not None:
             data = {
+                CONF_MODEL: user_input[CONF_MODEL],
                 CONF_FETCH_ROUNDS: int(user_input[CONF_FETCH_ROUNDS]),
                 CONF_REQUEST_TIMEOUT: float(user_input[CONF_REQUEST_TIMEOUT]),
+                CONF_ACTION_TIMEOUT: float(user_input.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)),
                 CONF_SENSITIVE_POLICY: user_input[CONF_SENSITIVE_POLICY],
                 CONF_TRAINED_EXPORT: user_input.get(CONF_TRAINED_EXPORT) or TRAINED_EXPORT_NONE,
                 CONF_MAX_LENGTH: int(user_input.get(CONF_MAX_LENGTH, DEFAULT_MAX_LENGTH)),
@@ -338,7 +357,7 @@ class ConversationFlowHandler(ConfigSubentryFlow):
             options.update(user_input)
         return self.async_show_form(
             step_id="set_options",
-            data_schema=self._schema(options, exports),
+            data_schema=self._schema(options, exports, models),
             errors=errors,
         )
 

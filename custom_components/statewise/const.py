@@ -27,6 +27,7 @@ CONF_MODEL: Final = "model"
 SUBENTRY_CONVERSATION: Final = "conversation"
 CONF_FETCH_ROUNDS: Final = "fetch_rounds"
 CONF_REQUEST_TIMEOUT: Final = "request_timeout"
+CONF_ACTION_TIMEOUT: Final = "action_timeout"
 CONF_SENSITIVE_POLICY: Final = "sensitive_policy"
 CONF_TRAINED_EXPORT: Final = "trained_export"
 # Token estimate of the trained ontology (stored when the trained export is picked).
@@ -39,6 +40,9 @@ DEFAULT_MAX_LENGTH: Final = PLAN_MAX_LENGTH
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0  # seconds, one chat completion
 MIN_REQUEST_TIMEOUT: Final = 1.0
 MAX_REQUEST_TIMEOUT: Final = 300.0
+DEFAULT_ACTION_TIMEOUT: Final = 5.0  # seconds one device may take to carry out an action
+MIN_ACTION_TIMEOUT: Final = 1.0
+MAX_ACTION_TIMEOUT: Final = 60.0
 DEFAULT_MAX_TOKENS: Final = 256  # bounded completion length for tool-call lines
 TRAINED_EXPORT_NONE: Final = ""  # no trained export selected
 

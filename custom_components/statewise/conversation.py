@@ -24,9 +24,12 @@ from homeassistant.helpers.translation import async_get_translations
 
 from .client import ServerDownError, ServerTimeoutError, StatewiseClient, StatewiseClientError
 from .const import (
+    CONF_ACTION_TIMEOUT,
     CONF_FETCH_ROUNDS,
+    CONF_MODEL,
     CONF_REQUEST_TIMEOUT,
     CONF_SENSITIVE_POLICY,
+    DEFAULT_ACTION_TIMEOUT,
     DEFAULT_FETCH_ROUNDS,
     DEFAULT_MAX_TOKENS,
     DEFAULT_REQUEST_TIMEOUT,
@@ -144,12 +147,12 @@ class HassHome:
         )
 
 
-def model_asker(client: StatewiseClient, *, timeout: float, max_tokens: int) -> AskFn:
+def model_asker(client: StatewiseClient, *, model: str | None, timeout: float, max_tokens: int) -> AskFn:
     """An ``ask`` coroutine for the agent: client errors become spoken server errors."""
 
     async def ask(messages: list[dict[str, str]]) -> str:
         try:
-            result = await client.async_chat(messages, timeout=timeout, max_tokens=max_tokens)
+            result = await client.async_chat(messages, model=model, timeout=timeout, max_tokens=max_tokens)
         except ServerDownError as err:
             raise ModelUnavailableError("server_unreachable", str(err)) from err
         except ServerTimeoutError as err:
@@ -217,6 +220,7 @@ class StatewiseConversationEntity(
         settings = self.settings
         ask = model_asker(
             self.entry.runtime_data.client,
+            model=settings.get(CONF_MODEL),
             timeout=float(settings.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
             max_tokens=DEFAULT_MAX_TOKENS,
         )
@@ -225,6 +229,7 @@ class StatewiseConversationEntity(
             HassHome(self.hass, context),
             fetch_rounds=int(settings.get(CONF_FETCH_ROUNDS, DEFAULT_FETCH_ROUNDS)),
             allow_sensitive=settings.get(CONF_SENSITIVE_POLICY, DEFAULT_SENSITIVE_POLICY) == POLICY_ALLOW,
+            action_timeout=float(settings.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)),
         )
 
     def _ontology(self) -> Ontology:

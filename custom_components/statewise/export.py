@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
+from homeassistant.components import persistent_notification
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, State, SupportsResponse, split_entity_id
 from homeassistant.exceptions import HomeAssistantError
@@ -281,6 +282,11 @@ def download_path(export_id: str) -> str:
     return f"/api/{DOMAIN}/exports/{export_id}.zip"
 
 
+def download_page_path(export_id: str) -> str:
+    """The notification's download link: a page that fetches the zip as whoever opened it (see :mod:`.http`)."""
+    return f"/api/{DOMAIN}/exports/{export_id}/download"
+
+
 def signed_download_url(hass: HomeAssistant, export_id: str) -> str | None:
     """A download path signed for one hour (``authSig``), usable as a plain link in the UI.
 
@@ -297,23 +303,51 @@ def signed_download_url(hass: HomeAssistant, export_id: str) -> str | None:
         return None
 
 
+NOTIFICATION_ID = f"{DOMAIN}_export"
+
+
+def notification_text(result: ExportResult) -> str:
+    """The persistent notification of a finished export (Markdown)."""
+    absent = ", ".join(f"`{eid}`" for eid in result.present_false) or "none"
+    return (
+        f"Export **{result.export_id}**: {result.entity_count} entities, {result.snapshot_count} state snapshots "
+        f"({result.recorder_snapshot_count} from the recorder).\n\n"
+        f"Folder: `{result.path}`\n\nNot present at export time: {absent}\n\n"
+        f"[Download the export]({download_page_path(result.export_id)}) (for an administrator logged in to Home Assistant "
+        "in this browser). Build the dataset from it with `python -m dataset_export build`."
+    )
+
+
+async def async_export_and_notify(
+    hass: HomeAssistant, *, history_hours: float, history_samples: int, user_id: str | None
+) -> dict[str, Any]:
+    """Export, tell everyone where it is (a persistent notification), and answer the caller.
+
+    ``download_url`` is the zip path signed for the caller when the caller is an administrator
+    (the UI); otherwise (an automation, the button pressed by a non-admin) it is the download page,
+    which serves the zip to administrators only.
+    """
+    try:
+        result = await async_export_training_seed(hass, history_hours=history_hours, history_samples=history_samples)
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="export_write_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    user = await hass.auth.async_get_user(user_id) if user_id else None
+    signed = signed_download_url(hass, result.export_id) if user is not None and user.is_admin else None
+    persistent_notification.async_create(hass, notification_text(result), title="Statewise training seed exported", notification_id=NOTIFICATION_ID)
+    return {**result.as_response(), "download_url": signed or download_page_path(result.export_id), "download_page": download_page_path(result.export_id)}
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register ``statewise.export_training_seed`` (admin only, returns a response)."""
 
     async def _handle_export(call: ServiceCall) -> ServiceResponse:
-        try:
-            result = await async_export_training_seed(
-                hass,
-                history_hours=call.data[ATTR_HISTORY_HOURS],
-                history_samples=call.data[ATTR_HISTORY_SAMPLES],
-            )
-        except OSError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="export_write_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        return {**result.as_response(), "download_url": signed_download_url(hass, result.export_id)}
+        return await async_export_and_notify(
+            hass, history_hours=call.data[ATTR_HISTORY_HOURS], history_samples=call.data[ATTR_HISTORY_SAMPLES], user_id=call.context.user_id
+        )
 
     async_register_admin_service(
         hass,

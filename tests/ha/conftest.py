@@ -269,6 +269,7 @@ def conversation_subentry_data(**overrides: Any) -> dict[str, Any]:
         CONF_REQUEST_TIMEOUT: 5.0,
         CONF_SENSITIVE_POLICY: DEFAULT_SENSITIVE_POLICY,
         CONF_TRAINED_EXPORT: "",
+        CONF_MODEL: DEFAULT_MODEL,
     }
     data.update(overrides)
     return data
@@ -286,8 +287,8 @@ def mock_config_entry(hass: HomeAssistant, model_server: ModelServer, subentry_d
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Statewise",
-        data={CONF_BASE_URL: model_server.url, CONF_MODEL: DEFAULT_MODEL},
-        version=1,
+        data={CONF_BASE_URL: model_server.url},
+        version=2,
         minor_version=1,
         subentries_data=[
             ConfigSubentryData(

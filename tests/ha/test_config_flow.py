@@ -8,12 +8,13 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.statewise.const import (
+    CONF_ACTION_TIMEOUT,
     CONF_API_KEY,
     CONF_BASE_URL,
     CONF_FETCH_ROUNDS,
@@ -51,11 +52,13 @@ async def test_full_user_flow(hass: HomeAssistant, model_server: ModelServer) ->
         result = await hass.config_entries.flow.async_configure(flow_id, {CONF_MODEL: DEFAULT_MODEL})
         await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {CONF_BASE_URL: model_server.url, CONF_MODEL: DEFAULT_MODEL}
+    assert result["data"] == {CONF_BASE_URL: model_server.url}  # the server only: the model is the agent's
     assert len(setup.mock_calls) == 1
     entry = result["result"]
+    assert entry.version == 2
     subs = list(entry.subentries.values())
     assert [s.subentry_type for s in subs] == [SUBENTRY_CONVERSATION]
+    assert subs[0].data[CONF_MODEL] == DEFAULT_MODEL
     assert subs[0].data[CONF_FETCH_ROUNDS] == DEFAULT_FETCH_ROUNDS == 1
     assert subs[0].data[CONF_SENSITIVE_POLICY] == DEFAULT_SENSITIVE_POLICY == "block"
     assert [r.path for r in model_server.requests] == ["/v1/models"]
@@ -73,7 +76,7 @@ async def test_user_flow_with_api_key(hass: HomeAssistant, model_server: ModelSe
         result = await hass.config_entries.flow.async_configure(flow_id, {CONF_MODEL: "other-model"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_API_KEY] == "s3cret"
-    assert result["data"][CONF_MODEL] == "other-model"
+    assert next(iter(result["result"].subentries.values())).data[CONF_MODEL] == "other-model"
     assert model_server.requests[-1].authorization == "Bearer s3cret"
 
 
@@ -210,7 +213,7 @@ async def test_reauth_server_down(hass: HomeAssistant, mock_config_entry: MockCo
 
 
 async def test_reconfigure(hass: HomeAssistant, mock_config_entry: MockConfigEntry, model_server: ModelServer) -> None:
-    """Reconfigure: new URL form, errors, then the model step; the key is kept when left empty."""
+    """Reconfigure the server: new URL form, errors; the key is kept when left empty, the agents keep their models."""
     hass.config_entries.async_update_entry(mock_config_entry, data={**mock_config_entry.data, CONF_API_KEY: "keep-me"})
     model_server.api_key = "keep-me"
     result = await mock_config_entry.start_reconfigure_flow(hass)
@@ -218,14 +221,13 @@ async def test_reconfigure(hass: HomeAssistant, mock_config_entry: MockConfigEnt
     flow_id = result["flow_id"]
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_BASE_URL: "http://127.0.0.1:1"})
     assert result["errors"] == {"base": "cannot_connect"}
-    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_BASE_URL: model_server.url + "/v1"})
-    assert result["step_id"] == "reconfigure_model"
     with patch("custom_components.statewise.async_setup_entry", return_value=True):
-        result = await hass.config_entries.flow.async_configure(flow_id, {CONF_MODEL: "other-model"})
+        result = await hass.config_entries.flow.async_configure(flow_id, {CONF_BASE_URL: model_server.url + "/v1"})
         await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert mock_config_entry.data == {CONF_BASE_URL: model_server.url, CONF_API_KEY: "keep-me", CONF_MODEL: "other-model"}
+    assert mock_config_entry.data == {CONF_BASE_URL: model_server.url, CONF_API_KEY: "keep-me"}
+    assert next(iter(mock_config_entry.subentries.values())).data[CONF_MODEL] == DEFAULT_MODEL
 
 
 def _write_export(hass: HomeAssistant, export_id: str) -> None:
@@ -253,6 +255,8 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     schema = result["data_schema"].schema
     export_key = next(k for k in schema if k == CONF_TRAINED_EXPORT)
     options = [o["value"] for o in schema[export_key].config["options"]]
+    model_key = next(k for k in schema if k == CONF_MODEL)
+    assert schema[model_key].config["options"] == sorted([DEFAULT_MODEL, "other-model"])  # the server's /v1/models now
     length_key = next(k for k in schema if k == CONF_MAX_LENGTH)
     assert schema[length_key].config["options"] == ["2048", "3072", "4096", "6144", "8192"] and length_key.default() == "2048"
     assert options == ["20261122T180000Z", "20261121T180000Z", "20261120T180000Z"]
@@ -266,11 +270,11 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {"name": "Kitchen agent", CONF_FETCH_ROUNDS: 2, CONF_REQUEST_TIMEOUT: 12, CONF_SENSITIVE_POLICY: POLICY_ALLOW, CONF_TRAINED_EXPORT: "20261121T180000Z",
-         CONF_MAX_LENGTH: "4096"},
+         CONF_MAX_LENGTH: "4096", CONF_MODEL: "other-model"},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     sub = next(s for s in mock_config_entry.subentries.values() if s.title == "Kitchen agent")
-    assert sub.data[CONF_FETCH_ROUNDS] == 2
+    assert sub.data[CONF_FETCH_ROUNDS] == 2 and sub.data[CONF_MODEL] == "other-model"
     assert sub.data[CONF_REQUEST_TIMEOUT] == 12.0
     assert sub.data[CONF_SENSITIVE_POLICY] == POLICY_ALLOW
     assert sub.data[CONF_TRAINED_EXPORT] == "20261121T180000Z"
@@ -289,7 +293,8 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     sub = mock_config_entry.subentries[sub.subentry_id]
-    assert sub.data == {CONF_FETCH_ROUNDS: 0, CONF_REQUEST_TIMEOUT: 30.0, CONF_SENSITIVE_POLICY: "block", CONF_TRAINED_EXPORT: "", CONF_MAX_LENGTH: 4096}
+    assert sub.data == {CONF_MODEL: "other-model", CONF_FETCH_ROUNDS: 0, CONF_REQUEST_TIMEOUT: 30.0, CONF_SENSITIVE_POLICY: "block",
+                        CONF_TRAINED_EXPORT: "", CONF_MAX_LENGTH: 4096, CONF_ACTION_TIMEOUT: 5.0}
 
 
 async def test_setup_retry_recovers(hass: HomeAssistant, demo_home: Any, mock_config_entry: MockConfigEntry, model_server: ModelServer) -> None:
@@ -301,3 +306,28 @@ async def test_setup_retry_recovers(hass: HomeAssistant, demo_home: Any, mock_co
     assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.LOADED
+
+
+async def test_migration_moves_the_model_to_every_agent(hass: HomeAssistant, model_server: ModelServer) -> None:
+    """A version 1 entry (model on the entry) loads as version 2 with the model on each conversation subentry."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=f"{DEFAULT_MODEL} ({model_server.url})", data={CONF_BASE_URL: model_server.url, CONF_MODEL: DEFAULT_MODEL},
+        version=1, minor_version=1,
+        subentries_data=[ConfigSubentryData(data={CONF_FETCH_ROUNDS: 1}, subentry_type=SUBENTRY_CONVERSATION, title="A", unique_id=None),
+                         ConfigSubentryData(data={CONF_FETCH_ROUNDS: 2, CONF_MODEL: "other-model"}, subentry_type=SUBENTRY_CONVERSATION,
+                                            title="B", unique_id=None)],
+    )  # fmt: skip
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.data, entry.title) == (2, {CONF_BASE_URL: model_server.url}, model_server.url)
+    models = {s.title: s.data for s in entry.subentries.values()}
+    assert models == {"A": {CONF_FETCH_ROUNDS: 1, CONF_MODEL: DEFAULT_MODEL}, "B": {CONF_FETCH_ROUNDS: 2, CONF_MODEL: "other-model"}}
+
+
+async def test_a_future_entry_version_is_refused(hass: HomeAssistant, model_server: ModelServer) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_BASE_URL: model_server.url}, version=3)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from unittest.mock import patch
 
@@ -23,7 +24,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, intent
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.statewise.const import CONF_REQUEST_TIMEOUT, CONF_SENSITIVE_POLICY, DEFAULT_MAX_TOKENS, DOMAIN, POLICY_ALLOW
+from custom_components.statewise.const import CONF_ACTION_TIMEOUT, CONF_REQUEST_TIMEOUT, CONF_SENSITIVE_POLICY, DEFAULT_MAX_TOKENS, DOMAIN, POLICY_ALLOW
 from custom_components.statewise.ontology import build_ontology, live_states
 from custom_components.statewise.protocol import CHAT_TEMPLATE_KWARGS, STATE_PREFIX, load_tools, render_messages, state_json
 from custom_components.statewise.protocol.agent import PHRASE_CATEGORY, Reply, english_phrases, render_replies
@@ -682,3 +683,39 @@ async def test_unexpected_failure_is_spoken_not_raised(hass: HomeAssistant, init
     assert result.response.speech["plain"]["speech"] == phrase("unexpected_error")
     assert result.response.response_type == intent.IntentResponseType.ERROR
     assert model_server.chat_requests == []
+
+
+async def test_each_agent_asks_its_own_model(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer) -> None:
+    """Two agents on one server, two models (two LoRA adapters behind one vLLM): each request names its agent's model."""
+    from homeassistant.config_entries import ConfigSubentry
+
+    hass.config_entries.async_add_subentry(init_integration, ConfigSubentry(
+        data=MappingProxyType(conversation_subentry_data(model="other-model")), subentry_type="conversation", title="Second", unique_id=None))  # fmt: skip
+    await hass.async_block_till_done()
+    second = next(s for s in init_integration.subentries.values() if s.title == "Second").subentry_id
+    second_agent = er.async_get(hass).async_get_entity_id("conversation", DOMAIN, second)
+    assert second_agent is not None
+    model_server.script("Hello.", "Hello.")
+    await converse(hass, init_integration, "hi")
+    await conversation.async_converse(hass, "hi", None, Context(), language="en", agent_id=second_agent)
+    assert [r.json["model"] for r in model_server.chat_requests] == [DEFAULT_MODEL, "other-model"]
+
+
+@pytest.mark.parametrize("subentry_data", [conversation_subentry_data(**{CONF_ACTION_TIMEOUT: 0.3})])
+async def test_a_device_that_never_answers_stops_the_plan_there(hass: HomeAssistant, demo_home: DemoHome, init_integration: MockConfigEntry,
+                                                                model_server: ModelServer) -> None:  # fmt: skip
+    """The action timeout bounds each action: the hanging switch is named, nothing after it runs, the turn answers."""
+    never = asyncio.Event()
+
+    async def hang(**_kwargs: Any) -> None:
+        await never.wait()
+
+    demo_home.entity("switch.ac").async_turn_on = hang
+    before = hass.states.get("light.bed_light").state
+    model_server.script("\n".join([call("light_power", entity_id="light.kitchen_lights", state="off"),
+                                   call("switch_power", entity_id="switch.ac", state="on"),
+                                   call("light_power", entity_id="light.bed_light", state="on" if before == "off" else "off")]))  # fmt: skip
+    result = await asyncio.wait_for(converse(hass, init_integration, "get the office ready"), timeout=10)
+    assert result.response.speech["plain"]["speech"] == "Turned off Kitchen Lights. " + phrase("action_timeout", name="AC")
+    assert result.response.error_code == intent.IntentResponseErrorCode.FAILED_TO_HANDLE
+    assert hass.states.get("light.kitchen_lights").state == "off" and hass.states.get("light.bed_light").state == before

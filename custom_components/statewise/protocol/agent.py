@@ -29,6 +29,7 @@ translations (category ``agent``, English in ``translations/en.json``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -232,10 +233,16 @@ def prepare_actions(calls: Sequence[ToolCall], ontology: Ontology, home: Home) -
 class StatewiseAgent:
     """Runs turns for one conversation agent's settings."""
 
-    def __init__(self, ask: AskFn, home: Home, *, fetch_rounds: int = DEFAULT_FETCH_ROUNDS, allow_sensitive: bool = False) -> None:
-        """``ask`` sends messages and returns the model's text (or raises :class:`ModelUnavailableError`)."""
+    def __init__(self, ask: AskFn, home: Home, *, fetch_rounds: int = DEFAULT_FETCH_ROUNDS, allow_sensitive: bool = False,
+                 action_timeout: float | None = None) -> None:  # fmt: skip
+        """``ask`` sends messages and returns the model's text (or raises :class:`ModelUnavailableError`).
+
+        ``action_timeout``: seconds one action may take; a device that does not answer in time stops the
+        plan there ("X did not respond") and nothing after it runs (``None``: no bound, the evaluator's case).
+        """
         self._ask = ask
         self._home = home
+        self.action_timeout = action_timeout
         self.fetch_rounds = max(MIN_FETCH_ROUNDS, min(MAX_FETCH_ROUNDS, int(fetch_rounds)))
         self.allow_sensitive = allow_sensitive
 
@@ -293,7 +300,13 @@ class StatewiseAgent:
                 return self._finish(result, OUTCOME_REFUSED, Reply("not_capable", {"name": name}), reason)
         for action in actions:
             try:
-                await self._home.async_execute(action)
+                async with asyncio.timeout(self.action_timeout):
+                    await self._home.async_execute(action)
+            except TimeoutError:
+                result.replies.extend(confirmation(done, ontology) for done in result.executed)
+                name = entity_name(ontology, action.entity_id)
+                reason = f"{action.action} on {action.entity_id} did not respond within {self.action_timeout} s"
+                return self._finish(result, OUTCOME_PARTIAL, Reply("action_timeout", {"name": name}), reason)
             except Exception as err:  # noqa: BLE001 - any failure stops the plan and is spoken, never raised
                 result.replies.extend(confirmation(done, ontology) for done in result.executed)
                 name = entity_name(ontology, action.entity_id)
