@@ -38,7 +38,7 @@ def measure(size: int = 400, homes: tuple[str, ...] = HOMES) -> list[dict[str, A
         total = size + max(40, size // 10)
         rows.append({"home": home, "entities": stats["export"]["entities"], "seconds": round(seconds, 1), "rows_per_s": round(total / seconds, 1),
                      "classes": {k: v["share"] for k, v in train["classes"].items()}, "coverage": train["coverage"],
-                     "sources": train["coverage_sources"], "variants": train["ontology_variants"]["share"],
+                     "sources": train["coverage_sources"], "variants": train["ontology_variants"]["share"], "injected": train["injected"]["share"],
                      "p50": train["tokens"]["p50"], "p99": train["tokens"]["p99"]})  # fmt: skip
     return rows
 
@@ -46,12 +46,13 @@ def measure(size: int = 400, homes: tuple[str, ...] = HOMES) -> list[dict[str, A
 def format_table(rows: list[dict[str, Any]]) -> str:
     """Markdown tables."""
     lines = ["| home | entities | text / one / multi | alias | state-sensitive | present:false (home + variant) | already satisfied | missing state "
-             "| variant rows | tokens p50 / p99 | build |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| variant rows | injected rows | tokens p50 / p99 | build |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         c, s = r["coverage"], r["sources"]
         lines.append(f"| {r['home']} | {r['entities']} | {r['classes']['text']:.0%} / {r['classes']['one']:.0%} / {r['classes']['multi']:.0%} | "
                      f"{c['alias']} | {c['state_sensitive']} | {s['not_present']['home']} + {s['not_present']['variant']} | {c['already_satisfied']} | "
-                     f"{c['missing_state']} | {r['variants']:.0%} | {r['p50']} / {r['p99']} | {r['seconds']} s ({r['rows_per_s']} rows/s) |")  # fmt: skip
+                     f"{c['missing_state']} | {r['variants']:.0%} | {r['injected']:.1%} | {r['p50']} / {r['p99']} | "
+                     f"{r['seconds']} s ({r['rows_per_s']} rows/s) |")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     add("Training tokens/s and packing efficiency (tiny Qwen3, CPU)", "```\n" + train.format_report(train.measure()) + "\n```")
     overhead = _ha_bench("agent_overhead.py", *(["--repeat", "5"] if args.quick else []))
     add("Agent overhead per command, model time excluded (Home Assistant environment)", "```\n" + overhead + "\n```")
+    add("STATE per media player before and after media titles left STATE (demo home, docs/SECURITY.md)", _ha_bench("state_bytes.py"))
     add("A 300-entity home end to end: HA export -> build with --max-length auto -> HA token-budget check (bench/home_300.py)",
         _ha_bench("home_300.py", "--size", "120" if args.quick else "300"))
     with tempfile.TemporaryDirectory() as tmp:

@@ -96,6 +96,13 @@ def render_card(stats: dict[str, Any]) -> str:
               "the ONTOLOGY instead of memorising the home. The held-out set draws its own variants.", "",
               "| change | train | heldout |", "| --- | --- | --- |"]
     lines += [f"| {c} | {v_tr['by_change'].get(c, 0)} | {v_he['by_change'].get(c, 0)} |" for c in changes]
+    i_tr, i_he = train["injected"], held["injected"]
+    lines += ["", "## Text written by devices and third parties", "",
+              f"{i_tr['rows']} train rows ({i_tr['share']:.1%}) and {i_he['rows']} held-out rows ({i_he['share']:.1%}) carry instruction-like "
+              "text where a device or whatever it plays writes it (a media player's input names in the ONTOLOGY, its source in STATE), "
+              "labelled exactly as without it, so the model learns that such text asks for nothing (docs/SECURITY.md). "
+              f"Train: {i_tr['by_field']['input']} in an input name, {i_tr['by_field']['source']} in STATE's source; held-out: "
+              f"{i_he['by_field']['input']} and {i_he['by_field']['source']}. STATE carries no media titles."]
     g_tr, g_he = train["state_sensitivity_groups"], held["state_sensitivity_groups"]
     lines += [
         "",

@@ -22,8 +22,9 @@ from typing import Any
 
 from hassil.intents import RangeSlotList, TextSlotList, WildcardSlotList
 from hassil.parse_expression import parse_sentence
-from statewise_protocol import Export, Ontology, dumps, render_messages, state_json, state_subset
+from statewise_protocol import Export, Ontology, allowed_entry, dumps, render_messages, state_json, state_subset
 
+from .injection import INJECTED_SHARE, inject
 from .intents import (
     DEVICE_NOUNS,
     LIST_NOUNS,
@@ -208,9 +209,11 @@ class Generator:
         self.o = self.base.ontology
         self._variants: dict[str, list[Home]] = {}
         snaps = export.snapshots or []
-        self.snapshots = [(s.id, s.states) for s in snaps] or [("synthetic", {})]
+        # What STATE may carry (an older export's media titles are dropped here, as the agent's fetch drops them).
+        self.snapshots = [(s.id, {eid: allowed_entry(eid.split(".", 1)[0], e) for eid, e in s.states.items()}) for s in snaps] or [("synthetic", {})]
         self.groups = 0
         self.naming_styles = NAMING
+        self.injected = 0  # rows drawn with device-written instruction text (dataset_export/injection.py)
         # held-out rows may only use the held-out share of (entity, state) pairs: draw more candidates
         self.extra = 3 if split == "train" else 12
         self.unread = 0  # filled sentences no template reads back (dropped)
@@ -424,6 +427,19 @@ class Generator:
         o = home.ontology
         key = self.book.key(o, shown, text)
         decision = decide(o, shown, intent, self.book.phrasing(key))
+        injected = ""
+        share = INJECTED_SHARE if self.injected else 5 * INJECTED_SHARE  # every split gets its own, also a small held-out set
+        if any(entry.get("state") not in ("off", "unavailable") for eid, entry in (shown or {}).items() if eid.startswith("media_player.")):
+            share = 0.5  # STATE shows a player that is on: its source is the field a stream's publisher can write, drawn often
+        if decision.output_class != FETCH and self.rng.random() < share and (made := inject(o, shown, text, self.rng)):
+            o2, shown2, where = made
+            # Kept only when the text changes nothing: the label is exactly the label without it (same phrasing too).
+            if decide(o2, shown2, intent, self.book.phrasing(key)).answer == decision.answer:
+                if where == "source":
+                    full = {**full, **{eid: shown2[eid] for eid in shown2 if shown2[eid] != (shown or {}).get(eid)}}
+                o, shown, injected = o2, shown2, where
+                self.injected += 1
+                key = self.book.key(o, shown, text)
         followup, followup_state = "", {}
         if decision.output_class == FETCH:
             fetched = decision.calls[0].arguments["entity_ids"]
@@ -453,6 +469,8 @@ class Generator:
             all_tags.add("multi_step")
         if home.variant.label:
             all_tags |= {"ontology_variant", f"variant_{home.variant.change}"}
+        if injected:
+            all_tags |= {"injected", f"injected_{injected}"}
         if shown and decision.output_class != TEXT and (len(decision.calls) < len(decision.targets) or
                                                         (intent.kind == "play_title" and len(decision.calls) < 3)):
             all_tags.add("partly_satisfied")

@@ -18,7 +18,6 @@ from .intents import Intent
 from .policy import direct_calls
 
 Entry = dict[str, Any]
-TITLES = ("Chapter 1", "Evening Jazz", "News at Six", "Morning Mix", "Nature Sounds", "The Big Match")
 
 
 def random_entry(entity: dict[str, Any], rng: random.Random) -> Entry:
@@ -50,8 +49,6 @@ def random_entry(entity: dict[str, Any], rng: random.Random) -> Entry:
                 entry["source"] = rng.choice(caps["inputs"])
             if caps.get("volume"):
                 entry["volume"] = rng.choice((0, 10, 20, 25, 30, 35, 40, 50, 60, 75, 90, 100))
-            if state in ("playing", "paused"):
-                entry["media_title"] = rng.choice(TITLES)
             if caps.get("mute"):
                 entry["muted"] = rng.random() < 0.2
         return entry
@@ -117,7 +114,7 @@ def edge_entries(entity: dict[str, Any], intent: Intent) -> list[Entry]:
         inp = value if kind == "tv_input" else "plex"
         return [{"state": "off"}, {"state": "on", "source": inp, "volume": 30}, {"state": "idle", "source": (caps.get("inputs") or [inp])[0]}]
     if kind == "media":
-        return [{"state": "playing", "media_title": TITLES[0]}, {"state": "paused", "media_title": TITLES[1]}, {"state": "off"}]
+        return [{"state": "playing"}, {"state": "paused"}, {"state": "off"}]
     return []
 
 

@@ -62,5 +62,7 @@ def split_stats(result: SplitResult, size: int) -> dict[str, Any]:
         "ontology_variants": {"rows": sum(1 for r in rows if r.get("variant")), "share": round(sum(1 for r in rows if r.get("variant")) / n, 4),
                               "by_change": dict(sorted(Counter(r["variant"].split(":", 1)[0] for r in rows if r.get("variant")).items()))},
         "coverage_sources": coverage_sources(rows),
+        "injected": {"rows": tags["injected"], "share": round(tags["injected"] / n, 4),
+                     "by_field": {f: tags[f"injected_{f}"] for f in ("input", "source")}},
         "domains": dict(sorted(Counter(r["domain"] or "none" for r in rows).items())),
     }

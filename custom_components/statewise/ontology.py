@@ -60,7 +60,7 @@ from homeassistant.helpers import (
     floor_registry as fr,
 )
 
-from .protocol import Ontology, entity_state, slugify
+from .protocol import Ontology, device_slug, entity_state
 
 _ID_RE = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 _SLUG_RE = re.compile(r"^[a-z0-9_]+$")
@@ -120,7 +120,7 @@ def capabilities(domain: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
             caps["playback"] = True
         sources = attrs.get(ATTR_INPUT_SOURCE_LIST)
         if features & MediaPlayerEntityFeature.SELECT_SOURCE and isinstance(sources, list | tuple):
-            inputs = sorted({slugify(s) for s in sources if isinstance(s, str)} - {""})
+            inputs = sorted({slug for s in sources if (slug := device_slug(s))})
             if inputs:
                 caps["inputs"] = inputs
     elif domain == "climate":

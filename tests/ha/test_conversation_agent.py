@@ -131,6 +131,9 @@ async def test_outcomes_without_home_assistant() -> None:
     assert home.executed == []
     ask, _ = scripted(call("lock_control", entity_id="lock.door", command="unlock"))
     result = await StatewiseAgent(ask, home, allow_sensitive=True).async_run("x", ONTOLOGY)
+    assert home.executed == [] and result.replies[-1].key == "sensitive_unrequested"  # allowed, but the command does not name the door
+    ask, _ = scripted(call("lock_control", entity_id="lock.door", command="unlock"))
+    result = await StatewiseAgent(ask, home, allow_sensitive=True).async_run("unlock the door", ONTOLOGY)
     assert [a.action for a in home.executed] == ["lock.unlock"]
 
 

@@ -62,7 +62,7 @@ def test_example_files_are_canonical_and_hash_stable(demo_export) -> None:
     text = (DEMO_DIR / "ontology.json").read_text(encoding="utf-8")
     assert demo_export.ontology.file_json() == text
     assert content_hash(demo_export.ontology, demo_export.snapshots) == demo_export.manifest["content_hash"]
-    assert demo_export.manifest["content_hash"] == "sha256:2de8619c32cd74f313f9e908e5285cbd9bddc5e6e304b70c39cde9ad7cba35ab"
+    assert demo_export.manifest["content_hash"] == "sha256:7931acfbeb0a06537bd3c1c11c2351f4bc688d64b9042289d24341fe1d17e159"
 
 
 def test_prompt_json_is_compact_grouped_and_omits_defaults(ontology) -> None:

@@ -59,7 +59,7 @@ def test_plex_sequence_and_input_untouched(home):
     start = {tv: {"state": "off"}}
     calls = [call("tv_power", entity_id=tv, state="on"), call("tv_input", entity_id=tv, input="plex"), call("plex_play", title="Alien")]
     after = apply_calls(start, calls, home)
-    assert after[tv] == {"state": "playing", "source": "plex", "media_title": "Alien"}
+    assert after[tv] == {"state": "playing", "source": "plex"}  # STATE carries no media titles (docs/SECURITY.md)
     assert start == {tv: {"state": "off"}}  # not modified
     off = apply_calls(after, [call("tv_power", entity_id=tv, state="off")], home)
     assert off[tv] == {"state": "off"}

@@ -38,7 +38,7 @@ from .prompt import (
     render_messages,
     system_text,
 )
-from .state import STATE_ATTRIBUTES, entity_state, state_json, state_subset
+from .state import MAX_DEVICE_SLUG, STATE_ATTRIBUTES, allowed_entry, device_slug, entity_state, state_json, state_subset
 from .tools import (
     FETCH_TOOL,
     SCHEMA_VERSION,
@@ -68,6 +68,7 @@ __all__ = [
     "KIND_FETCH",
     "KIND_INVALID",
     "KIND_TEXT",
+    "MAX_DEVICE_SLUG",
     "ONTOLOGY_PREFIX",
     "OUTPUT_CLASSES",
     "PLAN_MAX_LENGTH",
@@ -85,6 +86,7 @@ __all__ = [
     "ToolSpec",
     "Verdict",
     "action_data",
+    "allowed_entry",
     "auto_max_length",
     "build_manifest",
     "call_entity_ids",
@@ -92,6 +94,7 @@ __all__ = [
     "capability_problem",
     "check_output",
     "content_hash",
+    "device_slug",
     "dumps",
     "entities_from_prompt",
     "entity_state",

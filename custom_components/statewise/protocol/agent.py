@@ -217,6 +217,18 @@ def refusal_for(verdict: Verdict, ontology: Ontology) -> Reply:
     return Reply(key, {"name": name})
 
 
+def _words(text: str) -> str:
+    """Lower-case words separated by single spaces, padded, for whole-word matching."""
+    return " " + " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split()) + " "
+
+
+def named_in(command: str, entity: Mapping[str, Any]) -> bool:
+    """True when ``command`` names the entity: its name, an alias, its area or an area alias (whole words)."""
+    said = _words(command)
+    names = [entity.get("name"), *(entity.get("aliases") or []), entity.get("area"), *(entity.get("area_aliases") or [])]
+    return any(_words(n).strip() and _words(n) in said for n in names if isinstance(n, str))
+
+
 def prepare_actions(calls: Sequence[ToolCall], ontology: Ontology, home: Home) -> list[PreparedAction]:
     """Map validated calls to Home Assistant actions (target, service, data)."""
     prepared: list[PreparedAction] = []
@@ -234,15 +246,18 @@ class StatewiseAgent:
     """Runs turns for one conversation agent's settings."""
 
     def __init__(self, ask: AskFn, home: Home, *, fetch_rounds: int = DEFAULT_FETCH_ROUNDS, allow_sensitive: bool = False,
-                 action_timeout: float | None = None) -> None:  # fmt: skip
+                 action_timeout: float | None = None, sensitive_needs_words: bool = True) -> None:  # fmt: skip
         """``ask`` sends messages and returns the model's text (or raises :class:`ModelUnavailableError`).
 
         ``action_timeout``: seconds one action may take; a device that does not answer in time stops the
         plan there ("X did not respond") and nothing after it runs (``None``: no bound, the evaluator's case).
+        ``sensitive_needs_words``: an allowed sensitive action runs only when the command names its entity,
+        an alias or its area (the evaluator, which scores the model's plan rather than this safety rule, turns it off).
         """
         self._ask = ask
         self._home = home
         self.action_timeout = action_timeout
+        self.sensitive_needs_words = sensitive_needs_words
         self.fetch_rounds = max(MIN_FETCH_ROUNDS, min(MAX_FETCH_ROUNDS, int(fetch_rounds)))
         self.allow_sensitive = allow_sensitive
 
@@ -280,10 +295,10 @@ class StatewiseAgent:
                 state = {**(state or {}), **self._home.read_states(ids)}
                 continue
             if verdict.kind == KIND_ACTION:
-                return await self._async_act(result, verdict.calls, ontology)
+                return await self._async_act(result, verdict.calls, ontology, command)
         raise AssertionError("unreachable: every round returns or continues")  # pragma: no cover
 
-    async def _async_act(self, result: TurnResult, calls: Sequence[ToolCall], ontology: Ontology) -> TurnResult:
+    async def _async_act(self, result: TurnResult, calls: Sequence[ToolCall], ontology: Ontology, command: str) -> TurnResult:
         """Check the whole plan, then execute it in order."""
         actions = prepare_actions(calls, ontology, self._home)
         for action in actions:
@@ -295,6 +310,11 @@ class StatewiseAgent:
                 return self._finish(
                     result, OUTCOME_REFUSED, Reply("sensitive_blocked", {"name": name}), f"sensitive action blocked by policy: {action.call.to_line()}"
                 )
+            if self.sensitive_needs_words and is_sensitive(action.call, device_class) and not named_in(command, ontology.entities[action.entity_id]):
+                # Allowed by policy, but only on the user's own words: text in STATE or a device name cannot ask for it.
+                reason = f"sensitive action the command did not ask for (it names neither {action.entity_id}, an alias nor its area): {action.call.to_line()}"
+                _LOGGER.warning("Not executed: %s; command %r", reason, command[:200])
+                return self._finish(result, OUTCOME_REFUSED, Reply("sensitive_unrequested", {"name": name}), reason)
             if not self._home.supports(action):
                 reason = f"{action.entity_id} lacks the supported feature for {action.action}: {action.call.to_line()}"
                 return self._finish(result, OUTCOME_REFUSED, Reply("not_capable", {"name": name}), reason)

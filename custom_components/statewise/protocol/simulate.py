@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .export_format import Ontology
-from .state import state_subset
+from .state import allowed_entry, state_subset
 from .tools import INPUTS_CAPABILITY, ToolCall, resolve_target
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ States = dict[str, dict[str, Any]]
 ON_STATES = frozenset({"on", "playing", "paused", "idle", "buffering"})
 # Keys a domain gains when switched on from off (if it has none), and loses when switched off.
 POWER_ON_DEFAULTS: dict[str, dict[str, Any]] = {"light": {"brightness": 100}, "fan": {"percentage": 100}}
-OFF_CLEARS: dict[str, tuple[str, ...]] = {"light": ("brightness", "color_temp_kelvin"), "media_player": ("source", "volume", "media_title")}
+OFF_CLEARS: dict[str, tuple[str, ...]] = {"light": ("brightness", "color_temp_kelvin"), "media_player": ("source", "volume")}
 OFF_SETS: dict[str, dict[str, Any]] = {"fan": {"percentage": 0}}
 
 
@@ -114,7 +114,8 @@ class SimulatedHome:
     def __init__(self, ontology: Ontology, states: Mapping[str, Mapping[str, Any]]) -> None:
         """Start from a copy of ``states`` (the whole home)."""
         self.ontology = ontology
-        self.states: States = copy.deepcopy({k: dict(v) for k, v in states.items()})
+        # Stored snapshots may hold what STATE no longer carries (media titles of older exports): reads return STATE's form.
+        self.states: States = copy.deepcopy({k: allowed_entry(k.split(".", 1)[0], v) for k, v in states.items()})
 
     def read_states(self, entity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """STATE entries for the ids the home has, sorted by id."""

@@ -4,6 +4,12 @@ The Home Assistant exporter, the agent's fetch step and the dataset builder all
 turn raw states into snapshot entries through :func:`entity_state`, so STATE
 text is identical at training and serving time. Attributes not listed here
 never leave Home Assistant (that is the redaction rule for state).
+
+STATE carries no more device- or third-party-written text than a decision needs
+(``docs/SECURITY.md``): no media titles (the teacher never reads them, and whoever
+publishes a video writes its title), and a source only as a short slug
+(:func:`device_slug`, the same form as the ontology's ``inputs``), which is all
+the policy compares.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from .canonical import dumps, slugify
 # domain -> snapshot key -> Home Assistant attribute it comes from
 STATE_ATTRIBUTES: dict[str, dict[str, str]] = {
     "light": {"brightness": "brightness", "color_temp_kelvin": "color_temp_kelvin"},
-    "media_player": {"source": "source", "volume": "volume_level", "media_title": "media_title", "muted": "is_volume_muted"},
+    "media_player": {"source": "source", "volume": "volume_level", "muted": "is_volume_muted"},
     "climate": {"temperature": "temperature", "current_temperature": "current_temperature"},
     "fan": {"percentage": "percentage"},
     "cover": {"position": "current_position"},
@@ -24,6 +30,31 @@ STATE_ATTRIBUTES: dict[str, dict[str, str]] = {
     "humidifier": {"humidity": "humidity", "current_humidity": "current_humidity"},
     "water_heater": {"temperature": "temperature", "current_temperature": "current_temperature"},
 }
+
+
+# Device-supplied names (sources, inputs) in the prompt: lower-case slugs of at most this many characters.
+MAX_DEVICE_SLUG = 32
+STATE_KEYS: dict[str, frozenset[str]] = {domain: frozenset({"state", *keys}) for domain, keys in STATE_ATTRIBUTES.items()}
+
+
+def device_slug(text: Any) -> str | None:
+    """A device-supplied name as the prompt carries it: slugified, at most :data:`MAX_DEVICE_SLUG` characters."""
+    if not isinstance(text, str):
+        return None
+    slug = slugify(text)[:MAX_DEVICE_SLUG].strip("_")
+    return slug or None
+
+
+def allowed_entry(domain: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored snapshot entry reduced to what STATE may carry now (older exports hold media titles)."""
+    keys = STATE_KEYS.get(domain, frozenset({"state"}))
+    out = {k: v for k, v in entry.items() if k in keys}
+    if "source" in out:
+        slug = device_slug(out["source"])
+        out.pop("source")
+        if slug:
+            out["source"] = slug
+    return out
 
 
 def _number(value: Any) -> float | None:
@@ -50,14 +81,11 @@ def entity_state(domain: str, state: str, attributes: Mapping[str, Any]) -> dict
             if num is not None:
                 entry[key] = max(0, min(100, round(num * 100)))
         elif key == "source":
-            if isinstance(raw, str) and slugify(raw):
-                entry[key] = slugify(raw)
+            if slug := device_slug(raw):
+                entry[key] = slug
         elif key == "muted":
             if isinstance(raw, bool):
                 entry[key] = raw
-        elif key == "media_title":
-            if isinstance(raw, str) and raw:
-                entry[key] = raw[:200]
         elif key in ("color_temp_kelvin", "percentage", "position", "humidity", "current_humidity"):
             num = _number(raw)
             if num is not None:
