@@ -10,6 +10,7 @@ other sentence templates and other (entity, state) pairs than training.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 import tempfile
@@ -33,6 +34,7 @@ FAMILIES: dict[str, list[tuple[str, float]]] = {
     "multi": [("multi", 1.0)],
 }
 FORCED = ("group", "noop", "fetch", "not_present", "direct", "other_name")  # one of each first: every coverage rule, whatever the size
+FORCED_TRIES = 300  # a big home with no aliases may need many draws before a device type or an area and type names one device
 COVERAGE = {
     "alias": "alias resolution (the same entity by other names: an alias, an area alias, a device type, an area and type, the only such device)",
     "state_sensitive": "the same command under different states giving different plans",
@@ -136,7 +138,7 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
         attempts += 1
         if forced:
             family = forced[0]
-            if ok_runs[family] or out.failed[family] >= 40:
+            if ok_runs[family] or out.failed[family] >= FORCED_TRIES:
                 forced.pop(0)
                 continue
         else:
@@ -164,6 +166,10 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
             out.over_length += [n for n in lengths if n > max_length]
             continue
         unit = unit[: size - len(out.rows)]
+        added = Counter(class_of(r) for r in unit)
+        if size >= MIN_ROWS_FOR_RATIOS and any(counts[c] + n > math.floor(BANDS[c][1] * size) for c, n in added.items()):
+            out.failed[family] += 1  # a unit that would push a class past the plan's band (small splits: one group is several %)
+            continue
         if len(unit) == 1 and unit[0]["group"]:
             unit[0]["group"] = ""
             unit[0]["tags"] = [t for t in unit[0]["tags"] if t != "state_sensitive"]

@@ -34,12 +34,13 @@ from trainer.tiny import save_tiny_base
 from trainer.train import build_trainer
 
 HANDFUL = 4
+SEEDS = 4
 
 
-def pick_rows(rows: list[dict], export: sp.Export) -> list[dict]:
-    """Rows of the home itself (not an ontology variant), without STATE, whose single, non-sensitive action changes the live snapshot, one per entity."""
+def pick_rows(rows: list[dict], export: sp.Export, already: list[dict]) -> list[dict]:
+    """``already`` plus rows of the home itself (no ontology variant, no STATE) whose one non-sensitive call changes the live snapshot, one per entity."""
     live = export.snapshots[0].states
-    picked: dict[str, dict] = {}
+    picked: dict[str, dict] = {sp.call_entity_ids(sp.check_output(r["messages"][2]["content"], export.ontology).calls[0])[0]: r for r in already}
     for row in sorted(rows, key=lambda r: r["id"]):
         system, _command, answer = (m["content"] for m in row["messages"])
         if row["output_class"] != "action" or row["num_calls"] != 1 or "\n" + sp.STATE_PREFIX in system or row.get("variant"):
@@ -55,8 +56,6 @@ def pick_rows(rows: list[dict], export: sp.Export) -> list[dict]:
         picked[eid] = row
         if len(picked) == HANDFUL:
             break
-    if len(picked) < 2:
-        raise SystemExit(f"only {len(picked)} usable rows in the dataset")
     return list(picked.values())
 
 
@@ -86,9 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out_dir)
     home = sp.load_export(args.export_dir)
-    with tempfile.TemporaryDirectory() as tmp:
-        build_dataset(args.export_dir, Path(tmp) / "dataset", seed=0, size=400)
-        rows = pick_rows(read_rows(Path(tmp) / "dataset" / "train.jsonl"), home)
+    rows: list[dict] = []
+    for seed in range(SEEDS):  # the live export varies between runs: a seed may draw too few commands that change it
+        with tempfile.TemporaryDirectory() as tmp:
+            build_dataset(args.export_dir, Path(tmp) / "dataset", seed=seed, size=400)
+            rows = pick_rows(read_rows(Path(tmp) / "dataset" / "train.jsonl"), home, rows)
+        if len(rows) == HANDFUL:
+            break
+    if len(rows) < 2:
+        raise SystemExit(f"only {len(rows)} usable rows in {SEEDS} datasets")
     data = write_rows(rows, out / "handful.jsonl")
     base = save_tiny_base(rows, out / "tiny-base", vocab_size=768, hidden=64)
     cfg = make_config(base_model=str(base), output_dir=str(out / "train"), dataset=str(data), max_length=2048, gradient_accumulation_steps=1,
