@@ -132,8 +132,9 @@ class StatewiseClient:
         timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         model: str | None = None,
+        grammar: str | None = None,
     ) -> ChatResult:
-        """One chat completion: temperature 0, bounded ``max_tokens``, thinking off."""
+        """One chat completion: temperature 0, bounded ``max_tokens``, thinking off (``grammar``: llama.cpp's GBNF field)."""
         payload: dict[str, Any] = {
             "model": model or self.model,
             "messages": [dict(m) for m in messages],
@@ -142,6 +143,8 @@ class StatewiseClient:
             "stream": False,
             "chat_template_kwargs": dict(CHAT_TEMPLATE_KWARGS),
         }
+        if grammar is not None:
+            payload["grammar"] = grammar
         body = await self._request("POST", "/v1/chat/completions", timeout, payload)
         try:
             choice = body["choices"][0]

@@ -49,6 +49,7 @@ from .const import (
     CONF_FETCH_ROUNDS,
     CONF_MAX_LENGTH,
     CONF_MODEL,
+    CONF_OUTPUT_GRAMMAR,
     CONF_REQUEST_TIMEOUT,
     CONF_SENSITIVE_POLICY,
     CONF_TRAINED_EXPORT,
@@ -60,6 +61,7 @@ from .const import (
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SENSITIVE_POLICY,
     DOMAIN,
+    GRAMMAR_OFF,
     LOGGER,
     MAX_ACTION_TIMEOUT,
     MAX_FETCH_ROUNDS,
@@ -68,6 +70,7 @@ from .const import (
     MIN_ACTION_TIMEOUT,
     MIN_FETCH_ROUNDS,
     MIN_REQUEST_TIMEOUT,
+    OUTPUT_GRAMMARS,
     SENSITIVE_POLICIES,
     SETUP_TIMEOUT,
     SUBENTRY_CONVERSATION,
@@ -83,6 +86,7 @@ RECOMMENDED_CONVERSATION_OPTIONS: dict[str, Any] = {
     CONF_TRAINED_EXPORT: TRAINED_EXPORT_NONE,
     CONF_MAX_LENGTH: DEFAULT_MAX_LENGTH,
     CONF_ACTION_TIMEOUT: DEFAULT_ACTION_TIMEOUT,
+    CONF_OUTPUT_GRAMMAR: GRAMMAR_OFF,
 }
 
 
@@ -293,6 +297,9 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                         min=MIN_ACTION_TIMEOUT, max=MAX_ACTION_TIMEOUT, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
                     )
                 ),
+                vol.Required(CONF_OUTPUT_GRAMMAR, default=options.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF)): SelectSelector(
+                    SelectSelectorConfig(options=list(OUTPUT_GRAMMARS), translation_key=CONF_OUTPUT_GRAMMAR, mode=SelectSelectorMode.LIST)
+                ),
                 vol.Required(
                     CONF_SENSITIVE_POLICY, default=options.get(CONF_SENSITIVE_POLICY, DEFAULT_SENSITIVE_POLICY)
                 ): SelectSelector(
@@ -336,6 +343,7 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                 CONF_FETCH_ROUNDS: int(user_input[CONF_FETCH_ROUNDS]),
                 CONF_REQUEST_TIMEOUT: float(user_input[CONF_REQUEST_TIMEOUT]),
                 CONF_ACTION_TIMEOUT: float(user_input.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)),
+                CONF_OUTPUT_GRAMMAR: user_input.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF),
                 CONF_SENSITIVE_POLICY: user_input[CONF_SENSITIVE_POLICY],
                 CONF_TRAINED_EXPORT: user_input.get(CONF_TRAINED_EXPORT) or TRAINED_EXPORT_NONE,
                 CONF_MAX_LENGTH: int(user_input.get(CONF_MAX_LENGTH, DEFAULT_MAX_LENGTH)),

@@ -27,6 +27,7 @@ from .const import (
     CONF_ACTION_TIMEOUT,
     CONF_FETCH_ROUNDS,
     CONF_MODEL,
+    CONF_OUTPUT_GRAMMAR,
     CONF_REQUEST_TIMEOUT,
     CONF_SENSITIVE_POLICY,
     DEFAULT_ACTION_TIMEOUT,
@@ -35,6 +36,8 @@ from .const import (
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SENSITIVE_POLICY,
     DOMAIN,
+    GRAMMAR_GBNF,
+    GRAMMAR_OFF,
     LOGGER,
     POLICY_ALLOW,
     SUBENTRY_CONVERSATION,
@@ -57,6 +60,7 @@ from .protocol.agent import (
     TurnResult,
     english_phrases,
 )
+from .protocol.grammar import v0_grammar
 
 # Refusal and error replies -> the intent response's error code.
 _TARGET_REFUSALS = frozenset({"unknown_entity", "not_present", "ambiguous_target"})
@@ -147,12 +151,12 @@ class HassHome:
         )
 
 
-def model_asker(client: StatewiseClient, *, model: str | None, timeout: float, max_tokens: int) -> AskFn:
+def model_asker(client: StatewiseClient, *, model: str | None, timeout: float, max_tokens: int, grammar: str | None = None) -> AskFn:
     """An ``ask`` coroutine for the agent: client errors become spoken server errors."""
 
     async def ask(messages: list[dict[str, str]]) -> str:
         try:
-            result = await client.async_chat(messages, model=model, timeout=timeout, max_tokens=max_tokens)
+            result = await client.async_chat(messages, model=model, timeout=timeout, max_tokens=max_tokens, grammar=grammar)
         except ServerDownError as err:
             raise ModelUnavailableError("server_unreachable", str(err)) from err
         except ServerTimeoutError as err:
@@ -221,6 +225,7 @@ class StatewiseConversationEntity(
         ask = model_asker(
             self.entry.runtime_data.client,
             model=settings.get(CONF_MODEL),
+            grammar=v0_grammar() if settings.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF) == GRAMMAR_GBNF else None,
             timeout=float(settings.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
             max_tokens=DEFAULT_MAX_TOKENS,
         )

@@ -753,3 +753,15 @@ async def test_an_allowed_unlock_needs_the_users_own_words(hass: HomeAssistant, 
     with patch("homeassistant.components.demo.lock.LOCK_UNLOCK_DELAY", 0):
         await converse(hass, init_integration, command)
     assert hass.states.get("lock.front_door").state == ("unlocked" if runs else "locked")
+
+
+@pytest.mark.parametrize(("subentry_data", "sent"), [(conversation_subentry_data(output_grammar="gbnf"), True), (conversation_subentry_data(), False)])
+async def test_the_grammar_option_sends_the_v0_grammar(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer,
+                                                       sent: bool) -> None:  # fmt: skip
+    """On: every request carries protocol/grammar.py's GBNF (llama.cpp's field); off (the default): no grammar field."""
+    from custom_components.statewise.protocol.grammar import v0_grammar
+
+    model_server.script("Hello.")
+    await converse(hass, init_integration, "hi")
+    body = model_server.chat_requests[0].json
+    assert ("grammar" in body) is sent and (not sent or body["grammar"] == v0_grammar())
