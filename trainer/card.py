@@ -7,6 +7,7 @@ from typing import Any
 
 from dataset_export.qwen3 import EOS_TOKEN, PAD_TOKEN
 
+from .gguf import GGUF_FILE
 from .template import render_prompt
 
 # Placeholders rendered through the real chat template, then swapped for Ollama's Go template actions.
@@ -25,7 +26,7 @@ def modelfile(tokenizer: Any, num_ctx: int | None = None) -> str:
     template = prompt.replace(_SYSTEM, "{{ .System }}").replace(_PROMPT, "{{ .Prompt }}") + "{{ .Response }}" + EOS_TOKEN
     if '"""' in template:
         raise ValueError("the chat template renders a triple quote, which a Modelfile TEMPLATE cannot hold")
-    return (f'FROM ./statewise.gguf\nTEMPLATE """{template}"""\n'
+    return (f'FROM ./{GGUF_FILE}\nTEMPLATE """{template}"""\n'
             f"PARAMETER stop {EOS_TOKEN}\nPARAMETER stop {PAD_TOKEN}\nPARAMETER temperature 0\n"
             + (f"PARAMETER num_ctx {num_ctx}\n" if num_ctx else ""))
 
@@ -34,6 +35,13 @@ def _length_note(manifest: dict[str, Any]) -> str:
     if manifest.get("max_length_requested") == "auto":
         return " (chosen automatically: the plan's 2048 when the home fits, else the smallest larger budget that holds its longest example)"
     return ""
+
+
+def _gguf_note(manifest: dict[str, Any]) -> str:
+    if manifest.get("gguf"):
+        gguf = manifest["gguf"]
+        return f"`{GGUF_FILE}` is here, {gguf['outtype']}, written by `--gguf` with the converter of llama-cpp-python {gguf['llama_cpp_python']}"
+    return f"write `{GGUF_FILE}` with `python -m trainer export ... --gguf q8_0` (or `f16`)"
 
 
 def model_card(manifest: dict[str, Any], name: str) -> str:
@@ -79,7 +87,8 @@ Passed: {ev.get("passed")}
 - `adapter/`: PEFT LoRA adapter (r/alpha/targets in `statewise_manifest.json`) + tokenizer
 - `merged/`: base + adapter merged, safetensors, ready to serve or convert
 - `statewise_manifest.json`: schema version, base model, hashes, eval summary
-- `Modelfile`: Ollama recipe for a GGUF of `merged/`
+- `Modelfile`: Ollama recipe for `{GGUF_FILE}`
+{f"- `{GGUF_FILE}`: `merged/` as GGUF ({manifest['gguf']['outtype']}) for llama.cpp and Ollama" if manifest.get("gguf") else ""}
 
 ## Serving
 
@@ -98,17 +107,18 @@ vllm serve ./merged --served-model-name statewise
 transformers serve --force-model ./merged --port 8000
 ```
 
-**llama.cpp** (GGUF keeps the chat template; `--jinja` uses it):
+**llama.cpp** ({_gguf_note(manifest)}; the GGUF keeps the chat template):
 
 ```bash
-python convert_hf_to_gguf.py ./merged --outfile statewise.gguf --outtype q8_0
-llama-server -m statewise.gguf --jinja --temp 0 --port 8000
+python -m llama_cpp.server --model ./{GGUF_FILE} --model_alias statewise --n_ctx {manifest.get("max_length") or 2048} --host 0.0.0.0 --port 8000
+# or llama.cpp's own server (--jinja renders the GGUF's template; it keeps each slot's prompt cache by default):
+llama-server -m ./{GGUF_FILE} --jinja --temp 0 -c {manifest.get("max_length") or 2048} --port 8000
 ```
 
-**Ollama** (Go template in `Modelfile` renders the same prompt):
+**Ollama** (`Modelfile`: `FROM ./{GGUF_FILE}`, its `TEMPLATE` rendered from the chat template above, not typed; not run here):
 
 ```bash
-ollama create statewise -f Modelfile   # after converting to ./statewise.gguf as above
+ollama create statewise -f Modelfile
 ```
 
 Then point the Statewise Home Assistant integration at the server's `/v1` URL.

@@ -246,3 +246,5 @@ class ExportArguments:
     output_dir: str = field(default="runs/statewise", metadata={"help": "The run folder (used when --model is not given)."})
     out: str = field(default="", metadata={"help": "Export folder (default: <output_dir>/export)."})
     eval_report: str = field(default="", metadata={"help": "report.json to summarise in the manifest (default: the run's eval/report.json)."})
+    gguf: str = field(default="", metadata={"help": "Also write statewise.gguf for llama.cpp and Ollama: f16 or q8_0 (converter of the pinned "
+                                                    "llama.cpp release, scripts/llama_cpp.sh)."})

@@ -11,7 +11,8 @@ from typing import Any
 import statewise_protocol as sp
 
 from .card import model_card, modelfile
-from .data import file_hash
+from .data import InputError, file_hash
+from .gguf import OUTTYPES
 from .model import load_base_model
 from .template import apply_statewise_template
 
@@ -29,8 +30,10 @@ def _eval_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
             "exact_plan_accuracy": report["summary"]["exact_plan_accuracy"], **({"note": report["note"]} if report.get("note") else {})}  # fmt: skip
 
 
-def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", eval_report: dict[str, Any] | None = None) -> Path:
+def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", eval_report: dict[str, Any] | None = None, gguf: str = "") -> Path:
     """Write ``adapter/``, ``merged/``, ``statewise_manifest.json``, ``README.md`` and ``Modelfile`` to ``out_dir``.
+
+    ``gguf`` (``f16`` or ``q8_0``): also ``statewise.gguf`` (:mod:`trainer.gguf`), which the ``Modelfile`` names.
 
     The home's export hash comes from the dataset's ``stats.json`` (recorded at training), else from ``export_dir``.
     """
@@ -38,6 +41,8 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
     from peft import PeftModel
     from transformers import AutoConfig, AutoTokenizer
 
+    if gguf and gguf not in OUTTYPES:
+        raise InputError(f"--gguf {gguf!r}: use one of {', '.join(OUTTYPES)}")
     run, out = Path(run_dir), Path(out_dir)
     adapter = _adapter_dir(run)
     base = json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
@@ -78,6 +83,11 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
         "eval": _eval_summary(eval_report),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if gguf:
+        from .gguf import convert
+
+        target, release = convert(out / "merged", out, gguf)
+        manifest["gguf"] = {"file": target.name, "outtype": gguf, "llama_cpp_python": release}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "README.md").write_text(model_card(manifest, f"statewise-{Path(base).name.lower()}"), encoding="utf-8")
     (out / "Modelfile").write_text(modelfile(tokenizer, manifest["max_length"]), encoding="utf-8")
