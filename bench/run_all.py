@@ -12,7 +12,9 @@ Each figure stands beside a baseline measured in the same run:
 4. the agent's own per-command cost at 50/200/500 entities vs 50 (Home Assistant environment), cached and uncached;
    a 300-entity home through export, an automatic-budget build and the token-budget check;
 5. end-to-end latency per command through the agent against a real ``transformers serve``
-   of an overfit tiny model, vs one bare chat completion.
+   of an overfit tiny model, vs one bare chat completion;
+6. the same against llama.cpp (``llama_cpp.server``, a GGUF export), with each prompt's prefix evicted vs reused,
+   and the invalid-answer rate with and without the v0 grammar.
 """
 
 from __future__ import annotations
@@ -21,19 +23,18 @@ import argparse
 import importlib.util
 import json
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 HA_PYTHON = ROOT / ".venv" / "ha" / "bin" / "python"
-TRAINER_BIN = Path(sys.executable).parent
+DEMO = ROOT / "examples" / "demo_home"
+sys.path.insert(0, str(ROOT / "bench"))
+import model_servers  # noqa: E402
 
 
 def _bench(name: str) -> ModuleType:
@@ -49,36 +50,25 @@ def _ha_bench(script: str, *args: str) -> str:
     return out.stdout.rstrip()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def e2e_section(work: Path, repeat: int) -> str:
     """Overfit a tiny model on the demo home, serve it, time commands through the agent."""
-    subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "make_overfit_model.py"), str(ROOT / "examples" / "demo_home"), str(work / "model")],
+    subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "make_overfit_model.py"), str(DEMO), str(work / "model")],
                    cwd=ROOT, check=True, capture_output=True)  # fmt: skip
     cases = json.loads((work / "model" / "cases.json").read_text(encoding="utf-8"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with (work / "serve.log").open("w") as log:
-        command = [str(TRAINER_BIN / "transformers"), "serve", cases["model_dir"], "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("transformers serve did not start; see " + str(work / "serve.log")) from None
-                time.sleep(0.5)
+    argv = model_servers.transformers_serve(cases["model_dir"], model_servers.free_port())
+    with model_servers.running(argv, work / "serve.log", "/health") as url:
         return _ha_bench("e2e_latency.py", "--url", url, "--model", cases["model_dir"], "--cases", str(work / "model" / "cases.json"), "--repeat", str(repeat))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def llama_cpp_section(work: Path, repeat: int) -> str:
+    """A random-weight tiny Qwen3 (full vocabulary) as GGUF under llama.cpp: agent latency, prefix cache, grammar."""
+    subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "make_gguf_model.py"), str(DEMO), str(work / "gguf")],
+                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
+    cases = json.loads((work / "gguf" / "cases.json").read_text(encoding="utf-8"))
+    log = work / "llama.log"
+    with model_servers.running(model_servers.llama_cpp_server(cases["gguf"], model_servers.free_port()), log, "/v1/models") as url:
+        return _ha_bench("e2e_latency.py", "--url", url, "--model", model_servers.LLAMA_MODEL_ALIAS, "--cases", str(work / "gguf" / "cases.json"),
+                         "--repeat", str(repeat), "--prefix-cache", "--server-log", str(log), "--grammar")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         title = "End-to-end latency per command against a real server (transformers serve, tiny overfit model, CPU)"
         add(title, e2e_section(Path(tmp), 2 if args.quick else 5))
+    with tempfile.TemporaryDirectory() as tmp:
+        title = ("llama.cpp (llama-cpp-python server, random-weight tiny Qwen3 with the real vocabulary as GGUF, CPU): agent latency, "
+                 "prefix cache, grammar-constrained output")  # fmt: skip
+        add(title, llama_cpp_section(Path(tmp), 2 if args.quick else 3))
 
     head = [
         "# Statewise benchmark results",

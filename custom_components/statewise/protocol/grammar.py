@@ -20,9 +20,13 @@ from typing import Any
 from .parser import MAX_CALLS
 from .tools import FETCH_TOOL, load_tools
 
-_STRING = r'"\"" ( [^"\\\x7F\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] ) )* "\""'
-_ID = r'"\"" [a-z0-9_]+ ( "." [a-z0-9_]+ )? "\""'
-_TEXT = r'[^{}\[\]"<_\x00-\x20\x7F0-9-] [^{}\[\]"<_\x00-\x09\x0B-\x1F\x7F]* [.!?]'
+# Free text is bounded so that every output ends (a server stops at max_tokens mid-line otherwise): strings
+# and ids as Home Assistant bounds them (255 characters per entity id), text past the teacher's longest reply.
+MAX_STRING = 255
+MAX_TEXT = 400
+_STRING = r'"\"" ( [^"\\\x7F\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] ) ){0,%d} "\""' % MAX_STRING
+_ID = r'"\"" [a-z0-9_]{1,32} ( "." [a-z0-9_]{1,222} )? "\""'
+_TEXT = r'[^{}\[\]"<_\x00-\x20\x7F0-9-] [^{}\[\]"<_\x00-\x09\x0B-\x1F\x7F]{0,%d} [.!?]' % (MAX_TEXT - 2)
 
 
 def _literal(text: str) -> str:
