@@ -214,9 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     commands = [c["command"] for c in json.loads(Path(args.cases).read_text(encoding="utf-8"))["cases"]]
     commands += ["what is the capital of France", "make the kitchen lights brighter"]
-    report: dict[str, Any] = {"latency": measure(args.url, args.model, commands, args.export_dir, args.repeat)}
-    if args.prefix_cache:
+    report: dict[str, Any] = {}
+    if args.prefix_cache:  # first: its first request is the server's first, with nothing cached
         report["prefix_cache"] = asyncio.run(prefix_cache_async(args.url, args.model, commands, args.export_dir, args.repeat, args.server_log or None))
+    report["latency"] = measure(args.url, args.model, commands, args.export_dir, args.repeat)
     if args.grammar:
         report["grammar"] = asyncio.run(grammar_rates_async(args.url, args.model, commands + list(GRAMMAR_COMMANDS), args.export_dir))
     if args.json:
