@@ -16,8 +16,9 @@ from typing import Any
 
 import aiohttp
 
-from .const import DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT
+from .const import DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT, GRAMMAR_GBNF, GRAMMAR_VLLM
 from .protocol import CHAT_TEMPLATE_KWARGS
+from .protocol.grammar import v0_grammar
 
 
 class StatewiseClientError(Exception):
@@ -57,6 +58,15 @@ class ChatResult:
     finish_reason: str | None
     usage: dict[str, Any]
     model: str | None
+
+
+def grammar_fields(style: str) -> dict[str, Any]:
+    """The request fields that carry the v0 grammar in the server's own dialect (none for ``off``)."""
+    if style == GRAMMAR_GBNF:
+        return {"grammar": v0_grammar()}  # llama.cpp (llama-server, llama-cpp-python)
+    if style == GRAMMAR_VLLM:
+        return {"structured_outputs": {"grammar": v0_grammar()}}  # vLLM >= 0.12 (xgrammar reads GBNF)
+    return {}
 
 
 def normalize_base_url(url: str) -> str:
@@ -132,9 +142,9 @@ class StatewiseClient:
         timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         model: str | None = None,
-        grammar: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
     ) -> ChatResult:
-        """One chat completion: temperature 0, bounded ``max_tokens``, thinking off (``grammar``: llama.cpp's GBNF field)."""
+        """One chat completion: temperature 0, bounded ``max_tokens``, thinking off (``extra_fields``: e.g. :func:`grammar_fields`)."""
         payload: dict[str, Any] = {
             "model": model or self.model,
             "messages": [dict(m) for m in messages],
@@ -143,8 +153,7 @@ class StatewiseClient:
             "stream": False,
             "chat_template_kwargs": dict(CHAT_TEMPLATE_KWARGS),
         }
-        if grammar is not None:
-            payload["grammar"] = grammar
+        payload.update(extra_fields or {})
         body = await self._request("POST", "/v1/chat/completions", timeout, payload)
         try:
             choice = body["choices"][0]

@@ -28,11 +28,13 @@ SUBENTRY_CONVERSATION: Final = "conversation"
 CONF_FETCH_ROUNDS: Final = "fetch_rounds"
 CONF_REQUEST_TIMEOUT: Final = "request_timeout"
 CONF_ACTION_TIMEOUT: Final = "action_timeout"
-# Grammar-constrained output: "off", or "gbnf" (llama.cpp's `grammar` request field, from protocol/grammar.py).
+# Grammar-constrained output (protocol/grammar.py): "off", "gbnf" (llama.cpp's `grammar` request field)
+# or "vllm" (vLLM's `structured_outputs.grammar`); client.grammar_fields says how each is sent.
 CONF_OUTPUT_GRAMMAR: Final = "output_grammar"
 GRAMMAR_OFF: Final = "off"
 GRAMMAR_GBNF: Final = "gbnf"
-OUTPUT_GRAMMARS: Final = (GRAMMAR_OFF, GRAMMAR_GBNF)
+GRAMMAR_VLLM: Final = "vllm"
+OUTPUT_GRAMMARS: Final = (GRAMMAR_OFF, GRAMMAR_GBNF, GRAMMAR_VLLM)
 CONF_SENSITIVE_POLICY: Final = "sensitive_policy"
 CONF_TRAINED_EXPORT: Final = "trained_export"
 # Token estimate of the trained ontology (stored when the trained export is picked).

@@ -22,7 +22,7 @@ from homeassistant.helpers import intent, llm
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.translation import async_get_translations
 
-from .client import ServerDownError, ServerTimeoutError, StatewiseClient, StatewiseClientError
+from .client import ServerDownError, ServerTimeoutError, StatewiseClient, StatewiseClientError, grammar_fields
 from .const import (
     CONF_ACTION_TIMEOUT,
     CONF_FETCH_ROUNDS,
@@ -36,7 +36,6 @@ from .const import (
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SENSITIVE_POLICY,
     DOMAIN,
-    GRAMMAR_GBNF,
     GRAMMAR_OFF,
     LOGGER,
     POLICY_ALLOW,
@@ -60,7 +59,6 @@ from .protocol.agent import (
     TurnResult,
     english_phrases,
 )
-from .protocol.grammar import v0_grammar
 
 # Refusal and error replies -> the intent response's error code.
 _TARGET_REFUSALS = frozenset({"unknown_entity", "not_present", "ambiguous_target"})
@@ -151,12 +149,12 @@ class HassHome:
         )
 
 
-def model_asker(client: StatewiseClient, *, model: str | None, timeout: float, max_tokens: int, grammar: str | None = None) -> AskFn:
+def model_asker(client: StatewiseClient, *, model: str | None, timeout: float, max_tokens: int, grammar: str = GRAMMAR_OFF) -> AskFn:
     """An ``ask`` coroutine for the agent: client errors become spoken server errors."""
 
     async def ask(messages: list[dict[str, str]]) -> str:
         try:
-            result = await client.async_chat(messages, model=model, timeout=timeout, max_tokens=max_tokens, grammar=grammar)
+            result = await client.async_chat(messages, model=model, timeout=timeout, max_tokens=max_tokens, extra_fields=grammar_fields(grammar))
         except ServerDownError as err:
             raise ModelUnavailableError("server_unreachable", str(err)) from err
         except ServerTimeoutError as err:
@@ -225,7 +223,7 @@ class StatewiseConversationEntity(
         ask = model_asker(
             self.entry.runtime_data.client,
             model=settings.get(CONF_MODEL),
-            grammar=v0_grammar() if settings.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF) == GRAMMAR_GBNF else None,
+            grammar=settings.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF),
             timeout=float(settings.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
             max_tokens=DEFAULT_MAX_TOKENS,
         )

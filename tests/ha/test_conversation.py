@@ -755,13 +755,23 @@ async def test_an_allowed_unlock_needs_the_users_own_words(hass: HomeAssistant, 
     assert hass.states.get("lock.front_door").state == ("unlocked" if runs else "locked")
 
 
-@pytest.mark.parametrize(("subentry_data", "sent"), [(conversation_subentry_data(output_grammar="gbnf"), True), (conversation_subentry_data(), False)])
+@pytest.mark.parametrize(
+    ("subentry_data", "field"),
+    [(conversation_subentry_data(output_grammar="gbnf"), ("grammar",)), (conversation_subentry_data(output_grammar="vllm"), ("structured_outputs", "grammar")),
+     (conversation_subentry_data(), None)],
+)  # fmt: skip
 async def test_the_grammar_option_sends_the_v0_grammar(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer,
-                                                       sent: bool) -> None:  # fmt: skip
-    """On: every request carries protocol/grammar.py's GBNF (llama.cpp's field); off (the default): no grammar field."""
+                                                       field: tuple[str, ...] | None) -> None:  # fmt: skip
+    """gbnf: llama.cpp's ``grammar`` field; vllm: ``structured_outputs.grammar``; off (the default): neither."""
     from custom_components.statewise.protocol.grammar import v0_grammar
 
     model_server.script("Hello.")
     await converse(hass, init_integration, "hi")
     body = model_server.chat_requests[0].json
-    assert ("grammar" in body) is sent and (not sent or body["grammar"] == v0_grammar())
+    assert "grammar" not in body or field == ("grammar",)
+    assert "structured_outputs" not in body or field == ("structured_outputs", "grammar")
+    if field:
+        value = body
+        for key in field:
+            value = value[key]
+        assert value == v0_grammar()
