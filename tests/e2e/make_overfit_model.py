@@ -38,13 +38,14 @@ SEEDS = 4
 
 
 def pick_rows(rows: list[dict], export: sp.Export, already: list[dict]) -> list[dict]:
-    """``already`` plus rows of the home itself (no ontology variant, no STATE) whose one non-sensitive call changes the live snapshot, one per entity."""
+    """``already`` plus rows with the home's own prompt (no variant, no injected name, no STATE) whose one non-sensitive call changes the live snapshot."""
     live = export.snapshots[0].states
+    home_system = sp.system_text(export.ontology)
     picked: dict[str, dict] = {sp.call_entity_ids(sp.check_output(r["messages"][2]["content"], export.ontology).calls[0])[0]: r for r in already}
     for row in sorted(rows, key=lambda r: r["id"]):
         system, _command, answer = (m["content"] for m in row["messages"])
-        if row["output_class"] != "action" or row["num_calls"] != 1 or "\n" + sp.STATE_PREFIX in system or row.get("variant"):
-            continue  # an ontology variant's prompt is not the live home's
+        if row["output_class"] != "action" or row["num_calls"] != 1 or system != home_system:
+            continue  # an ontology variant's or an injected row's prompt is not the live home's, nor is one with STATE
         verdict = sp.check_output(answer, export.ontology)
         if verdict.kind != sp.KIND_ACTION or verdict.calls[0].name not in ("light_power", "switch_power", "lock_control", "fan_power"):
             continue
