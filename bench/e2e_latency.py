@@ -133,10 +133,7 @@ async def measure_async(url: str, model: str, commands: Sequence[str], export_di
     async with aiohttp.ClientSession() as session:
 
         async def ask(messages: list[dict[str, str]]) -> str:
-            body = {"model": model, "messages": messages, "temperature": 0, "max_tokens": MAX_TOKENS, "chat_template_kwargs": CHAT_TEMPLATE_KWARGS}
-            async with session.post(url + "/v1/chat/completions", json=body) as resp:
-                resp.raise_for_status()
-                return (await resp.json())["choices"][0]["message"]["content"]
+            return (await _chat(session, url, model, messages))["choices"][0]["message"]["content"]
 
         for command in commands:
             await ask(render_messages(export.ontology, command))  # warm-up

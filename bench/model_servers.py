@@ -37,15 +37,14 @@ def transformers_serve(model_dir: str | Path, port: int) -> list[str]:
     return [str(TRAINER_BIN / "transformers"), "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
 
 
-def llama_cpp_server(gguf: str | Path, port: int, *, cache: bool = False, n_ctx: int = 8192) -> list[str]:
-    """llama-cpp-python's server of a GGUF: its chat template is the GGUF's own (Jinja); ``cache``: its RAM prompt cache.
+def llama_cpp_server(gguf: str | Path, port: int, *, n_ctx: int = 8192) -> list[str]:
+    """llama-cpp-python's server of a GGUF: its chat template is the GGUF's own (Jinja).
 
-    Without ``cache`` the server still reuses the previous request's KV for the longest common
-    prefix (one slot); ``--cache true`` keeps several prompts' states.
+    With its default flags it reuses the previous request's KV for the longest common prefix
+    (one slot), which is what the prefix-cache figures measure.
     """
-    argv = [str(LLAMA_PYTHON), "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", LLAMA_MODEL_ALIAS,
+    return [str(LLAMA_PYTHON), "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", LLAMA_MODEL_ALIAS,
             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]  # fmt: skip
-    return argv + (["--cache", "true"] if cache else [])
 
 
 @contextmanager

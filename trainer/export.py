@@ -11,8 +11,8 @@ from typing import Any
 import statewise_protocol as sp
 
 from .card import model_card, modelfile
-from .data import InputError, file_hash
-from .gguf import OUTTYPES
+from .data import file_hash
+from .gguf import check_outtype
 from .model import load_base_model
 from .template import apply_statewise_template
 
@@ -41,8 +41,8 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
     from peft import PeftModel
     from transformers import AutoConfig, AutoTokenizer
 
-    if gguf and gguf not in OUTTYPES:
-        raise InputError(f"--gguf {gguf!r}: use one of {', '.join(OUTTYPES)}")
+    if gguf:
+        check_outtype(gguf)
     run, out = Path(run_dir), Path(out_dir)
     adapter = _adapter_dir(run)
     base = json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]

@@ -38,10 +38,15 @@ def converter_dir() -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
-def convert(merged: str | Path, out_dir: str | Path, outtype: str) -> tuple[Path, str]:
-    """Write ``out_dir/statewise.gguf`` from the merged model folder; returns it and the converter's llama-cpp-python release."""
+def check_outtype(outtype: str) -> None:
+    """Refuse a GGUF type the converter is not asked for here (before any work is done)."""
     if outtype not in OUTTYPES:
         raise InputError(f"--gguf {outtype!r}: use one of {', '.join(OUTTYPES)}")
+
+
+def convert(merged: str | Path, out_dir: str | Path, outtype: str) -> tuple[Path, str]:
+    """Write ``out_dir/statewise.gguf`` from the merged model folder; returns it and the converter's llama-cpp-python release."""
+    check_outtype(outtype)
     src = converter_dir()
     script = src / "convert_hf_to_gguf.py"
     if not script.is_file():

@@ -24,6 +24,7 @@ from pathlib import Path
 import statewise_protocol as sp
 
 from dataset_export.tokens import qwen3_tokenizer
+from trainer.config import LORA_TARGET_MODULES
 from trainer.export import export
 from trainer.gguf import OUTTYPES
 from trainer.template import apply_statewise_template
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     base.save_pretrained(out / "tiny-base")
     tokenizer.save_pretrained(out / "tiny-base")
     base = AutoModelForCausalLM.from_pretrained(out / "tiny-base")  # so the adapter names its base's folder
-    adapter = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], lora_dropout=0.0))
+    adapter = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=list(LORA_TARGET_MODULES), lora_dropout=0.0))
     adapter.save_pretrained(out / "train")
     tokenizer.save_pretrained(out / "train")
     exported = export(out / "train", out / "export", export_dir=args.export_dir, gguf=args.outtype)

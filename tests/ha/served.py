@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import pytest
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -24,6 +26,13 @@ from custom_components.statewise.protocol import KIND_FETCH, call_entity_ids, ch
 # Commands no test model was trained on.
 UNTRAINED = ("unlock the front door", "what is the capital of France", "turn on the porch light", "open the garage door", "make it cosy")
 Process = Callable[[str], Awaitable[dict[str, Any]]]
+
+
+def require(*programs: Path) -> None:
+    """Fail with the fix when a host program the test runs is missing (from inside a chroot they are dangling links)."""
+    for path in programs:
+        if not path.is_symlink() and not path.is_file():
+            pytest.fail(f"{path} is missing: run scripts/setup.sh (scripts/test.sh does) before the HA tests")
 
 
 def post(url: str, body: Mapping[str, Any]) -> dict[str, Any]:

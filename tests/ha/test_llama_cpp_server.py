@@ -31,7 +31,7 @@ from custom_components.statewise.const import CONF_FETCH_ROUNDS, CONF_OUTPUT_GRA
 from custom_components.statewise.protocol import ErrorCode
 
 from .conftest import DemoHome
-from .served import UNTRAINED, assert_only_valid_calls_act, assert_prompt_tokens_match, async_configure
+from .served import UNTRAINED, assert_only_valid_calls_act, assert_prompt_tokens_match, async_configure, require
 from .test_export import _export
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,9 +47,7 @@ SYNTAX = {ErrorCode.EMPTY_OUTPUT, ErrorCode.NOT_TEXT, ErrorCode.THINKING_PRESENT
 @pytest.fixture
 def llama_served(tmp_path: Path) -> Iterator[Any]:
     """Build the GGUF from an export and serve it with llama_cpp.server; stop it afterwards."""
-    for path in (model_servers.TRAINER_BIN / "python", model_servers.LLAMA_PYTHON):
-        if not path.is_symlink() and not path.is_file():  # host paths: dangling links inside a chroot
-            pytest.fail(f"{path} is missing: run scripts/setup.sh (scripts/test.sh does) before the HA tests")
+    require(model_servers.TRAINER_BIN / "python", model_servers.LLAMA_PYTHON)
     with ExitStack() as stack:
 
         def start(export_dir: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from custom_components.statewise.ontology import build_ontology
 from custom_components.statewise.protocol import check_output
 
 from .conftest import DemoHome
-from .served import assert_only_valid_calls_act, assert_prompt_tokens_match, async_configure
+from .served import assert_only_valid_calls_act, assert_prompt_tokens_match, async_configure, require
 from .test_export import _export
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,14 +35,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 import model_servers  # noqa: E402
 from host_exec import host_command  # noqa: E402
 
-TRAINER_BIN = ROOT / ".venv" / "trainer" / "bin"
+TRAINER_BIN = model_servers.TRAINER_BIN
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Start ``transformers serve`` once the model exists; stop it afterwards."""
-    if not (TRAINER_BIN / "python").is_symlink() and not (TRAINER_BIN / "python").is_file():  # a host path: dangling inside a chroot
-        pytest.fail(f"{TRAINER_BIN / 'python'} is missing: run scripts/setup.sh (scripts/test.sh does) before the HA tests")
+    require(TRAINER_BIN / "python")
     with ExitStack() as stack:
 
         def start(export_dir: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from .parser import MAX_CALLS
-from .tools import FETCH_TOOL, load_tools
+from .tools import load_tools
 
 # Free text is bounded so that every output ends (a server stops at max_tokens mid-line otherwise): strings
 # and ids as Home Assistant bounds them (255 characters per entity id), text past the teacher's longest reply.
@@ -64,7 +64,7 @@ def integer_range(low: int, high: int) -> str:
     return " | ".join(parts)
 
 
-def _value(name: str, rule: dict[str, Any]) -> str:
+def _value(rule: dict[str, Any], is_target: bool) -> str:
     if "enum" in rule:
         return " | ".join(_literal(json.dumps(v)) for v in rule["enum"])
     kind = rule.get("type")
@@ -76,10 +76,9 @@ def _value(name: str, rule: dict[str, Any]) -> str:
         whole = integer_range(int(rule.get("minimum", -(10**6))), int(rule.get("maximum", 10**6)))
         return f'({whole}) ( "." [0-9] [0-9]? )?'
     if kind == "array":
-        return f'"[" {_value(name, rule["items"])} ( "," {_value(name, rule["items"])} )* "]"'
-    if name in ("entity_id", "entity_ids") or rule.get("description", "").startswith("an entity id"):
-        return "id"
-    return "string"
+        item = _value(rule["items"], is_target)
+        return f'"[" {item} ( "," {item} )* "]"'
+    return "id" if is_target else "string"
 
 
 @cache
@@ -88,15 +87,14 @@ def v0_grammar() -> str:
     lines = ["root ::= fetch | actions | text", f'actions ::= call ( "\\n" call ){{0,{MAX_CALLS - 1}}}']
     calls = []
     for name, spec in sorted(load_tools().items()):
-        arguments = spec.schema["properties"]["tool_call"]["properties"]["arguments"]
-        rule_name = ("fetch" if name == FETCH_TOOL else "call-" + name.replace("_", "-"))
+        rule_name = "fetch" if spec.is_fetch else "call-" + name.replace("_", "-")
         body = [_literal('{"tool_call":{"name":' + json.dumps(name) + ',"arguments":{')]
-        for i, arg in enumerate(spec.argument_order):
+        for i, (arg, rule) in enumerate(spec.arguments.items()):  # schema order: the canonical output order
             body.append(_literal(("," if i else "") + json.dumps(arg) + ":"))
-            body.append(f"( {_value(arg, arguments['properties'][arg])} )")
+            body.append(f"( {_value(rule, arg == spec.target_arg)} )")
         body.append(_literal("}}}"))
         lines.append(f"{rule_name} ::= " + " ".join(body))
-        if name != FETCH_TOOL:
+        if not spec.is_fetch:
             calls.append(rule_name)
     lines.append("call ::= " + " | ".join(calls))
     lines += [f"string ::= {_STRING}", f"id ::= {_ID}", f"text ::= {_TEXT}"]
