@@ -47,8 +47,11 @@ from homeassistant.util import dt as dt_util
 from .const import (
     ATTR_HISTORY_HOURS,
     ATTR_HISTORY_SAMPLES,
+    CONF_KEEP_EXPORTS,
+    CONF_TRAINED_EXPORT,
     DEFAULT_HISTORY_HOURS,
     DEFAULT_HISTORY_SAMPLES,
+    DEFAULT_KEEP_EXPORTS,
     DOMAIN,
     EXPORTS_DIR,
     LOGGER,
@@ -109,14 +112,33 @@ def list_exports(hass: HomeAssistant) -> list[str]:
     root = exports_root(hass)
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and EXPORT_ID_RE.match(p.name))
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and EXPORT_ID_RE.fullmatch(p.name))
 
 
 def export_path(hass: HomeAssistant, export_id: str) -> Path | None:
     """The folder of an export id, or ``None`` when the id is malformed (no path tricks)."""
-    if not EXPORT_ID_RE.match(export_id):
+    if not EXPORT_ID_RE.fullmatch(export_id):
         return None
     return exports_root(hass) / export_id
+
+
+def prune_exports(root: Path, keep: int, protected: set[str]) -> list[str]:
+    """Delete all but the newest ``keep`` exports, never one in ``protected`` (blocking I/O); the deleted ids."""
+    if not root.is_dir():
+        return []
+    ids = sorted(p.name for p in root.iterdir() if p.is_dir() and EXPORT_ID_RE.fullmatch(p.name))
+    doomed = [eid for eid in ids[: max(0, len(ids) - keep)] if eid not in protected]
+    for export_id in doomed:
+        shutil.rmtree(root / export_id, ignore_errors=True)
+    return doomed
+
+
+def retention(hass: HomeAssistant) -> tuple[int, set[str]]:
+    """How many exports to keep (the largest entry option) and the exports an agent was trained on (always kept)."""
+    entries = hass.config_entries.async_entries(DOMAIN)
+    keep = max((int(e.options.get(CONF_KEEP_EXPORTS, DEFAULT_KEEP_EXPORTS)) for e in entries), default=DEFAULT_KEEP_EXPORTS)
+    protected = {str(sub.data.get(CONF_TRAINED_EXPORT)) for e in entries for sub in e.subentries.values() if sub.data.get(CONF_TRAINED_EXPORT)}
+    return keep, protected
 
 
 def _iso(value: datetime) -> str:
@@ -258,6 +280,9 @@ async def async_export_training_seed(
     files = export_files(ontology, snapshots, created=_iso(now), ha_version=HA_VERSION)
     stamp = dt_util.as_utc(now).strftime("%Y%m%dT%H%M%SZ")
     export_id, path = await hass.async_add_executor_job(_write_export, exports_root(hass), stamp, files)
+    keep, protected = retention(hass)
+    if pruned := await hass.async_add_executor_job(prune_exports, exports_root(hass), keep, protected | {export_id}):
+        LOGGER.info("Deleted %s older Statewise export(s), keeping the newest %s: %s", len(pruned), keep, ", ".join(pruned))
     result = ExportResult(
         export_id=export_id,
         path=path,

@@ -126,7 +126,7 @@ def capabilities(domain: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
     elif domain == "climate":
         modes = attrs.get(ATTR_HVAC_MODES)
         if isinstance(modes, list | tuple):
-            hvac = sorted({str(m) for m in modes if isinstance(m, str)})
+            hvac = sorted({slug for m in modes if (slug := device_slug(m))})  # enumerations: a slug of at most 32 characters
             if hvac:
                 caps["hvac_modes"] = hvac
         if features & ClimateEntityFeature.TARGET_TEMPERATURE:
@@ -207,7 +207,7 @@ def exposed_entity_ids(hass: HomeAssistant) -> list[str]:
     ent_reg = er.async_get(hass)
     candidates = set(ent_reg.entities) | set(hass.states.async_entity_ids())
     return sorted(
-        eid for eid in candidates if _ID_RE.match(eid) and async_should_expose(hass, CONVERSATION_DOMAIN, eid)
+        eid for eid in candidates if _ID_RE.fullmatch(eid) and async_should_expose(hass, CONVERSATION_DOMAIN, eid)
     )
 
 
@@ -243,7 +243,7 @@ def ontology_entity(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
         device_class = attrs.get(ATTR_DEVICE_CLASS)
     # StrEnum members (SwitchDeviceClass.OUTLET...) become their plain value.
     device_class = str(device_class) if isinstance(device_class, str) else None
-    if device_class is not None and not _SLUG_RE.match(device_class):
+    if device_class is not None and not _SLUG_RE.fullmatch(device_class):
         device_class = None
 
     name = _display_name(hass, entity_id, entry, state)

@@ -38,7 +38,8 @@ from .prompt import (
     render_messages,
     system_text,
 )
-from .state import MAX_DEVICE_SLUG, STATE_ATTRIBUTES, allowed_entry, device_slug, entity_state, state_json, state_subset
+from .sanitize import clean_name, clean_text
+from .state import MAX_DEVICE_SLUG, STATE_ATTRIBUTES, allowed_entry, device_slug, entity_state, state_json, state_subset, state_value
 from .tools import (
     FETCH_TOOL,
     SCHEMA_VERSION,
@@ -93,6 +94,8 @@ __all__ = [
     "call_key",
     "capability_problem",
     "check_output",
+    "clean_name",
+    "clean_text",
     "content_hash",
     "device_slug",
     "dumps",
@@ -122,6 +125,7 @@ __all__ = [
     "slugify",
     "state_json",
     "state_subset",
+    "state_value",
     "system_text",
     "tools_for",
     "validate_calls",

@@ -19,6 +19,8 @@ from jsonschema import Draft202012Validator
 
 from .canonical import dumps, sha256_hex
 from .ontology_json import prompt_document
+from .sanitize import clean_name
+from .schema_validator import schema_validator
 
 EXPORT_SCHEMA_DIR = Path(__file__).parent / "schemas" / "v0" / "export"
 ONTOLOGY_FILE = "ontology.json"
@@ -41,7 +43,7 @@ class ExportError(ValueError):
 def export_validator(name: str) -> Draft202012Validator:
     """Validator for ``ontology``, ``snapshots`` or ``manifest``."""
     schema = json.loads((EXPORT_SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return schema_validator(schema)
 
 
 def _json_path(path: Iterable[Any]) -> str:
@@ -81,6 +83,11 @@ def validate_document(name: str, document: Any, file: str) -> None:
         raise ExportError(file, _json_path(err.absolute_path), _message(err))
 
 
+def _clean(value: Any) -> Any:
+    """A name cleaned for the prompt (:func:`.sanitize.clean_name`); ``None`` stays ``None``, an emptied name too."""
+    return (clean_name(value) or None) if isinstance(value, str) else value
+
+
 def _is_name_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -93,12 +100,19 @@ class Ontology:
 
     @classmethod
     def from_entities(cls, entities: Iterable[Mapping[str, Any]]) -> Ontology:
-        """Normalise key order, alias order and entity order; empty optional keys are dropped."""
+        """Normalise key order, alias order and entity order; empty optional keys are dropped.
+
+        Every name (entity, alias, area, floor) goes through :func:`.sanitize.clean_name`: no
+        chat-template control text, one line (a name left empty by it becomes the entity id).
+        """
         normalised = {}
         for ent in sorted(entities, key=lambda e: e["id"]):
             ent = dict(ent)
-            ent["aliases"] = sorted(set(ent.get("aliases") or []))
-            ent["area_aliases"] = sorted(set(ent.get("area_aliases") or []))
+            ent["name"] = _clean(ent.get("name")) or ent["id"]
+            for key in ("area", "floor"):
+                ent[key] = _clean(ent.get(key))
+            ent["aliases"] = sorted({a for a in map(_clean, ent.get("aliases") or []) if a})
+            ent["area_aliases"] = sorted({a for a in map(_clean, ent.get("area_aliases") or []) if a})
             caps = ent.get("capabilities") or {}
             # Name lists (inputs, hvac_modes) are sets: sort them; [min, max] ranges keep their order.
             ent["capabilities"] = {k: sorted(caps[k]) if _is_name_list(caps[k]) else caps[k] for k in sorted(caps)}
@@ -174,16 +188,34 @@ def export_files(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: 
     return files
 
 
-def load_json(path: Path) -> Any:
-    """A JSON file's value; :class:`ExportError` names the file (and line) when it is missing or not JSON."""
+# An export of a 300-entity home with 48 snapshots is about 2 MiB; anything far larger is not one.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """A JSON file's value; :class:`ExportError` names the file (and line) when it is missing, too large or not JSON.
+
+    The size is checked before reading; ``NaN``/``Infinity``, integers past Python's digit limit and
+    nesting past its recursion limit are refused in one line like any other invalid JSON.
+    """
     if not path.is_file():
         raise ExportError(str(path), "", "file not found")
+    if (size := path.stat().st_size) > max_bytes:
+        raise ExportError(str(path), "", f"file of {size} bytes is larger than the {max_bytes} a Statewise file may have")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError as err:
-        raise ExportError(str(path), "", f"not UTF-8 text ({err.reason})") from err
+        raise ExportError(str(path), "", f"not UTF-8 text ({err.reason})") from None
     except json.JSONDecodeError as err:
-        raise ExportError(str(path), f"line {err.lineno} column {err.colno}", f"not valid JSON: {err.msg}") from err
+        raise ExportError(str(path), f"line {err.lineno} column {err.colno}", f"not valid JSON: {err.msg}") from None
+    except RecursionError:
+        raise ExportError(str(path), "", "not valid JSON: nested too deeply") from None
+    except ValueError as err:  # NaN/Infinity, an integer of thousands of digits
+        raise ExportError(str(path), "", f"not valid JSON: {str(err)[:80]}") from None
 
 
 def parse_ontology(document: Any, file: str = ONTOLOGY_FILE) -> Ontology:

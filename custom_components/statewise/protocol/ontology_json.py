@@ -29,6 +29,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from .schema_validator import schema_validator
+
 PROMPT_SCHEMA = Path(__file__).parent / "schemas" / "v0" / "prompt" / "ontology.schema.json"
 EXPORT_SCHEMA = Path(__file__).parent / "schemas" / "v0" / "export" / "ontology.schema.json"
 # Home Assistant's defaults where an integration sets none: said once here, left out of every prompt.
@@ -81,7 +83,7 @@ def prompt_document(entities: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
 
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(PROMPT_SCHEMA.read_text(encoding="utf-8")))
+    return schema_validator(json.loads(PROMPT_SCHEMA.read_text(encoding="utf-8")))
 
 
 @cache

@@ -27,6 +27,7 @@ from .errors import ErrorCode, ProtocolError
 from .tools import ToolCall, call_key, load_tools
 
 MAX_OUTPUT_CHARS = 20_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_CALLS = 16
 JSON_LIKE_CHARS = frozenset("{}[]")
 JSON_MEMBER = re.compile(r'"[^"\n]{0,200}"\s*:')  # a quoted key and a colon: "entity_id": ...
@@ -99,6 +100,8 @@ def _parse_line(raw: str, lineno: int) -> tuple[ToolCall | None, ProtocolError |
         obj, end = _DECODER.raw_decode(line)
     except (ValueError, RecursionError) as err:
         return None, ProtocolError(ErrorCode.MALFORMED_JSON, f"not valid JSON: {str(err)[:120]}", lineno)
+    if isinstance(obj, dict) and _SURROGATE.search(json.dumps(obj, ensure_ascii=False)):
+        return None, ProtocolError(ErrorCode.NOT_TEXT, "a string holds a lone surrogate (\\ud800 escape)", lineno)
     rest = line[end:].strip()
     if rest:
         if rest[0] in "{[":
@@ -140,6 +143,8 @@ def _parse(output: Any) -> Verdict:
             return _invalid(ErrorCode.NOT_TEXT, "output is not UTF-8 text")
     if not isinstance(output, str):
         return _invalid(ErrorCode.NOT_TEXT, f"output is {type(output).__name__}, not text")
+    if _SURROGATE.search(output):  # not text: it cannot be encoded, spoken or logged
+        return _invalid(ErrorCode.NOT_TEXT, "output holds a lone surrogate")
     if len(output) > MAX_OUTPUT_CHARS:
         return _invalid(ErrorCode.OUTPUT_TOO_LONG, f"output longer than {MAX_OUTPUT_CHARS} characters")
     text = output.strip()

@@ -17,6 +17,7 @@ from typing import Any
 
 from .export_format import ExportError, Ontology, load_json, parse_ontology
 from .ontology_json import entities_from_prompt
+from .sanitize import clean_text
 from .state import state_json
 from .tools import ToolCall
 
@@ -54,10 +55,15 @@ def render_messages(
     state: Mapping[str, Mapping[str, Any]] | None = None,
     answer: str | None = None,
 ) -> list[dict[str, str]]:
-    """Chat messages for one request (plus the assistant answer for training)."""
+    """Chat messages for one request (plus the assistant answer for training).
+
+    The system text and the command go through :func:`.sanitize.clean_text`: no text, whoever
+    wrote it, reaches the chat template as a control token (the ontology's names are already
+    clean; STATE values are bounded by :func:`.state.entity_state`; this is the last gate).
+    """
     messages = [
-        {"role": "system", "content": system_text(ontology, state)},
-        {"role": "user", "content": command},
+        {"role": "system", "content": clean_text(system_text(ontology, state))},
+        {"role": "user", "content": clean_text(command)},
     ]
     if answer is not None:
         messages.append({"role": "assistant", "content": answer})

@@ -7,13 +7,15 @@ never leave Home Assistant (that is the redaction rule for state).
 
 STATE carries no more device- or third-party-written text than a decision needs
 (``docs/SECURITY.md``): no media titles (the teacher never reads them, and whoever
-publishes a video writes its title), and a source only as a short slug
+publishes a video writes its title), a source only as a short slug
 (:func:`device_slug`, the same form as the ontology's ``inputs``), which is all
-the policy compares.
+the policy compares, and a state only as a number or a short slug
+(:func:`state_value`: a text sensor's message never reaches the model).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -45,10 +47,32 @@ def device_slug(text: Any) -> str | None:
     return slug or None
 
 
+# A state string is a number as Home Assistant wrote it, else a slug (every enumerated state already is one).
+_NUMBER = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,11})?")
+MAX_STATE_SLUG = MAX_DEVICE_SLUG
+UNKNOWN_STATE = "unknown"
+
+
+def state_value(raw: Any) -> str:
+    """A state string as STATE carries it: never free text.
+
+    ``on``, ``heat_cool``, ``21.5``: kept (enumerated states are slugs; numbers as written).
+    Anything else (a text sensor's message, an ``input_text``, a timestamp) becomes a slug
+    of at most :data:`MAX_STATE_SLUG` characters, or ``unknown`` when nothing is left.
+    """
+    text = raw if isinstance(raw, str) else str(raw)
+    if _NUMBER.fullmatch(text):
+        return text
+    slug = slugify(text)[:MAX_STATE_SLUG].strip("_")
+    return slug or UNKNOWN_STATE
+
+
 def allowed_entry(domain: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     """A stored snapshot entry reduced to what STATE may carry now (older exports hold media titles)."""
     keys = STATE_KEYS.get(domain, frozenset({"state"}))
     out = {k: v for k, v in entry.items() if k in keys}
+    if "state" in out:
+        out["state"] = state_value(out["state"])
     if "source" in out:
         slug = device_slug(out["source"])
         out.pop("source")
@@ -67,7 +91,7 @@ def _number(value: Any) -> float | None:
 
 def entity_state(domain: str, state: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
     """Snapshot entry for one entity, from its raw Home Assistant state."""
-    entry: dict[str, Any] = {"state": state}
+    entry: dict[str, Any] = {"state": state_value(state)}
     for key, attr in STATE_ATTRIBUTES.get(domain, {}).items():
         raw = attributes.get(attr)
         if raw is None:

@@ -22,7 +22,9 @@ it from here (adding a tool is one new file plus its confirmation phrase):
 - ``features``: per action, the entity features Home Assistant needs for it
   (any one of the list, ``EnumClass.MEMBER`` of the action's domain);
 - ``sensitive``: argument values (optionally only for some device classes)
-  that are not executed unless allowed;
+  that are not executed unless the agent's policy allows them, and the
+  ``verbs`` a user says to ask for that action (``unlock``; ``open`` a garage
+  door): under *allow* the user's own words must hold one of them;
 - ``effect``: what the call does to a STATE entry (interpreted by
   :mod:`.simulate`); ``observable: false`` when STATE cannot show all of it
   (a colour, a scene), so a goal is never judged "already satisfied";
@@ -53,6 +55,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .canonical import dumps, slugify
+from .schema_validator import schema_validator
 
 SCHEMA_VERSION = "v0"
 TOOLS_DIR = Path(__file__).parent / "schemas" / SCHEMA_VERSION / "tools"
@@ -162,6 +165,11 @@ class ToolSpec:
             value = arguments.get(rule["arg"], "")
         return key, value
 
+    @property
+    def sensitive_verbs(self) -> tuple[str, ...]:
+        """The words that ask for this tool's sensitive action (empty when it has none)."""
+        return tuple((self.mapping.get("sensitive") or {}).get("verbs", ()))
+
     def said(self, what: str, arguments: Mapping[str, Any]) -> Any:
         """One of the teacher's ``say`` phrases for a call (``None`` when the tool has none)."""
         return by_value(self.mapping.get("say", {}).get(what), arguments)
@@ -169,8 +177,7 @@ class ToolSpec:
 
 def _read_spec(path: Path) -> ToolSpec:
     schema = json.loads(path.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return ToolSpec(schema["title"], schema["description"], schema, schema["x-statewise"], Draft202012Validator(schema))
+    return ToolSpec(schema["title"], schema["description"], schema, schema["x-statewise"], schema_validator(schema))
 
 
 @cache

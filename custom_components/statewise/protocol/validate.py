@@ -15,11 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from .errors import ErrorCode, ProtocolError
 from .export_format import Ontology
 from .parser import KIND_FETCH, KIND_INVALID, Verdict, parse_output
+from .schema_validator import StrictValidator
 from .tools import INPUTS_CAPABILITY, ToolCall, ToolSpec, call_entity_ids, resolve_target
 
 
@@ -42,7 +41,7 @@ def _schema_problem(spec: ToolSpec, arguments: Mapping[str, Any]) -> str | None:
     """The first given argument whose value the tool's schema refuses (a colour it has no word for, 0% brightness)."""
     for arg, value in arguments.items():
         schema = spec.arguments.get(arg)
-        if schema is not None and not Draft202012Validator(schema).is_valid(value):
+        if schema is not None and not StrictValidator(schema).is_valid(value):
             return arg
     return None
 
