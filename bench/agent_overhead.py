@@ -225,7 +225,7 @@ async def _turns_us(make_ontology: Callable[[], Ontology], home: Any, repeat: in
     async def one_pass() -> list[str]:
         outcomes = []
         for command, answers in SCENARIOS:
-            agent = StatewiseAgent(_scripted(answers), home, fetch_rounds=1, allow_sensitive=False)
+            agent = StatewiseAgent(_scripted(answers), home, fetch_rounds=1)
             outcomes.append((await agent.async_run(command, make_ontology())).outcome)
         return outcomes
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from statewise_protocol.agent import AskFn, StatewiseAgent, TurnResult
+from statewise_protocol.sensitive import POLICY_EVALUATE
 from statewise_protocol.simulate import SimulatedHome
 
 from dataset_export.qwen3 import EOS_TOKEN
@@ -98,8 +99,8 @@ async def _run_turns(rows: list[dict[str, Any]], ask_for: Callable[[int], AskFn]
     for index, row in enumerate(rows):
         ontology, state, command = row_context(row)
         home = SimulatedHome(ontology, json.loads(row["state"]) if row.get("state") else {})
-        agent = StatewiseAgent(ask_for(index), home, fetch_rounds=LOOP_FETCH_ROUNDS, allow_sensitive=True,
-                               sensitive_needs_words=False)  # the model's plan is scored, not Home Assistant's safety policy
+        # The model's plan is scored, not Home Assistant's safety policy.
+        agent = StatewiseAgent(ask_for(index), home, fetch_rounds=LOOP_FETCH_ROUNDS, sensitive_policy=POLICY_EVALUATE)
         runs.append((agent.async_run(command, ontology, state), home))
     results = await asyncio.gather(*(run for run, _ in runs))
     return [(result, home) for result, (_, home) in zip(results, runs, strict=True)]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .client import AuthenticationError, StatewiseClient, StatewiseClientError
+from .client import AuthenticationError, InvalidURLError, StatewiseClient, StatewiseClientError
 from .const import CONF_API_KEY, CONF_BASE_URL, CONF_MODEL, DOMAIN, LOGGER, SETUP_TIMEOUT, SUBENTRY_CONVERSATION
 from .export import async_setup_services
 from .http import async_register_views
@@ -43,11 +43,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) ->
         models = await client.async_list_models(timeout=SETUP_TIMEOUT)
     except AuthenticationError as err:
         raise ConfigEntryAuthFailed(f"The model server rejected the API key: {err}") from err
+    except InvalidURLError as err:  # reconfigure the entry: retrying cannot help
+        raise ConfigEntryError(str(err)) from None
     except StatewiseClientError as err:
-        raise ConfigEntryNotReady(f"Model server {client.base_url} is not ready: {err}") from err
+        raise ConfigEntryNotReady(f"Model server {client.redacted_url} is not ready: {err}") from err
     for subentry in entry.subentries.values():
         if (model := subentry.data.get(CONF_MODEL)) and model not in models:
-            LOGGER.warning("Model %s of %s is not listed by %s (listed: %s)", model, subentry.title, client.base_url, models)
+            LOGGER.warning("Model %s of %s is not listed by %s (listed: %s)", model, subentry.title, client.redacted_url, models)
 
     live = LiveOntology(hass)
     entry.async_on_unload(live.async_start())

@@ -3,6 +3,7 @@
 One button per model server entry, on the entry's own device. Pressing it runs the
 same export as the ``statewise.export_training_seed`` action (default history) and
 posts the persistent notification with the folder, the counts and the download link.
+Like the action, it runs for administrators only (and for automations, which have no user).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from homeassistant.components.button import ButtonEntity
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -39,6 +41,9 @@ class StatewiseExportButton(ButtonEntity):
         )  # fmt: skip
 
     async def async_press(self) -> None:
-        """Export with the default history; the notification says where it is."""
+        """Export with the default history; the notification says where it is. Administrators only, like the action."""
         user_id = self._context.user_id if self._context is not None else None
+        user = await self.hass.auth.async_get_user(user_id) if user_id else None
+        if user_id is not None and (user is None or not user.is_admin):
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="export_admin_only")
         await async_export_and_notify(self.hass, history_hours=DEFAULT_HISTORY_HOURS, history_samples=DEFAULT_HISTORY_SAMPLES, user_id=user_id)

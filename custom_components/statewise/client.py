@@ -5,14 +5,21 @@ Runs on Home Assistant's shared aiohttp session
 Only two endpoints are used: ``GET /v1/models`` and
 ``POST /v1/chat/completions``. Every failure is one of the typed exceptions
 below, so callers never see raw aiohttp errors.
+
+The server is not trusted (``docs/SECURITY.md``): a body larger than
+:data:`MAX_RESPONSE_BYTES` is refused without reading the rest, redirects are
+not followed (a 3xx would re-post the whole prompt elsewhere), a base URL with
+credentials is refused, and no error text names anything but the redacted URL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -47,7 +54,16 @@ class AuthenticationError(ServerHTTPError):
 
 
 class BadResponseError(StatewiseClientError):
-    """The server answered 2xx but the body is not what the API promises."""
+    """The server answered 2xx but the body is not what the API promises (or is too large)."""
+
+
+class InvalidURLError(StatewiseClientError):
+    """The base URL cannot be used (it carries credentials, or is not http(s))."""
+
+
+# A chat answer is at most a few KB (256 tokens); a model list a few hundred entries.
+MAX_RESPONSE_BYTES = 1 << 20
+_READ_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +83,53 @@ def grammar_fields(style: str) -> dict[str, Any]:
     if style == GRAMMAR_VLLM:
         return {"structured_outputs": {"grammar": v0_grammar()}}  # vLLM >= 0.12 (xgrammar reads GBNF)
     return {}
+
+
+def has_credentials(url: str) -> bool:
+    """True when ``url`` carries a user name or password (``http://user:pass@host``)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.username is not None or parts.password is not None
+
+
+def redact_url(url: str) -> str:
+    """``url`` without any user name or password, for error texts and logs."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<invalid URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    return parts._replace(netloc=f"{host}{port}").geturl()
+
+
+async def read_capped(resp: aiohttp.ClientResponse, limit: int = MAX_RESPONSE_BYTES) -> bytes:
+    """The body, refused as :class:`BadResponseError` once it passes ``limit`` bytes (never read whole first)."""
+    declared = resp.content_length
+    if declared is not None and declared > limit:
+        raise BadResponseError(f"response of {declared} bytes is larger than {limit}")
+    body = bytearray()
+    while chunk := await resp.content.read(_READ_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            raise BadResponseError(f"response larger than {limit} bytes")
+    return bytes(body)
+
+
+def _parse_json(body: bytes, path: str) -> Any:
+    """A JSON body; anything Python's JSON cannot represent safely (NaN, deep nesting, huge integers) is refused."""
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError, UnicodeDecodeError) as err:
+        raise BadResponseError(f"{path}: body is not JSON ({type(err).__name__})") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def normalize_base_url(url: str) -> str:
@@ -92,6 +155,8 @@ class StatewiseClient:
         self.base_url = normalize_base_url(base_url)
         self.api_key = api_key or None
         self.model = model
+        # What error texts and logs may show of the URL (the flow refuses credentials; older entries may hold some).
+        self.redacted_url = redact_url(self.base_url)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -102,29 +167,34 @@ class StatewiseClient:
     async def _request(
         self, method: str, path: str, timeout: float, payload: Mapping[str, Any] | None = None
     ) -> Any:
+        if has_credentials(self.base_url):
+            raise InvalidURLError(f"{self.redacted_url}: the base URL carries credentials; put the key in the API key field")
         url = f"{self.base_url}{path}"
+        shown = f"{self.redacted_url}{path}"
         try:
             async with asyncio.timeout(timeout):
                 async with self._session.request(
-                    method, url, json=payload, headers=self._headers()
+                    method, url, json=payload, headers=self._headers(), allow_redirects=False
                 ) as resp:
                     if resp.status in (401, 403):
                         raise AuthenticationError(resp.status, resp.reason or "")
+                    if 300 <= resp.status < 400:
+                        raise ServerHTTPError(resp.status, "redirect not followed (the prompt is sent to this server only)")
                     if resp.status >= 400:
-                        # Raw bytes: an error body need not be valid text in its charset.
-                        text = (await resp.read())[:200].decode("utf-8", "replace")
+                        # Raw bytes, at most 200 read: an error body need not be valid text, nor small.
+                        text = (await resp.content.read(200)).decode("utf-8", "replace")
                         raise ServerHTTPError(resp.status, text or (resp.reason or ""))
-                    try:
-                        return await resp.json(content_type=None)
-                    except (ValueError, LookupError, RecursionError, aiohttp.ContentTypeError) as err:
-                        raise BadResponseError(f"{path}: body is not JSON") from err
+                    return _parse_json(await read_capped(resp), path)
         except TimeoutError as err:
             raise ServerTimeoutError(f"{path}: no answer within {timeout:g} s") from err
         except (aiohttp.ClientConnectionError, OSError) as err:
-            # ClientConnectorError, ServerDisconnectedError, ClientOSError...
-            raise ServerDownError(f"{url}: {err}") from err
+            # ClientConnectorError, ServerDisconnectedError, ClientOSError...: name the redacted URL and the error's kind.
+            # (no credentials can be in them: a URL with credentials never gets this far)
+            raise ServerDownError(f"{shown}: {str(err)[:200] or type(err).__name__}") from None
         except aiohttp.ClientError as err:
-            raise BadResponseError(f"{path}: {err}") from err
+            raise BadResponseError(f"{path}: {str(err)[:200] or type(err).__name__}") from None
+        except ValueError as err:  # aiohttp refuses some URLs (credentials with an Authorization header...)
+            raise InvalidURLError(f"{shown}: {type(err).__name__}") from None
 
     async def async_list_models(self, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> list[str]:
         """Model ids from ``GET /v1/models`` (sorted, de-duplicated)."""

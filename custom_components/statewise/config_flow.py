@@ -22,6 +22,7 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
+    OptionsFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
@@ -29,6 +30,8 @@ from homeassistant.core import callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -41,22 +44,25 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .client import AuthenticationError, StatewiseClient, StatewiseClientError, normalize_base_url
+from .client import AuthenticationError, StatewiseClient, StatewiseClientError, has_credentials, normalize_base_url
 from .const import (
     CONF_ACTION_TIMEOUT,
     CONF_API_KEY,
     CONF_BASE_URL,
     CONF_FETCH_ROUNDS,
+    CONF_KEEP_EXPORTS,
     CONF_MAX_LENGTH,
     CONF_MODEL,
     CONF_OUTPUT_GRAMMAR,
     CONF_REQUEST_TIMEOUT,
+    CONF_SENSITIVE_ENTITIES,
     CONF_SENSITIVE_POLICY,
     CONF_TRAINED_EXPORT,
     CONF_TRAINED_TOKENS,
     DEFAULT_ACTION_TIMEOUT,
     DEFAULT_CONVERSATION_NAME,
     DEFAULT_FETCH_ROUNDS,
+    DEFAULT_KEEP_EXPORTS,
     DEFAULT_MAX_LENGTH,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SENSITIVE_POLICY,
@@ -65,10 +71,12 @@ from .const import (
     LOGGER,
     MAX_ACTION_TIMEOUT,
     MAX_FETCH_ROUNDS,
+    MAX_KEEP_EXPORTS,
     MAX_LENGTHS,
     MAX_REQUEST_TIMEOUT,
     MIN_ACTION_TIMEOUT,
     MIN_FETCH_ROUNDS,
+    MIN_KEEP_EXPORTS,
     MIN_REQUEST_TIMEOUT,
     OUTPUT_GRAMMARS,
     SENSITIVE_POLICIES,
@@ -77,12 +85,14 @@ from .const import (
     TRAINED_EXPORT_NONE,
 )
 from .export import list_exports
+from .ontology import exposed_entity_ids
 from .repairs import async_load_trained_ontology, estimate_tokens
 
 RECOMMENDED_CONVERSATION_OPTIONS: dict[str, Any] = {
     CONF_FETCH_ROUNDS: DEFAULT_FETCH_ROUNDS,
     CONF_REQUEST_TIMEOUT: DEFAULT_REQUEST_TIMEOUT,
     CONF_SENSITIVE_POLICY: DEFAULT_SENSITIVE_POLICY,
+    CONF_SENSITIVE_ENTITIES: [],
     CONF_TRAINED_EXPORT: TRAINED_EXPORT_NONE,
     CONF_MAX_LENGTH: DEFAULT_MAX_LENGTH,
     CONF_ACTION_TIMEOUT: DEFAULT_ACTION_TIMEOUT,
@@ -135,7 +145,7 @@ class StatewiseConfigFlow(ConfigFlow, domain=DOMAIN):
         except AuthenticationError:
             return {"base": "invalid_auth"}, []
         except StatewiseClientError as err:
-            LOGGER.debug("Model server %s failed the check: %s", client.base_url, err)
+            LOGGER.debug("Model server %s failed the check: %s", client.redacted_url, err)
             return {"base": "cannot_connect"}, []
         except Exception:  # noqa: BLE001
             LOGGER.exception("Unexpected exception while checking the model server")
@@ -151,6 +161,8 @@ class StatewiseConfigFlow(ConfigFlow, domain=DOMAIN):
             url = normalize_base_url(cv.url(user_input[CONF_BASE_URL]))
         except vol.Invalid:
             return {}, {CONF_BASE_URL: "invalid_url"}
+        if has_credentials(url):  # a password in a URL ends up in titles, logs and errors: the key has its own field
+            return {}, {CONF_BASE_URL: "url_credentials"}
         server: dict[str, Any] = {CONF_BASE_URL: url}
         if api_key := (user_input.get(CONF_API_KEY) or "").strip():
             server[CONF_API_KEY] = api_key
@@ -244,6 +256,30 @@ class StatewiseConfigFlow(ConfigFlow, domain=DOMAIN):
         """Conversation agents are subentries."""
         return {SUBENTRY_CONVERSATION: ConversationFlowHandler}
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """The entry's own options (how many exports to keep)."""
+        return StatewiseOptionsFlow()
+
+
+class StatewiseOptionsFlow(OptionsFlow):
+    """Entry options: the number of exports the exporter keeps."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask how many exports to keep."""
+        if user_input is not None:
+            return self.async_create_entry(data={CONF_KEEP_EXPORTS: int(user_input[CONF_KEEP_EXPORTS])})
+        current = self.config_entry.options.get(CONF_KEEP_EXPORTS, DEFAULT_KEEP_EXPORTS)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_KEEP_EXPORTS, default=current): NumberSelector(
+                    NumberSelectorConfig(min=MIN_KEEP_EXPORTS, max=MAX_KEEP_EXPORTS, step=1, mode=NumberSelectorMode.BOX)
+                )
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)
+
 
 class ConversationFlowHandler(ConfigSubentryFlow):
     """Add or reconfigure a conversation agent."""
@@ -264,6 +300,19 @@ class ConversationFlowHandler(ConfigSubentryFlow):
             return await client.async_list_models(timeout=SETUP_TIMEOUT)
         except StatewiseClientError:
             return list(runtime.models) if runtime is not None else []
+
+    def _exposed(self) -> list[str]:
+        """Entities exposed to Assist: the ones an agent can act on, so the ones that can be made sensitive."""
+        return exposed_entity_ids(self.hass)
+
+    def _unclassified_covers(self, exposed: list[str]) -> list[str]:
+        """Exposed covers without a device class: a garage door or gate among them is not protected until listed."""
+        out = []
+        for eid in exposed:
+            state = self.hass.states.get(eid)
+            if eid.startswith("cover.") and (state is None or not state.attributes.get("device_class")):
+                out.append(eid)
+        return out
 
     def _schema(self, options: Mapping[str, Any], exports: list[str], models: list[str]) -> vol.Schema:
         schema: dict[Any, Any] = {}
@@ -309,6 +358,9 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                         mode=SelectSelectorMode.LIST,
                     )
                 ),
+                vol.Optional(CONF_SENSITIVE_ENTITIES, default=list(options.get(CONF_SENSITIVE_ENTITIES) or [])): EntitySelector(
+                    EntitySelectorConfig(multiple=True, include_entities=self._exposed())
+                ),
                 vol.Required(CONF_MAX_LENGTH, default=str(options.get(CONF_MAX_LENGTH, DEFAULT_MAX_LENGTH))): SelectSelector(
                     SelectSelectorConfig(
                         options=[str(n) for n in MAX_LENGTHS], translation_key=CONF_MAX_LENGTH, mode=SelectSelectorMode.DROPDOWN
@@ -345,6 +397,7 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                 CONF_ACTION_TIMEOUT: float(user_input.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)),
                 CONF_OUTPUT_GRAMMAR: user_input.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF),
                 CONF_SENSITIVE_POLICY: user_input[CONF_SENSITIVE_POLICY],
+                CONF_SENSITIVE_ENTITIES: sorted(set(user_input.get(CONF_SENSITIVE_ENTITIES) or [])),
                 CONF_TRAINED_EXPORT: user_input.get(CONF_TRAINED_EXPORT) or TRAINED_EXPORT_NONE,
                 CONF_MAX_LENGTH: int(user_input.get(CONF_MAX_LENGTH, DEFAULT_MAX_LENGTH)),
             }
@@ -363,10 +416,12 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                     return self.async_create_entry(title=user_input[CONF_NAME], data=data)
                 return self.async_update_and_abort(self._get_entry(), self._get_reconfigure_subentry(), data=data)
             options.update(user_input)
+        unclassified = self._unclassified_covers(self._exposed())
         return self.async_show_form(
             step_id="set_options",
             data_schema=self._schema(options, exports, models),
             errors=errors,
+            description_placeholders={"unclassified_covers": ", ".join(unclassified) if unclassified else "-"},
         )
 
     async_step_user = async_step_set_options

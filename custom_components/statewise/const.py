@@ -11,6 +11,12 @@ from .protocol.agent import (  # the loop's bounds, re-exported for the config f
     MAX_FETCH_ROUNDS as MAX_FETCH_ROUNDS,
     MIN_FETCH_ROUNDS as MIN_FETCH_ROUNDS,
 )
+from .protocol.sensitive import (
+    POLICIES,
+    POLICY_ALLOW as _POLICY_ALLOW,
+    POLICY_BLOCK as _POLICY_BLOCK,
+    POLICY_CONFIRM as _POLICY_CONFIRM,
+)
 
 DOMAIN: Final = "statewise"
 LOGGER = logging.getLogger(__package__)
@@ -53,17 +59,26 @@ MAX_ACTION_TIMEOUT: Final = 60.0
 DEFAULT_MAX_TOKENS: Final = 256  # bounded completion length for tool-call lines
 TRAINED_EXPORT_NONE: Final = ""  # no trained export selected
 
-# Sensitive-action policy (unlock, open a garage door...).
-POLICY_BLOCK: Final = "block"  # never executed; the agent says so
-POLICY_ALLOW: Final = "allow"  # executed like any other action
-SENSITIVE_POLICIES: Final = (POLICY_BLOCK, POLICY_ALLOW)
+# Sensitive-action policy (unlock, open a garage door...): protocol/sensitive.py says what each does.
+#   block: never executed, the agent says so; confirm: asked back, run after "yes"; allow: on the user's own words
+POLICY_BLOCK: Final = _POLICY_BLOCK
+POLICY_CONFIRM: Final = _POLICY_CONFIRM
+POLICY_ALLOW: Final = _POLICY_ALLOW
+SENSITIVE_POLICIES: Final = POLICIES
 DEFAULT_SENSITIVE_POLICY: Final = POLICY_BLOCK
+# Entities the user makes sensitive on top of the tool registry's rules (a gate relay switch, an alarm script).
+CONF_SENSITIVE_ENTITIES: Final = "sensitive_entities"
 
 # Server checks during setup and in the config flow.
 SETUP_TIMEOUT: Final = 10.0  # seconds
 
 # Exports live under <config>/statewise/exports/<timestamp>/.
 EXPORTS_DIR: Final = "statewise/exports"
+# The exporter keeps the newest N exports (entry option) and deletes older ones, except those an agent was trained on.
+CONF_KEEP_EXPORTS: Final = "keep_exports"
+DEFAULT_KEEP_EXPORTS: Final = 10
+MIN_KEEP_EXPORTS: Final = 1
+MAX_KEEP_EXPORTS: Final = 100
 DEFAULT_HISTORY_HOURS: Final = 24
 DEFAULT_HISTORY_SAMPLES: Final = 4
 MAX_HISTORY_SAMPLES: Final = 48

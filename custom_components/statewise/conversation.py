@@ -16,6 +16,7 @@ from importlib import import_module
 from typing import Any, Literal
 
 from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_SUPPORTED_FEATURES, STATE_UNAVAILABLE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent, llm
@@ -29,6 +30,7 @@ from .const import (
     CONF_MODEL,
     CONF_OUTPUT_GRAMMAR,
     CONF_REQUEST_TIMEOUT,
+    CONF_SENSITIVE_ENTITIES,
     CONF_SENSITIVE_POLICY,
     DEFAULT_ACTION_TIMEOUT,
     DEFAULT_FETCH_ROUNDS,
@@ -38,7 +40,6 @@ from .const import (
     DOMAIN,
     GRAMMAR_OFF,
     LOGGER,
-    POLICY_ALLOW,
     SUBENTRY_CONVERSATION,
 )
 from .entity import StatewiseBaseEntity
@@ -46,9 +47,11 @@ from .models import StatewiseConfigEntry
 from .ontology import live_states
 from .protocol import FETCH_TOOL, Ontology, load_tools
 from .protocol.agent import (
+    OUTCOME_CONFIRM,
     OUTCOME_ERROR,
     OUTCOME_PARTIAL,
     OUTCOME_REFUSED,
+    OUTCOME_TEXT,
     PHRASE_CATEGORY,
     SUPPORTED_LANGUAGES,
     AskFn,
@@ -59,6 +62,7 @@ from .protocol.agent import (
     TurnResult,
     english_phrases,
 )
+from .protocol.sensitive import PendingPlans, is_affirmative, negated
 
 # Refusal and error replies -> the intent response's error code.
 _TARGET_REFUSALS = frozenset({"unknown_entity", "not_present", "ambiguous_target"})
@@ -203,6 +207,11 @@ class StatewiseConversationEntity(
 
     entry: StatewiseConfigEntry
 
+    def __init__(self, entry: StatewiseConfigEntry, subentry: ConfigSubentry) -> None:
+        """Set up the entity; plans asked back under the *confirm* policy wait here, by conversation id."""
+        super().__init__(entry, subentry)
+        self._pending = PendingPlans()
+
     async def async_added_to_hass(self) -> None:
         """When entity is added to Home Assistant."""
         await super().async_added_to_hass()
@@ -231,7 +240,8 @@ class StatewiseConversationEntity(
             ask,
             HassHome(self.hass, context),
             fetch_rounds=int(settings.get(CONF_FETCH_ROUNDS, DEFAULT_FETCH_ROUNDS)),
-            allow_sensitive=settings.get(CONF_SENSITIVE_POLICY, DEFAULT_SENSITIVE_POLICY) == POLICY_ALLOW,
+            sensitive_policy=settings.get(CONF_SENSITIVE_POLICY, DEFAULT_SENSITIVE_POLICY),
+            sensitive_entities=settings.get(CONF_SENSITIVE_ENTITIES) or (),
             action_timeout=float(settings.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)),
         )
 
@@ -251,7 +261,7 @@ class StatewiseConversationEntity(
             return err.as_conversation_result()
 
         try:
-            result = await self._agent(user_input.context).async_run(user_input.text, self._ontology())
+            result = await self._async_turn(user_input, chat_log.conversation_id)
         except Exception:  # noqa: BLE001 - a conversation turn answers, it never raises
             LOGGER.exception("Statewise agent failed on %r", user_input.text)
             result = TurnResult(OUTCOME_ERROR, [Reply("unexpected_error")], reason="unexpected error")
@@ -273,7 +283,30 @@ class StatewiseConversationEntity(
         conversation_result = conversation.async_get_result_from_chat_log(user_input, chat_log)
         if (code := error_code(result)) is not None:
             conversation_result.response.async_set_error(code, speech)
+        if result.outcome == OUTCOME_CONFIRM:
+            conversation_result.continue_conversation = True  # a voice satellite listens for the answer
         return conversation_result
+
+    async def _async_turn(self, user_input: conversation.ConversationInput, conversation_id: str) -> TurnResult:
+        """One turn: the answer to an asked-back plan, or a new command (which also cancels a waiting plan)."""
+        agent = self._agent(user_input.context)
+        user_id = user_input.context.user_id
+        pending = self._pending.take(conversation_id, user_id)
+        if pending is not None and is_affirmative(user_input.text):
+            LOGGER.info("Confirmed by the user: %s", "; ".join(c.to_line() for c in pending.calls))
+            return await agent.async_run_confirmed(pending.calls, pending.command, self._ontology())
+        if pending is not None:
+            LOGGER.info("Asked-back plan cancelled by %r", user_input.text[:200])
+            cancelled = TurnResult(OUTCOME_TEXT, [Reply("confirm_cancelled")], reason="asked-back plan cancelled")
+            if negated(user_input.text):  # "no", "don't", "cancel": nothing else was asked
+                return cancelled
+            result = await agent.async_run(user_input.text, self._ontology())  # another command: cancel, then handle it
+            result.replies.insert(0, cancelled.replies[0])
+        else:
+            result = await agent.async_run(user_input.text, self._ontology())
+        if result.outcome == OUTCOME_CONFIRM and result.pending is not None:
+            self._pending.put(conversation_id, result.pending, user_input.text, user_id)
+        return result
 
 
 def error_code(result: TurnResult) -> intent.IntentResponseErrorCode | None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
-from yarl import URL
 
+from .client import has_credentials, redact_url
 from .const import CONF_API_KEY, CONF_BASE_URL
 from .models import StatewiseConfigEntry
 from .ontology import build_ontology
@@ -16,26 +16,14 @@ from .repairs import estimate_tokens
 TO_REDACT = {CONF_API_KEY}
 
 
-def _without_userinfo(url: Any) -> Any:
-    """``http://user:pass@host`` -> ``http://host`` (credentials in the base URL stay out)."""
-    if not isinstance(url, str):
-        return url
-    try:
-        parsed = URL(url)
-    except (TypeError, ValueError):
-        return "**REDACTED**"
-    if parsed.user is None and parsed.password is None:
-        return url
-    return str(parsed.with_user(None))
-
-
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: StatewiseConfigEntry) -> dict[str, Any]:
     """Entry data (redacted), subentries, server models and ontology counts."""
     ontology = build_ontology(hass)
     runtime = getattr(entry, "runtime_data", None)
     data = async_redact_data(dict(entry.data), TO_REDACT)
     title = entry.title
-    if isinstance(url := entry.data.get(CONF_BASE_URL), str) and (clean := _without_userinfo(url)) != url:
+    if isinstance(url := entry.data.get(CONF_BASE_URL), str) and has_credentials(url):  # entries from before the flow refused them
+        clean = redact_url(url)
         data[CONF_BASE_URL] = clean
         title = title.replace(url, clean)
     return {

@@ -70,10 +70,11 @@ def test_check_output_uses_state() -> None:
     assert [e["code"] for e in json.loads(out.stdout)["errors"]] == ["state_already_given"]
 
 
-def test_check_output_lone_surrogate_is_still_json() -> None:
+def test_check_output_lone_surrogate_is_refused_in_json() -> None:
+    """A lone surrogate in an argument is not text (it could not be sent to Home Assistant): refused, reported as JSON."""
     out = run("check-output", "--ontology", ONTOLOGY, stdin=b'{"tool_call":{"name":"plex_play","arguments":{"title":"\\ud800"}}}')
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["calls"][0]["arguments"]["title"] == "\ud800"
+    assert out.returncode == 1, out.stderr
+    assert [e["code"] for e in json.loads(out.stdout)["errors"]] == ["not_text"]
 
 
 def test_bad_files_name_file_and_field(tmp_path: Path) -> None:
@@ -145,3 +146,15 @@ def test_errors_never_echo_whole_documents(tmp_path: Path) -> None:
         err = out.stderr.decode().strip()
         assert out.returncode == 2 and out.stdout == b"", name
         assert err.startswith(f"error: {path}: ") and len(err.splitlines()) == 1 and len(err) < 400, (name, err[:500])
+
+
+@pytest.mark.parametrize(("content", "words"), [('{"a": NaN}', "NaN is not a JSON number"), ("[" * 50_000 + "]" * 50_000, "nested too deeply"),
+                                                ('{"a": ' + "7" * 5000 + "}", "not valid JSON")])  # fmt: skip
+def test_json_that_hurts_the_reader_is_one_line_and_exit_2(tmp_path: Path, content: str, words: str) -> None:
+    """NaN, deep nesting, a 5,000-digit integer: one line naming the file, exit code 2, no traceback (issue 17)."""
+    bad = tmp_path / "ontology.json"
+    bad.write_text(content, encoding="utf-8")
+    out = run("render-prompt", "--ontology", str(bad), "--command", "x")
+    err = out.stderr.decode()
+    assert (out.returncode, out.stdout) == (2, b"")
+    assert f"{bad}:" in err and words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

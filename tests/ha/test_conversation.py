@@ -651,6 +651,13 @@ async def test_translations_hold_every_phrase() -> None:
     for key in ("invalid_output", "unknown_entity", "not_present", "not_capable", "ambiguous_target", "sensitive_blocked",
                 "too_many_fetches", "server_unreachable", "server_timeout", "server_error", "unexpected_error", "action_failed", "done_generic"):
         assert key in agent, key
+    for spec in load_tools().values():  # every sensitive action has its asked-back question
+        if spec.mapping.get("sensitive"):
+            rule = spec.mapping["confirm"]
+            for key in rule["map"].values() if isinstance(rule, dict) else [rule]:
+                assert f"ask_{key}" in agent, (spec.name, key)
+    for key in ("ask_generic", "confirm_cancelled", "sensitive_unrequested"):
+        assert key in agent, key
     for key, text in agent.items():
         assert text.format(name="N", value="V"), key
 
@@ -744,11 +751,13 @@ async def test_text_a_stream_writes_cannot_unlock_a_door(
 
 
 @pytest.mark.parametrize("subentry_data", [conversation_subentry_data(**{CONF_SENSITIVE_POLICY: POLICY_ALLOW})])
-@pytest.mark.parametrize(("command", "runs"), [("unlock the front door", True), ("unlock the front lock", True), ("open up the hallway", True),
-                                               ("unlock it", False), ("let my friend in", False), ("unlock the frontdoor", False)])  # fmt: skip
+@pytest.mark.parametrize(("command", "runs"), [("unlock the front door", True), ("unlock the front lock", True), ("open up the hallway", False),
+                                               ("turn on the hallway light", False), ("lock the front door", False),
+                                               ("don't unlock the front door", False), ("unlock it", False), ("let my friend in", False),
+                                               ("unlock the frontdoor", False)])  # fmt: skip
 async def test_an_allowed_unlock_needs_the_users_own_words(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer,
                                                           command: str, runs: bool) -> None:  # fmt: skip
-    """Name, alias (front lock) or area (Hallway) said by the user: the unlock runs; otherwise it does not."""
+    """The verb (unlock) and the name or an alias (front lock), not negated: the unlock runs; the area alone or "lock" does not."""
     model_server.script(call("lock_control", entity_id="lock.front_door", command="unlock"))
     with patch("homeassistant.components.demo.lock.LOCK_UNLOCK_DELAY", 0):
         await converse(hass, init_integration, command)

@@ -12,6 +12,7 @@ from typing import Any
 
 from custom_components.statewise.protocol import Ontology, ToolCall, entity_state, load_tools, render_messages
 from custom_components.statewise.protocol.agent import (
+    OUTCOME_CONFIRM,
     OUTCOME_DONE,
     OUTCOME_ERROR,
     OUTCOME_REFUSED,
@@ -130,11 +131,38 @@ async def test_outcomes_without_home_assistant() -> None:
     assert result.outcome == OUTCOME_REFUSED
     assert home.executed == []
     ask, _ = scripted(call("lock_control", entity_id="lock.door", command="unlock"))
-    result = await StatewiseAgent(ask, home, allow_sensitive=True).async_run("x", ONTOLOGY)
-    assert home.executed == [] and result.replies[-1].key == "sensitive_unrequested"  # allowed, but the command does not name the door
+    result = await StatewiseAgent(ask, home, sensitive_policy="allow").async_run("x", ONTOLOGY)
+    assert home.executed == [] and result.replies[-1].key == "sensitive_unrequested"  # allowed, but the command does not ask for it
     ask, _ = scripted(call("lock_control", entity_id="lock.door", command="unlock"))
-    result = await StatewiseAgent(ask, home, allow_sensitive=True).async_run("unlock the door", ONTOLOGY)
+    result = await StatewiseAgent(ask, home, sensitive_policy="allow").async_run("unlock the door", ONTOLOGY)
     assert [a.action for a in home.executed] == ["lock.unlock"]
+
+
+async def test_confirm_asks_back_and_runs_the_stored_plan_only_when_told() -> None:
+    """confirm: nothing runs, the question names action and device; the stored plan runs as is, validated again."""
+    home = FakeHome()
+    plan = call("light_power", entity_id="light.hall", state="on") + "\n" + call("lock_control", entity_id="lock.door", command="unlock")
+    ask, seen = scripted(plan)
+    agent = StatewiseAgent(ask, home, sensitive_policy="confirm")
+    result = await agent.async_run("hall light on and let me in", ONTOLOGY)
+    assert (result.outcome, result.speech(), home.executed) == (OUTCOME_CONFIRM, "Unlock Door?", [])
+    assert [c.to_line() for c in result.pending] == plan.split("\n")
+    done = await agent.async_run_confirmed(result.pending, "hall light on and let me in", ONTOLOGY)
+    assert (done.outcome, [a.action for a in home.executed]) == (OUTCOME_DONE, ["light.turn_on", "lock.unlock"])
+    assert len(seen) == 1  # the model was asked once: the confirmed plan is never re-asked
+    gone = Ontology.from_entities([e for e in ONTOLOGY.entities.values() if e["id"] != "lock.door"])
+    stale = await agent.async_run_confirmed(result.pending, "x", gone)  # the door left the home meanwhile: refused, nothing runs
+    assert stale.outcome == OUTCOME_REFUSED and len(home.executed) == 2
+
+
+async def test_a_user_listed_entity_is_sensitive_under_every_policy() -> None:
+    """A light the user listed is protected like a lock: blocked, asked back, or run only on its name."""
+    for policy, command, executed in (("block", "turn on the hall", []), ("confirm", "turn on the hall", []),
+                                      ("allow", "turn on the desk", []), ("allow", "turn on the hall", ["light.turn_on"])):  # fmt: skip
+        home = FakeHome()
+        ask, _ = scripted(call("light_power", entity_id="light.hall", state="on"))
+        await StatewiseAgent(ask, home, sensitive_policy=policy, sensitive_entities=["light.hall"]).async_run(command, ONTOLOGY)
+        assert [a.action for a in home.executed] == executed, (policy, command)
 
 
 def _bench_module() -> Any:

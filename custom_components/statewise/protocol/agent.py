@@ -19,9 +19,11 @@ One turn:
 3. text -> spoken as is;
 4. fetch -> read the requested states, ask again with ``STATE``; at most
    ``fetch_rounds`` times;
-5. actions -> the whole plan is prepared first (live entity check, sensitive
-   policy, the entity's live supported features); then executed in order,
-   stopping at the first failure; the reply is one confirmation per executed action.
+5. actions -> the whole plan is prepared first (live entity check, the entity's
+   live supported features, then the sensitive-action policy of :mod:`.sensitive`:
+   block, ask back and wait for "yes", or allow on the user's own words); then
+   executed in order, stopping at the first failure; the reply is one
+   confirmation per executed action.
 
 Replies are phrase keys with placeholders; the texts are the integration's
 translations (category ``agent``, English in ``translations/en.json``).
@@ -41,8 +43,9 @@ from typing import Any, Protocol
 from .errors import ErrorCode
 from .export_format import Ontology
 from .parser import KIND_ACTION, KIND_FETCH, KIND_INVALID, KIND_TEXT, Verdict
-from .prompt import render_messages
-from .tools import ToolCall, action_data, call_entity_ids, is_sensitive, resolve_target, service_for
+from .prompt import render_answer, render_messages
+from .sensitive import POLICY_ALLOW, POLICY_BLOCK, POLICY_CONFIRM, POLICY_EVALUATE, asked_for, is_sensitive_action
+from .tools import ToolCall, action_data, call_entity_ids, resolve_target, service_for
 from .validate import check_output
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,10 +62,13 @@ OUTCOME_DONE = "done"  # every action executed
 OUTCOME_PARTIAL = "partial"  # stopped at a failing action
 OUTCOME_REFUSED = "refused"  # nothing executed: invalid, unknown, not present, blocked...
 OUTCOME_ERROR = "error"  # the model server could not be used
+OUTCOME_CONFIRM = "confirm"  # nothing executed yet: the plan waits for the user's "yes" (``TurnResult.pending``)
 
 PHRASE_CATEGORY = "agent"  # the translation category of the spoken replies
 CONFIRM_PREFIX = "done_"  # confirmation keys: done_<the tool's ``confirm`` key>
 GENERIC_CONFIRMATION = "done_generic"
+QUESTION_PREFIX = "ask_"  # asked-back questions: ask_<the tool's ``confirm`` key>
+GENERIC_QUESTION = "ask_generic"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
 # Validator error codes -> spoken refusal.
@@ -137,6 +143,7 @@ class TurnResult:
     requests: list[list[dict[str, str]]] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
+    pending: tuple[ToolCall, ...] | None = None  # OUTCOME_CONFIRM: the exact plan to run after "yes"
 
     def speech(self, phrases: Mapping[str, str] | None = None) -> str:
         """The reply as one string, with ``phrases`` (default: English)."""
@@ -176,6 +183,8 @@ def render_replies(replies: Sequence[Reply], phrases: Mapping[str, str] | None =
         key = reply.key
         if key not in phrases and key.startswith(CONFIRM_PREFIX):
             key = GENERIC_CONFIRMATION
+        if key not in phrases and key.startswith(QUESTION_PREFIX):
+            key = GENERIC_QUESTION
         template = phrases.get(key) or english_phrases().get(key) or key
         try:
             parts.append(template.format(**reply.placeholders))
@@ -194,6 +203,12 @@ def confirmation(action: PreparedAction, ontology: Ontology) -> Reply:
     """The confirmation for one executed action: the tool's ``confirm`` key and value."""
     key, value = action.call.spec.confirmation(action.call.arguments, action.data)
     return Reply(CONFIRM_PREFIX + str(key), {"name": entity_name(ontology, action.entity_id), "value": _value_text(value)})
+
+
+def question(action: PreparedAction, ontology: Ontology) -> Reply:
+    """The asked-back question for one sensitive action ("Unlock Front Door?"): ``ask_`` + the tool's ``confirm`` key."""
+    key, value = action.call.spec.confirmation(action.call.arguments, action.data)
+    return Reply(QUESTION_PREFIX + str(key), {"name": entity_name(ontology, action.entity_id), "value": _value_text(value)})
 
 
 def entity_name(ontology: Ontology, entity_id: str) -> str:
@@ -217,18 +232,6 @@ def refusal_for(verdict: Verdict, ontology: Ontology) -> Reply:
     return Reply(key, {"name": name})
 
 
-def _words(text: str) -> str:
-    """Lower-case words separated by single spaces, padded, for whole-word matching."""
-    return " " + " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split()) + " "
-
-
-def named_in(command: str, entity: Mapping[str, Any]) -> bool:
-    """True when ``command`` names the entity: its name, an alias, its area or an area alias (whole words)."""
-    said = _words(command)
-    names = [entity.get("name"), *(entity.get("aliases") or []), entity.get("area"), *(entity.get("area_aliases") or [])]
-    return any(_words(n).strip() and _words(n) in said for n in names if isinstance(n, str))
-
-
 def prepare_actions(calls: Sequence[ToolCall], ontology: Ontology, home: Home) -> list[PreparedAction]:
     """Map validated calls to Home Assistant actions (target, service, data)."""
     prepared: list[PreparedAction] = []
@@ -245,21 +248,24 @@ def prepare_actions(calls: Sequence[ToolCall], ontology: Ontology, home: Home) -
 class StatewiseAgent:
     """Runs turns for one conversation agent's settings."""
 
-    def __init__(self, ask: AskFn, home: Home, *, fetch_rounds: int = DEFAULT_FETCH_ROUNDS, allow_sensitive: bool = False,
-                 action_timeout: float | None = None, sensitive_needs_words: bool = True) -> None:  # fmt: skip
+    def __init__(self, ask: AskFn, home: Home, *, fetch_rounds: int = DEFAULT_FETCH_ROUNDS, sensitive_policy: str = POLICY_BLOCK,
+                 sensitive_entities: Iterable[str] = (), action_timeout: float | None = None) -> None:  # fmt: skip
         """``ask`` sends messages and returns the model's text (or raises :class:`ModelUnavailableError`).
 
+        ``sensitive_policy``: ``block``, ``confirm`` or ``allow`` (:mod:`.sensitive`); ``evaluate`` runs every
+        valid plan (the trainer scores the model's plan, not this safety rule). ``sensitive_entities``: entity
+        ids the user made sensitive on top of the registry's rules.
         ``action_timeout``: seconds one action may take; a device that does not answer in time stops the
         plan there ("X did not respond") and nothing after it runs (``None``: no bound, the evaluator's case).
-        ``sensitive_needs_words``: an allowed sensitive action runs only when the command names its entity,
-        an alias or its area (the evaluator, which scores the model's plan rather than this safety rule, turns it off).
         """
+        if sensitive_policy not in (POLICY_BLOCK, POLICY_CONFIRM, POLICY_ALLOW, POLICY_EVALUATE):
+            raise ValueError(f"unknown sensitive-action policy {sensitive_policy!r}")
         self._ask = ask
         self._home = home
         self.action_timeout = action_timeout
-        self.sensitive_needs_words = sensitive_needs_words
         self.fetch_rounds = max(MIN_FETCH_ROUNDS, min(MAX_FETCH_ROUNDS, int(fetch_rounds)))
-        self.allow_sensitive = allow_sensitive
+        self.sensitive_policy = sensitive_policy
+        self.sensitive_entities = frozenset(sensitive_entities)
 
     async def async_run(self, command: str, ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None = None) -> TurnResult:
         """One turn for ``command`` against ``ontology``. Never raises for model or action failures.
@@ -298,26 +304,58 @@ class StatewiseAgent:
                 return await self._async_act(result, verdict.calls, ontology, command)
         raise AssertionError("unreachable: every round returns or continues")  # pragma: no cover
 
-    async def _async_act(self, result: TurnResult, calls: Sequence[ToolCall], ontology: Ontology, command: str) -> TurnResult:
-        """Check the whole plan, then execute it in order."""
+    async def async_run_confirmed(self, calls: Sequence[ToolCall], command: str, ontology: Ontology) -> TurnResult:
+        """Run a plan the user confirmed: that exact plan, validated again against the live home; the model is not asked."""
+        result = TurnResult(OUTCOME_REFUSED)
+        output = render_answer(calls)
+        result.outputs.append(output)
+        verdict = check_output(output, ontology)
+        result.verdicts.append(verdict)
+        if verdict.kind != KIND_ACTION:
+            codes = ", ".join(f"{e.code}: {e.message}" for e in verdict.errors) or verdict.kind
+            return self._finish(result, OUTCOME_REFUSED, refusal_for(verdict, ontology), f"confirmed plan no longer valid ({codes})")
+        return await self._async_act(result, verdict.calls, ontology, command, confirmed=True)
+
+    def _policy_stop(self, result: TurnResult, actions: Sequence[PreparedAction], ontology: Ontology, command: str) -> TurnResult | None:
+        """The sensitive-action policy for a plan whose every action could run (``None``: go ahead)."""
+        if self.sensitive_policy == POLICY_EVALUATE:
+            return None
+        sensitive = [a for a in actions if is_sensitive_action(a.call, a.entity_id, ontology.entities[a.entity_id], self.sensitive_entities)]
+        if not sensitive:
+            return None
+        first = sensitive[0]
+        name = entity_name(ontology, first.entity_id)
+        if self.sensitive_policy == POLICY_BLOCK:
+            reason = f"sensitive action blocked by policy: {first.call.to_line()}"
+            return self._finish(result, OUTCOME_REFUSED, Reply("sensitive_blocked", {"name": name}), reason)
+        if self.sensitive_policy == POLICY_CONFIRM:
+            result.outcome = OUTCOME_CONFIRM
+            result.pending = tuple(a.call for a in actions)
+            result.replies.extend(question(a, ontology) for a in sensitive)
+            result.reason = f"sensitive action waits for the user's yes: {'; '.join(a.call.to_line() for a in sensitive)}"
+            _LOGGER.info("Asked back: %s", result.reason)
+            return result
+        for action in sensitive:  # allow: only on the user's own words
+            if not asked_for(command, action.call, ontology.entities[action.entity_id]):
+                reason = (f"sensitive action the command did not ask for (it must name {action.entity_id} or an alias, say the action, "
+                          f"and not negate it): {action.call.to_line()}")  # fmt: skip
+                _LOGGER.warning("Not executed: %s; command %r", reason, command[:200])
+                return self._finish(result, OUTCOME_REFUSED, Reply("sensitive_unrequested", {"name": entity_name(ontology, action.entity_id)}), reason)
+        return None
+
+    async def _async_act(self, result: TurnResult, calls: Sequence[ToolCall], ontology: Ontology, command: str, *,
+                         confirmed: bool = False) -> TurnResult:  # fmt: skip
+        """Check the whole plan (the live home, then the sensitive policy unless ``confirmed``), then execute it in order."""
         actions = prepare_actions(calls, ontology, self._home)
         for action in actions:
             name = entity_name(ontology, action.entity_id)
             if not self._home.exists(action.entity_id):
                 return self._finish(result, OUTCOME_REFUSED, Reply("not_present", {"name": name}), f"{action.entity_id} is not in the home now")
-            device_class = ontology.entities[action.entity_id].get("device_class")
-            if not self.allow_sensitive and is_sensitive(action.call, device_class):
-                return self._finish(
-                    result, OUTCOME_REFUSED, Reply("sensitive_blocked", {"name": name}), f"sensitive action blocked by policy: {action.call.to_line()}"
-                )
-            if self.sensitive_needs_words and is_sensitive(action.call, device_class) and not named_in(command, ontology.entities[action.entity_id]):
-                # Allowed by policy, but only on the user's own words: text in STATE or a device name cannot ask for it.
-                reason = f"sensitive action the command did not ask for (it names neither {action.entity_id}, an alias nor its area): {action.call.to_line()}"
-                _LOGGER.warning("Not executed: %s; command %r", reason, command[:200])
-                return self._finish(result, OUTCOME_REFUSED, Reply("sensitive_unrequested", {"name": name}), reason)
             if not self._home.supports(action):
                 reason = f"{action.entity_id} lacks the supported feature for {action.action}: {action.call.to_line()}"
                 return self._finish(result, OUTCOME_REFUSED, Reply("not_capable", {"name": name}), reason)
+        if not confirmed and (stop := self._policy_stop(result, actions, ontology, command)) is not None:
+            return stop
         for action in actions:
             try:
                 async with asyncio.timeout(self.action_timeout):
