@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Issue 20's GPU table measured again in one call, with the shipped defaults beside the opt-in speed flags.
 #
-#   bash bench/gpu_check.sh wheels            # here (CPU machine, registry access): cp312 wheels the GPU machine lacks -> .gpu-wheels/
-#   bash bench/gpu_check.sh run               # on the GPU machine (carry .gpu-wheels): installs them under /tmp/site, runs every step
+#   bash bench/gpu_check.sh wheels            # here (CPU machine, registry access): cp312 wheels the GPU machine lacks -> .gpu-wheels/,
+#                                             # and the demo home's dataset (1,000 rows + held-out) -> .gpu-data/
+#   bash bench/gpu_check.sh run               # on the GPU machine (carry .gpu-wheels and .gpu-data): installs the wheels under
+#                                             # /tmp/site, runs every step
 #   bash bench/gpu_check.sh run --dry-run     # anywhere: prints the steps and checks each one's flags against the bench's parser
 #
 # The GPU machine (docs: ../shared/notes/build-environment.md) has Python 3.12, torch with CUDA and Triton, transformers,
 # peft, accelerate; not trl, datasets and a few small packages. Nothing there reaches a registry or a model hub: the
 # wheels travel with the working tree, the models are random weights of the real shapes (bench/train_throughput.py).
 # Each step has its own time limit and the script goes on after a failure; every step's table and JSON go to
-# ${OUT:-gpu-results}/. About 8-9 minutes on an H200 (STEPS below); STATEWISE_GPU_STEPS="a b" runs only those steps.
+# ${OUT:-gpu-results}/. Not yet timed on a GPU: from the issue's figures, about 1-2 minutes per 1.7B step and 2-3 per 4B
+# step, so a 10-minute call may not hold them all: STATEWISE_GPU_STEPS="a b" runs only those steps (split into two calls).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WHEELS=${STATEWISE_GPU_WHEELS:-$ROOT/.gpu-wheels}
+DATA=${STATEWISE_GPU_DATA:-$ROOT/.gpu-data}
 RESULTS=${OUT:-$ROOT/gpu-results}
 PY=${STATEWISE_GPU_PYTHON:-python3}
 STEP_LIMIT=${STATEWISE_GPU_STEP_LIMIT:-150}
@@ -32,6 +36,7 @@ STEPS=(
   "sdpa-nockpt-8k-1.7b|--shape qwen3-1.7b --steps 4 --attn sdpa --checkpointing false --packed-length 8192 --tokens-per-step 16384 --examples 96"
   "defaults-4b|--shape qwen3-4b --steps 3"
   "fast-4b|--shape qwen3-4b --steps 3 --attn auto --checkpointing auto --packed-length 16384 --tokens-per-step 16384 --examples 160"
+  "eval-1.7b|eval"  # the held-out set through `python -m trainer eval` on a random 1.7B: batch 8 (the default) and auto
 )
 
 step_names() { for s in "${STEPS[@]}"; do echo "${s%%|*}"; done; }
@@ -43,6 +48,7 @@ case "${1:-}" in
     "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
       --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 -d "$WHEELS" "${PACKAGES[@]}"
     du -sh "$WHEELS"
+    "$PY" -m dataset_export build examples/demo_home --out "$DATA" --size 1000 --quiet && wc -l "$DATA"/train.jsonl "$DATA"/heldout.jsonl
     ;;
   run)
     dry=0
@@ -53,6 +59,7 @@ case "${1:-}" in
       for name in $selected; do
         flags=$(step_flags "$name")
         [ -n "$flags" ] || { echo "gpu_check: no step named $name" >&2; exit 2; }
+        if [ "$flags" = eval ]; then echo "$name: python -m trainer eval (random 1.7B, $DATA/heldout.jsonl)"; continue; fi
         echo "$name: python bench/train_throughput.py $flags --json"
         checks+=("$name|$flags")
       done
@@ -85,6 +92,13 @@ for check in sys.argv[1:]:
       flags=$(step_flags "$name")
       echo "== $name: $flags"
       start=$(date +%s)
+      if [ "$flags" = eval ]; then
+        timeout "$STEP_LIMIT" bash "$0" eval-step "$RESULTS/$name" > "$RESULTS/$name.log" 2>&1
+        rc=$?
+        echo "$name: exit $rc after $(( $(date +%s) - start )) s"
+        grep -h "^eval " "$RESULTS/$name.log" | tee "$RESULTS/$name.txt"
+        continue
+      fi
       # shellcheck disable=SC2086
       timeout "$STEP_LIMIT" "$PY" bench/train_throughput.py $flags --json > "$RESULTS/$name.json" 2> "$RESULTS/$name.log"
       rc=$?
@@ -97,6 +111,25 @@ print(bench.format_report(json.load(open(sys.argv[1]))))' "$RESULTS/$name.json" 
       else
         tail -5 "$RESULTS/$name.log"
       fi
+    done
+    ;;
+  eval-step)  # (inside run) a random-weight Qwen3-1.7B folder, then the held-out set at batch 8 and at auto
+    out=$2
+    model=/tmp/statewise-random-model  # STATEWISE_GPU_EVAL_SHAPE=tiny (and a small STATEWISE_GPU_EVAL_NEW_TOKENS) tries this on a CPU
+    [ -f "$DATA/heldout.jsonl" ] || { echo "gpu_check: no $DATA/heldout.jsonl (run: bash bench/gpu_check.sh wheels)"; exit 2; }
+    "$PY" -c 'import importlib.util, sys
+spec = importlib.util.spec_from_file_location("tt", "bench/train_throughput.py")
+bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench)
+model, tok = bench._factory(sys.argv[2], bench._rows("", 12))()
+model.save_pretrained(sys.argv[1]); tok.save_pretrained(sys.argv[1])' "$model" "${STATEWISE_GPU_EVAL_SHAPE:-qwen3-1.7b}" || exit 1
+    for batch in 8 auto; do
+      "$PY" -m trainer eval --model "$model" --dataset "$DATA/heldout.jsonl" --eval_batch_size "$batch" --out "$out-$batch" \
+        --max_new_tokens "${STATEWISE_GPU_EVAL_NEW_TOKENS:-256}"
+      "$PY" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+g, rows = r["generation"], r["summary"]["rows"]
+calls, size, new, secs, tps = g["calls"], g["batch_size"], g["new_tokens"], g["seconds"], g["tokens_per_s"]
+print(f"eval batch {sys.argv[2]}: {rows} rows, {calls} generate() calls of up to {size}, {new} new tokens in {secs} s ({tps} tokens/s)")' "$out-$batch/report.json" "$batch"
     done
     ;;
   *)

@@ -53,7 +53,7 @@ def test_gpu_check_dry_run_checks_every_step():
     env = {**os.environ, "STATEWISE_GPU_PYTHON": sys.executable}
     out = subprocess.run(["bash", "bench/gpu_check.sh", "run", "--dry-run"], cwd=ROOT, capture_output=True, text=True, check=False, env=env)
     assert out.returncode == 0, out.stderr
-    assert "defaults-1.7b:" in out.stdout and "fast-4b:" in out.stdout and "6 steps checked" in out.stdout
+    assert "defaults-1.7b:" in out.stdout and "fast-4b:" in out.stdout and "7 steps checked" in out.stdout and "eval-1.7b: python -m trainer eval" in out.stdout
     bad = subprocess.run(["bash", "bench/gpu_check.sh", "run", "--dry-run"], cwd=ROOT, capture_output=True, text=True, check=False,
                          env={**env, "STATEWISE_GPU_STEPS": "no-such-step"})  # fmt: skip
     assert bad.returncode == 2 and "no step named no-such-step" in bad.stderr
