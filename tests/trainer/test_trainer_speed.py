@@ -84,6 +84,13 @@ def test_speed_flags_parse(tmp_path, capsys):
     assert training("--activation_checkpointing").activation_checkpointing is True  # a bare flag means true, as in transformers
     assert training("--activation_checkpointing", "false").statewise_checkpointing == "off"
     assert training("--packed_length", "8192", "--tokens_per_step", "16384").packed_length == 8192
+    config = tmp_path / "fast.yaml"
+    config.write_text("activation_checkpointing: auto\nattn_implementation: auto\nuse_liger_kernel: true\npacked_length: 16384\ntokens_per_step: 16384\n")
+    cfg, _ = parse("train", ["--config", str(config), "--output_dir", str(tmp_path)])
+    assert (cfg.training.statewise_checkpointing, cfg.model.attn_implementation, cfg.training.use_liger_kernel) == ("auto", "auto", True)
+    assert (cfg.training.packed_length, cfg.training.tokens_per_step) == (16384, 16384)
+    config.write_text("activation_checkpointing: true\n")  # YAML's boolean
+    assert parse("train", ["--config", str(config), "--output_dir", str(tmp_path)])[0].training.statewise_checkpointing == "on"
     for flags in (["--activation_checkpointing", "sometimes"], ["--attn_implementation", "kernels-community/flash-attn3"], ["--eval_batch_size", "0"]):
         assert main(["run" if "--eval_batch_size" in flags else "train", "--output_dir", str(tmp_path), *flags]) == 2
         err = capsys.readouterr().err.strip()
