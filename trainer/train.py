@@ -122,7 +122,7 @@ def train(cfg: Config, *, model: Any = None, tokenizer: Any = None) -> dict[str,
         "last_loss": losses[-1] if losses else None,
         "seconds": round(seconds, 2),
         "trained_tokens": int(trained) if trained is not None else None,
-        "tokens_per_s": round(trained / seconds, 1) if trained and seconds > 0 else None,
+        "tokens_per_s": round(trained / seconds, 1) if trained and seconds > 0 and not resume else None,  # resumed: tokens before it count too
         "speed": trainer.statewise_speed,
         "resumed_from": resume if isinstance(resume, str) else None,
         "config": cfg.as_dict(),

@@ -57,6 +57,7 @@ def test_resume_from_checkpoint(trained_run, small_config, tiny_base, dataset_fi
     train(small_config(tiny_base, out, dataset=str(dataset_file), max_steps=1, save_steps=1))
     summary = train(small_config(tiny_base, out, dataset=str(dataset_file), max_steps=2, save_steps=1, resume_from_checkpoint="auto"))
     assert summary["resumed_from"].endswith("checkpoint-1") and summary["global_step"] == 2
+    assert summary["trained_tokens"] > 0 and summary["tokens_per_s"] is None  # the tokens before the resume were not timed here
 
 
 def test_run_pipeline_exit_code(dataset_file, tiny_base, tmp_path):
