@@ -12,7 +12,8 @@
 # wheels travel with the working tree, the models are random weights of the real shapes (bench/train_throughput.py).
 # Each step has its own time limit and the script goes on after a failure; every step's table and JSON go to
 # ${OUT:-gpu-results}/. Not yet timed on a GPU: from the issue's figures, about 1-2 minutes per 1.7B step and 2-3 per 4B
-# step, so a 10-minute call may not hold them all: STATEWISE_GPU_STEPS="a b" runs only those steps (split into two calls).
+# step, so a 10-minute call may not hold them all: STATEWISE_GPU_STEPS="a b" runs only those steps, e.g. two calls:
+#   STATEWISE_GPU_STEPS="defaults-1.7b fast-1.7b fast-liger-1.7b sdpa-nockpt-8k-1.7b" and "defaults-4b fast-4b eval-1.7b".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,7 +21,7 @@ WHEELS=${STATEWISE_GPU_WHEELS:-$ROOT/.gpu-wheels}
 DATA=${STATEWISE_GPU_DATA:-$ROOT/.gpu-data}
 RESULTS=${OUT:-$ROOT/gpu-results}
 PY=${STATEWISE_GPU_PYTHON:-python3}
-STEP_LIMIT=${STATEWISE_GPU_STEP_LIMIT:-150}
+STEP_LIMIT=${STATEWISE_GPU_STEP_LIMIT:-240}
 
 # What the GPU machine lacks (pinned as requirements/trainer.txt pins them), plus liger-kernel (pure Python; its
 # kernels are Triton, which the machine has). FlashAttention is not here: PyPI serves it as a source distribution

@@ -180,10 +180,10 @@ def measure_mode(
     warmup: int = 1,
     flags: Flags | None = None,
     keep: int = 0,
-) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
+) -> tuple[dict[str, Any], list[dict[str, Any]], Any, list[int]]:
     """One mode: token accounting over an epoch, then ``warmup + steps`` optimizer steps, the last ``steps`` timed.
 
-    Returns the figures, the first ``keep`` batches of the epoch and the model's config.
+    Returns the figures, the first ``keep`` batches of the epoch, the model's config and the examples' token lengths.
     """
     import torch
 
@@ -217,9 +217,9 @@ def measure_mode(
         out.pop("bin_fill")
     if gpu:
         out["peak_mem_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
-    config = trainer.model.get_base_model().config
+    config, lengths = trainer.model.get_base_model().config, trainer.statewise_lengths
     _free(trainer, model)
-    return out, kept, config
+    return out, kept, config, lengths
 
 
 def measure_bare(
@@ -322,7 +322,6 @@ def measure(
     """Packing on and off and the bare PEFT loop on the same rows; tokens/s, MFU and the ratios."""
     import torch
 
-    from trainer.data import measure as measure_lengths
     from trainer.speed import ModelShape, mfu, train_flops_per_token
 
     flags = flags or Flags()
@@ -332,14 +331,13 @@ def measure(
     factory = _factory(shape, rows)
     kwargs = {"factory": factory, "tiny": shape == "tiny", "steps": steps, "max_length": max_length, "unpacked_batch_size": unpacked_batch_size,
               "packed_accumulation": packed_accumulation, "warmup": warmup, "flags": flags}  # fmt: skip
-    packed, kept, config = measure_mode(True, rows, keep=10**9, **kwargs)
-    unpacked, _, _ = measure_mode(False, rows, **kwargs)
+    packed, kept, config, lengths = measure_mode(True, rows, keep=10**9, **kwargs)
+    unpacked, *_ = measure_mode(False, rows, **kwargs)
     bare = measure_bare(kept, factory=factory, steps=steps, accumulation=packed["accumulation"], warmup=warmup, checkpointing=bare_checkpointing,
                         attn=flags.attn)  # fmt: skip
     bare["row_length"] = packed["row_length"]  # the packed mode's rows
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
     peak, peak_source = peak_flops(device, peak_tflops)
-    lengths = measure_lengths(rows, factory()[1], 10**6)
     flops = train_flops_per_token(ModelShape.of(config), _mean_context(lengths))
     for m in (packed, unpacked, bare):
         m["mfu"] = round(mfu(m["tokens_per_s"], flops, peak), 4)
