@@ -49,7 +49,7 @@ case "${1:-}" in
     "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
       --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 -d "$WHEELS" "${PACKAGES[@]}"
     du -sh "$WHEELS"
-    "$PY" -m dataset_export build examples/demo_home --out "$DATA" --size 1000 --quiet && wc -l "$DATA"/train.jsonl "$DATA"/heldout.jsonl
+    "${STATEWISE_PYTHON:-$ROOT/.venv/trainer/bin/python}" -m dataset_export build examples/demo_home --out "$DATA" --size 1000 --quiet && wc -l "$DATA"/train.jsonl "$DATA"/heldout.jsonl
     ;;
   run)
     dry=0
