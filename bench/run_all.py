@@ -8,7 +8,7 @@ Each figure stands beside a baseline measured in the same run:
    capacity at 2048/4096/8192 tokens; prompt tokens per round;
 2. dataset build speed for 20,000 examples vs a 1,000-example build; the dataset on every example home;
    agreement with Home Assistant's own intent tests (``bench/intents_agreement.py``, needs a clone of OHF-Voice/intents);
-3. training tokens/s and packing efficiency, packing on vs off (tiny Qwen3 on CPU);
+3. training tokens/s, MFU and packing efficiency, packing on vs off vs a bare PEFT loop (tiny Qwen3 on CPU; GPU: bench/gpu_results.md);
 4. the agent's own per-command cost at 50/200/500 entities vs 50 (Home Assistant environment), cached and uncached;
    a 300-entity home through export, an automatic-budget build and the token-budget check;
 5. end-to-end latency per command through the agent against a real ``transformers serve``
@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         body = f"(no clone of OHF-Voice/intents at {args.intents_repo}: pass --intents-repo)"
     add("Against Home Assistant's own intent tests (OHF-Voice/intents tests/en, CC BY 4.0)", body)
     train = _bench("train_throughput")
-    add("Training tokens/s and packing efficiency (tiny Qwen3, CPU)", "```\n" + train.format_report(train.measure()) + "\n```")
+    add("Training tokens/s, MFU and packing efficiency against a bare PEFT loop (tiny Qwen3, CPU; GPU figures: bench/gpu_results.md)",
+        "```\n" + train.format_report(train.measure()) + "\n```")
     overhead = _ha_bench("agent_overhead.py", *(["--repeat", "5"] if args.quick else []))
     add("Agent overhead per command, model time excluded (Home Assistant environment)", "```\n" + overhead + "\n```")
     add("STATE per media player before and after media titles left STATE (demo home, docs/SECURITY.md)", _ha_bench("state_bytes.py"))

@@ -21,9 +21,12 @@ from typing import Any
 from statewise_protocol import AUTO_MAX_LENGTHS, auto_max_length
 from trl import ModelConfig, SFTConfig
 
+from .speed import ATTENTION_CHOICES
+
 AUTO = "auto"
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 DEFAULT_BASE_MODEL = "Qwen/Qwen3-1.7B"
+EVAL_CPU_BATCH = 8  # prompts per generate() call where no GPU memory figure applies (the batch that ran so far)
 
 
 class PlanViolation(ValueError):
@@ -53,13 +56,20 @@ class StatewiseModelConfig(ModelConfig):
     use_peft: bool = field(default=True, metadata={"help": "LoRA (the plan excludes full fine-tuning: must stay true)."})
     lora_target_modules: list[str] | None = field(default_factory=lambda: list(LORA_TARGET_MODULES), metadata={"help": "The plan's seven modules."})
     lora_bias: str = field(default="none", metadata={"help": "PEFT's LoRA bias setting: the plan trains no bias terms ('none')."})
-    attn_implementation: str | None = field(default="sdpa", metadata={"help": "Attention implementation (sdpa, eager, flash_attention_2)."})
+    attn_implementation: str | None = field(
+        default="sdpa",
+        metadata={"help": "Attention implementation: sdpa (default), eager, flex_attention, flash_attention_2, flash_attention_3, or auto "
+                          "(the first installed and usable of FlashAttention 3/2, FlexAttention, else SDPA: see docs/TRAINING.md)."},
+    )
 
     def __post_init__(self) -> None:
-        """Keep a one-module list a list (TRL collapses it to a string)."""
+        """Keep a one-module list a list (TRL collapses it to a string); refuse attention kernels fetched from a hub."""
         super().__post_init__()
         if isinstance(self.lora_target_modules, str):
             self.lora_target_modules = [self.lora_target_modules]
+        if self.attn_implementation not in (None, *ATTENTION_CHOICES):
+            raise ValueError(f"attn_implementation={self.attn_implementation!r}: use one of {', '.join(ATTENTION_CHOICES)} "
+                             "(kernels fetched from a model hub at run time are not used)")
 
 
 def native_bf16() -> bool:
@@ -83,8 +93,10 @@ class StatewiseSFTConfig(SFTConfig):
     """TRL's ``SFTConfig`` with the plan's baseline (batch 1, accumulation 8, lr 2e-4, 2048 tokens, packing, adamw_torch).
 
     ``bf16`` and ``activation_checkpointing`` default to what the hardware does well: bf16 only
-    on a GPU with bf16 in hardware, checkpointing on CUDA only (TRL turns both on everywhere).
+    on a GPU with bf16 in hardware, checkpointing on CUDA only (TRL turns both on everywhere);
+    ``--activation_checkpointing auto`` decides from the estimated memory need instead (:mod:`trainer.speed`).
     Loss is on the answer only (prompt/completion rows), packing is padding-free BFD.
+    ``packed_length`` and ``tokens_per_step`` set the packed row length and the token slots per optimizer step.
     """
 
     output_dir: str | None = field(default="runs/statewise", metadata={"help": "Where checkpoints and the adapter go."})
@@ -102,7 +114,17 @@ class StatewiseSFTConfig(SFTConfig):
     padding_free: bool | None = field(default=None, metadata={"help": "Default: on when packing."})
     completion_only_loss: bool | None = field(default=True, metadata={"help": "Loss on the assistant answer only."})
     bf16: bool | None = field(default=None, metadata={"help": "Default: on only where the GPU has bf16 in hardware."})
+    activation_checkpointing: str | None = field(  # type: ignore[assignment]  # true/false/auto; a bool before TRL reads it
+        default=None,
+        metadata={"help": "true, false, or auto (on when the estimated memory need passes 85%% of the GPU's memory). "
+                          "Default: on for CUDA, off on CPU.", "nargs": "?", "const": "true"},
+    )
     gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Deprecated alias of activation_checkpointing."})
+    packed_length: int = field(default=0, metadata={"help": "Packed row length in tokens (0: max_length, the plan's). Longer rows fill a GPU "
+                                                            "better; never shorter than max_length."})
+    tokens_per_step: int = field(default=0, metadata={"help": "Token slots per optimizer step (0: batch x accumulation as given). Sets "
+                                                             "gradient_accumulation_steps to about this / (batch x row length); the plan's "
+                                                             "1 x 8 x 2048 is 16384."})
     logging_steps: float = field(default=10, metadata={"help": "Log every N optimizer steps."})
     save_steps: float = field(default=200, metadata={"help": "Checkpoint every N steps."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
@@ -121,8 +143,13 @@ class StatewiseSFTConfig(SFTConfig):
             self.bf16 = False if self.fp16 else native_bf16()
         if self.bf16 and not cuda:
             raise PlanViolation("bf16 was requested but no CUDA GPU is available (pass --bf16 false)")
-        if self.activation_checkpointing is None and self.gradient_checkpointing is None:
+        self.statewise_checkpointing = _checkpointing_request(self.activation_checkpointing, self.gradient_checkpointing)
+        if self.statewise_checkpointing in ("hardware", AUTO):  # auto: the hardware default until build_trainer has the estimate
             self.activation_checkpointing = cuda
+        else:
+            self.activation_checkpointing = self.statewise_checkpointing == "on"
+        if self.packed_length < 0 or self.tokens_per_step < 0:
+            raise PlanViolation("packed_length and tokens_per_step are token counts (0: not set)")
         if self.padding_free is None:
             self.padding_free = self.packing
         if self.packing:
@@ -134,17 +161,46 @@ class StatewiseSFTConfig(SFTConfig):
         super().__post_init__()
 
 
+def _checkpointing_request(value: str | bool | None, alias: bool | None) -> str:
+    """``on``, ``off``, ``auto`` or ``hardware`` (not set) from ``--activation_checkpointing`` and its deprecated alias."""
+    if value is None:
+        value = alias
+    if value is None:
+        return "hardware"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = str(value).strip().lower()
+    if text == AUTO:
+        return AUTO
+    if text in ("true", "1", "yes", "on"):
+        return "on"
+    if text in ("false", "0", "no", "off"):
+        return "off"
+    raise PlanViolation(f"activation_checkpointing={value!r}: use true, false or auto")
+
+
 @dataclass
 class EvalArguments:
     """The plan's five criteria (thresholds) and generation bounds for the held-out evaluation."""
 
-    eval_batch_size: int = field(default=8, metadata={"help": "Prompts generated together."})
+    eval_batch_size: str = field(  # type: ignore[assignment]  # a number, or auto (a number after __post_init__)
+        default="8",
+        metadata={"help": "Prompts generated together: a number, or auto (from the GPU's free memory and the KV cache a prompt needs; "
+                          f"{EVAL_CPU_BATCH} on CPU)."},
+    )
     max_new_tokens: int = field(default=256, metadata={"help": "Longest answer generated."})
     min_decision_accuracy: float = field(default=0.95, metadata={"help": "Criterion 1: fetch vs act vs no-op."})
     max_redundant_call_rate: float = field(default=0.01, metadata={"help": "Criterion 2: action minimality."})
     min_state_sensitivity: float = field(default=0.95, metadata={"help": "Criterion 3: same command, different state."})
     min_schema_compliance: float = field(default=1.0, metadata={"help": "Criterion 4: every call validates against v0."})
     max_hallucinated_id_rate: float = field(default=0.0, metadata={"help": "Criterion 5: every id exists in ONTOLOGY."})
+
+    def __post_init__(self) -> None:
+        """``eval_batch_size``: auto or a positive number."""
+        value = str(self.eval_batch_size).strip().lower()
+        if value != AUTO and (not value.isdigit() or int(value) < 1):
+            raise PlanViolation(f"eval_batch_size={self.eval_batch_size!r}: use auto or a number of prompts")
+        self.eval_batch_size = value if value == AUTO else int(value)  # type: ignore[assignment]
 
     def thresholds(self) -> dict[str, tuple[str, float]]:
         """Criterion -> (``>=`` or ``<=``, bound)."""

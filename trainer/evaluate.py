@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +24,15 @@ from statewise_protocol.simulate import SimulatedHome
 
 from dataset_export.qwen3 import EOS_TOKEN
 
-from .config import Config
+from .config import AUTO, EVAL_CPU_BATCH, Config
 from .data import read_rows
 from .report import write_report
 from .scoring import check_thresholds, row_context, score_predictions, summarize
 from .template import render_prompt
 
 log = logging.getLogger("trainer")
+EVAL_MAX_BATCH = 128  # prompts per generate() call at most (auto)
+EVAL_MEMORY_SHARE = 0.5  # of the GPU's free memory, for the KV cache (auto)
 
 
 def load_for_eval(model_dir: str, *, baseline: bool = False, base_model: str = "") -> tuple[Any, Any, str]:
@@ -70,23 +74,90 @@ def load_for_eval(model_dir: str, *, baseline: bool = False, base_model: str = "
     return model, tok, label
 
 
-def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]], *, batch_size: int = 8, max_new_tokens: int = 256) -> list[str]:
-    """Greedy outputs for ``[system, user]`` conversations, rendered with the chat template (non-thinking)."""
+@dataclass
+class GenerationStats:
+    """What generation cost: wall seconds, new tokens up to each row's end of turn, ``generate()`` calls, the batch."""
+
+    batch_size: int = 0
+    batch_size_why: str = ""
+    seconds: float = 0.0
+    tokens: int = 0
+    calls: int = 0
+    row_tokens: list[int] = field(default_factory=list)  # of the last generate(), in the order of its conversations
+
+    def as_dict(self) -> dict[str, Any]:
+        """For ``report.json`` (timings differ run to run; everything else in the report does not)."""
+        return {"batch_size": self.batch_size, "batch_size_why": self.batch_size_why, "calls": self.calls, "seconds": round(self.seconds, 3),
+                "new_tokens": self.tokens, "tokens_per_s": round(self.tokens / self.seconds, 1) if self.seconds > 0 else None}  # fmt: skip
+
+
+def end_of_turn_ids(tokenizer: Any) -> list[int]:
+    """Tokens that end a row's answer: ``<|im_end|>`` and the pad token (``<|endoftext|>``)."""
+    return [tokenizer.convert_tokens_to_ids(EOS_TOKEN), tokenizer.pad_token_id]
+
+
+def new_tokens_per_row(sequences: Any, stop: list[int]) -> list[int]:
+    """Tokens each row generated, its end-of-turn token included (``generate`` pads a finished row with ``stop`` ids)."""
+    counts = []
+    for seq in sequences.tolist():
+        end = next((i for i, t in enumerate(seq) if t in stop), None)
+        counts.append(len(seq) if end is None else end + 1)
+    return counts
+
+
+def choose_eval_batch(requested: int | str, model: Any, prompt_tokens: int, max_new_tokens: int) -> tuple[int, str]:
+    """Prompts per ``generate()`` call: a number as given; ``auto``: half the GPU's free memory over one row's KV cache.
+
+    One row holds ``layers x 2 x kv_heads x head_dim`` values per token for ``prompt_tokens + max_new_tokens``
+    tokens, in the model's dtype. Without a GPU: ``EVAL_CPU_BATCH``.
+    """
+    import torch
+
+    if requested != AUTO:
+        return int(requested), "as requested"
+    if not torch.cuda.is_available():
+        return EVAL_CPU_BATCH, "auto: no GPU, the fixed CPU batch"
+    cfg = model.config
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    per_row = cfg.num_hidden_layers * 2 * cfg.num_key_value_heads * head_dim * model.dtype.itemsize * (prompt_tokens + max_new_tokens)
+    free, _total = torch.cuda.mem_get_info()
+    batch = max(1, min(EVAL_MAX_BATCH, int(free * EVAL_MEMORY_SHARE) // per_row))
+    return batch, f"auto: {free / 2**30:.1f} GiB free, {per_row / 2**20:.1f} MiB of KV cache per row of {prompt_tokens}+{max_new_tokens} tokens"
+
+
+def generate(model: Any, tokenizer: Any, conversations: list[list[dict[str, str]]], *, batch_size: int = 8, max_new_tokens: int = 256,
+             stats: GenerationStats | None = None) -> list[str]:
+    """Greedy outputs for ``[system, user]`` conversations, rendered with the chat template (non-thinking).
+
+    Every row stops at its own end-of-turn token (``generate`` ends the call when all rows have); prompts are
+    sorted by length so a batch holds rows of similar length. ``stats`` accumulates time and new tokens.
+    """
     import torch
     from tqdm.auto import tqdm
 
+    stats = stats if stats is not None else GenerationStats(batch_size=batch_size)
     tokenizer.padding_side = "left"
     prompts = [render_prompt(tokenizer, conv) for conv in conversations]
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     outputs: list[str] = [""] * len(prompts)
-    eos = [tokenizer.convert_tokens_to_ids(EOS_TOKEN), tokenizer.pad_token_id]
+    counts: list[int] = [0] * len(prompts)
+    eos = end_of_turn_ids(tokenizer)
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
     for start in tqdm(range(0, len(order), batch_size), desc="generating", disable=len(order) <= batch_size):
         idx = order[start : start + batch_size]
         enc = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+        began = time.perf_counter()
         with torch.inference_mode():
             out = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens, eos_token_id=eos, pad_token_id=tokenizer.pad_token_id)
-        for i, seq in zip(idx, out[:, enc["input_ids"].shape[1] :], strict=True):
+        sync()
+        stats.seconds += time.perf_counter() - began
+        stats.calls += 1
+        new = out[:, enc["input_ids"].shape[1] :]
+        for i, seq, n in zip(idx, new, new_tokens_per_row(new, eos), strict=True):
             outputs[i] = tokenizer.decode(seq, skip_special_tokens=True)
+            counts[i] = n
+    stats.tokens += sum(counts)
+    stats.row_tokens = counts
     return outputs
 
 
@@ -138,10 +209,17 @@ def _all_waiting(task: asyncio.Future[Any], pending: list[Any]) -> bool:
     return len(pending) >= len(live)
 
 
-def predict(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, batch_size: int = 8,
-            max_new_tokens: int = 256) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Run every row through the agent loop with the model: ``({id: {"id", "output"[, "followup_output"]}}, {id: final home})``."""
-    batched = _BatchedAsk(lambda convs: generate(model, tokenizer, convs, batch_size=batch_size, max_new_tokens=max_new_tokens))
+def predict(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, batch_size: int | str = 8, max_new_tokens: int = 256,
+            stats: GenerationStats | None = None) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Run every row through the agent loop with the model: ``({id: {"id", "output"[, "followup_output"]}}, {id: final home})``.
+
+    ``batch_size`` ``auto`` is sized for the longest first-turn prompt (a second turn adds only STATE).
+    """
+    stats = stats if stats is not None else GenerationStats()
+    longest = max((len(tokenizer(render_prompt(tokenizer, r["messages"][:2]), add_special_tokens=False)["input_ids"]) for r in rows), default=0)
+    stats.batch_size, stats.batch_size_why = choose_eval_batch(batch_size, model, longest, max_new_tokens)
+    log.info("eval: %d prompts per generate() call (%s)", stats.batch_size, stats.batch_size_why)
+    batched = _BatchedAsk(lambda convs: generate(model, tokenizer, convs, batch_size=stats.batch_size, max_new_tokens=max_new_tokens, stats=stats))
     turns = asyncio.run(batched.drive(_run_turns(rows, batched.ask_for)))
     return _collect(rows, turns)
 
@@ -197,17 +275,23 @@ def evaluate(
     """
     rows = read_rows(dataset)
     label = predictions or model_dir
+    stats = None
     if predictions:
         preds, finals = replay(rows, read_predictions(predictions))
     else:
         if model is None:
             model, tokenizer, label = load_for_eval(model_dir, baseline=baseline, base_model=cfg.base_model)
-        preds, finals = predict(model, tokenizer, rows, batch_size=cfg.evaluation.eval_batch_size, max_new_tokens=cfg.evaluation.max_new_tokens)
+        stats = GenerationStats()
+        preds, finals = predict(model, tokenizer, rows, batch_size=cfg.evaluation.eval_batch_size, max_new_tokens=cfg.evaluation.max_new_tokens,
+                                stats=stats)  # fmt: skip
+        log.info("eval: generated %d tokens in %.1f s (%s tokens/s)", stats.tokens, stats.seconds, stats.as_dict()["tokens_per_s"])
     results = score_predictions(rows, preds, finals)
     summary = summarize(results)
     criteria = check_thresholds(summary, cfg.evaluation.thresholds())
     report = {"model": label, "dataset": str(dataset), "passed": all(c["passed"] for c in criteria.values()), "criteria": criteria, "summary": summary,
               "agent_loop": f"{StatewiseAgent.__module__}.{StatewiseAgent.__qualname__}"}
+    if stats is not None:
+        report["generation"] = stats.as_dict()
     if note:
         report["note"] = note
     out = Path(out_dir or (Path(model_dir) / ("eval_baseline" if baseline else "eval") if model_dir else "eval"))

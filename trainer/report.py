@@ -18,6 +18,7 @@ def markdown(report: dict[str, Any]) -> str:
         *([f"> **WARNING: {report['note']}**", ""] if report.get("note") else []),
         f"- model: `{report['model']}`",
         f"- dataset: `{report['dataset']}` ({s['rows']} rows)",
+        *([_generation_line(report["generation"])] if report.get("generation") else []),
         "",
         "## Plan criteria",
         "",
@@ -50,6 +51,12 @@ def markdown(report: dict[str, Any]) -> str:
     if s["errors"]:
         lines += ["", "## Protocol errors seen", "", *(f"- `{k}`: {v}" for k, v in s["errors"].items())]
     return "\n".join(lines) + "\n"
+
+
+def _generation_line(g: dict[str, Any]) -> str:
+    """What generation cost (timings vary run to run)."""
+    return (f"- generation: {g['new_tokens']} new tokens in {g['seconds']} s ({g['tokens_per_s']} tokens/s), "
+            f"{g['calls']} generate() calls of up to {g['batch_size']} prompts ({g['batch_size_why']})")
 
 
 def _mark(fig: Any, report: dict[str, Any]) -> None:

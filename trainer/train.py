@@ -39,17 +39,23 @@ def build_trainer(cfg: Config, rows: list[dict[str, Any]], *, model: Any = None,
     from trl import SFTTrainer
 
     from .model import check_architecture, load_base_model, load_tokenizer
+    from .speed import choose_attention, describe, plan
 
     peft_config = lora_config(cfg.model)  # refuses a non-plan LoRA before anything loads
     args = cfg.training
     set_seed(args.seed)
     tokenizer = tokenizer or load_tokenizer(cfg.base_model)
     lengths = measure(rows, tokenizer, AUTO_MAX_LENGTHS[-1] if args.max_length == AUTO else args.max_length)
-    args.max_length = resolve_max_length(args.max_length, cfg.script.dataset, max(lengths))  # a number before TRL reads it
+    budget = resolve_max_length(args.max_length, cfg.script.dataset, max(lengths))  # the longest example allowed, never truncated
+    attention = choose_attention(cfg.model.attn_implementation or "sdpa")
     if model is None:
-        model = load_base_model(cfg.base_model, dtype=torch.bfloat16 if args.bf16 else torch.float32,
-                                attn_implementation=cfg.model.attn_implementation)
+        model = load_base_model(cfg.base_model, dtype=torch.bfloat16 if args.bf16 else torch.float32, attn_implementation=attention[0])
+    elif model.config._attn_implementation != attention[0]:
+        model.set_attn_implementation(attention[0])
     check_architecture(model.config)
+    choices = plan(args, model.config, attention=attention, budget=budget, lora_rank=cfg.model.lora_r)  # TRL's max_length: the row length
+    for line in describe(choices):
+        log.info(line)
     trainer = SFTTrainer(
         model=model,
         args=args,
@@ -58,6 +64,8 @@ def build_trainer(cfg: Config, rows: list[dict[str, Any]], *, model: Any = None,
         peft_config=peft_config,
     )
     trainer.statewise_lengths = lengths
+    trainer.statewise_budget = budget
+    trainer.statewise_speed = choices
     return trainer
 
 
@@ -88,7 +96,8 @@ def train(cfg: Config, *, model: Any = None, tokenizer: Any = None) -> dict[str,
     requested = cfg.training.max_length
     trainer = build_trainer(cfg, rows, model=model, tokenizer=tokenizer)
     lengths = trainer.statewise_lengths
-    log.info("training on %d examples (%d tokens, longest %d of max %d)", len(rows), sum(lengths), max(lengths), cfg.training.max_length)
+    budget = trainer.statewise_budget
+    log.info("training on %d examples (%d tokens, longest %d of max %d)", len(rows), sum(lengths), max(lengths), budget)
     resume = _resume_arg(cfg)
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
@@ -96,6 +105,7 @@ def train(cfg: Config, *, model: Any = None, tokenizer: Any = None) -> dict[str,
     out = Path(str(cfg.training.output_dir))
     trainer.save_model(str(out / ADAPTER_DIR))  # adapter + tokenizer, main process only under accelerate
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    trained = max((h["num_tokens"] for h in trainer.state.log_history if "num_tokens" in h), default=None)
     summary = {
         "base_model": cfg.base_model,
         "dataset": str(dataset),
@@ -104,13 +114,16 @@ def train(cfg: Config, *, model: Any = None, tokenizer: Any = None) -> dict[str,
         "examples": len(rows),
         "tokens": sum(lengths),
         "max_tokens": max(lengths),
-        "max_length": cfg.training.max_length,
+        "max_length": budget,
         "max_length_requested": requested,
         "global_step": trainer.state.global_step,
         "train_loss": result.training_loss,
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
         "seconds": round(seconds, 2),
+        "trained_tokens": int(trained) if trained is not None else None,
+        "tokens_per_s": round(trained / seconds, 1) if trained and seconds > 0 and not resume else None,  # resumed: tokens before it count too
+        "speed": trainer.statewise_speed,
         "resumed_from": resume if isinstance(resume, str) else None,
         "config": cfg.as_dict(),
     }

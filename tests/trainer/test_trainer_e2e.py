@@ -2,13 +2,14 @@
 
 import json
 
+import pytest
 import torch
 from safetensors import safe_open
 
 from trainer.cli import main
 from trainer.config import LORA_TARGET_MODULES
 from trainer.data import write_rows
-from trainer.evaluate import evaluate, generate
+from trainer.evaluate import GenerationStats, evaluate, generate
 from trainer.train import build_trainer, train
 
 
@@ -27,6 +28,11 @@ def test_train_eval_export(trained_run, dataset_file):
     assert (run / "eval1" / "predictions.jsonl").read_text() == (run / "eval2" / "predictions.jsonl").read_text()
     assert first["summary"] == second["summary"]
     assert not first["passed"]  # two steps on a random model: the thresholds must catch it
+    gen = first["generation"]  # what generation cost, recorded beside the (deterministic) scores
+    assert gen["batch_size"] == 16 and gen["batch_size_why"] == "as requested" and gen["calls"] >= 1
+    assert 0 < gen["new_tokens"] <= 48 * 2 * first["summary"]["rows"] and gen["seconds"] > 0
+    assert gen["tokens_per_s"] == pytest.approx(gen["new_tokens"] / gen["seconds"], rel=0.01)
+    assert f"- generation: {gen['new_tokens']} new tokens in" in (run / "eval1" / "report.md").read_text()
     assert {p.name for p in (run / "eval1").iterdir()} >= {"report.json", "report.md", "criteria.png", "confusion.png", "domains.png"}
 
     manifest = json.loads((out / "statewise_manifest.json").read_text())
@@ -51,6 +57,7 @@ def test_resume_from_checkpoint(trained_run, small_config, tiny_base, dataset_fi
     train(small_config(tiny_base, out, dataset=str(dataset_file), max_steps=1, save_steps=1))
     summary = train(small_config(tiny_base, out, dataset=str(dataset_file), max_steps=2, save_steps=1, resume_from_checkpoint="auto"))
     assert summary["resumed_from"].endswith("checkpoint-1") and summary["global_step"] == 2
+    assert summary["trained_tokens"] > 0 and summary["tokens_per_s"] is None  # the tokens before the resume were not timed here
 
 
 def test_run_pipeline_exit_code(dataset_file, tiny_base, tmp_path):
@@ -84,11 +91,20 @@ def test_overfit_handful(rows, tiny_base, small_config, tmp_path):
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     assert sum(losses[-3:]) / 3 < losses[0] / 10, losses
     model = trainer.model.eval().merge_and_unload()
+    stats = GenerationStats()
+    tok = trainer.processing_class
     with torch.no_grad():
-        outputs = generate(model, trainer.processing_class, [r["messages"][:2] for r in few], max_new_tokens=48)
+        outputs = generate(model, tok, [r["messages"][:2] for r in few], max_new_tokens=48, stats=stats)
     exact = [o == r["messages"][2]["content"] for o, r in zip(outputs, few, strict=True)]
     print("overfit losses", losses[0], losses[-1], "exact", sum(exact), "of", len(exact))
     assert any(exact), outputs
+    # each row stopped at its own <|im_end|>: its new tokens are the answer's and the end token, in one batch of rows of other lengths
+    answers = [len(tok(r["messages"][2]["content"], add_special_tokens=False)["input_ids"]) + 1 for r in few]
+    for ok, count, expected in zip(exact, stats.row_tokens, answers, strict=True):
+        assert count <= 48
+        if ok:
+            assert count == expected < 48
+    assert stats.tokens == sum(stats.row_tokens) and stats.calls == 1
 
 
 def test_seeded_training_is_reproducible_and_logs_tensorboard(small_config, tiny_base, dataset_file, tmp_path):

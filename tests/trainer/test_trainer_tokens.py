@@ -100,3 +100,29 @@ def test_vendored_qwen3_template_is_trls_copy_of_the_official_one():
     from dataset_export.qwen3 import chat_template
 
     assert chat_template() == (resources.files("trl") / "chat_templates" / "qwen3.jinja").read_text(encoding="utf-8")
+
+
+def test_flex_attention_keeps_packed_examples_apart_without_a_dense_mask():
+    """`--attn_implementation flex_attention` (what `auto` picks on a CUDA GPU without FlashAttention): transformers turns
+    packed position_ids into a block-sparse BlockMask, the same block-diagonal causal pattern SDPA gets as a dense tensor.
+    (Running FlexAttention itself on a CPU compiles for minutes; the mask is what keeps the examples apart.)"""
+    from torch.nn.attention.flex_attention import BlockMask
+    from transformers import Qwen3Config
+    from transformers.masking_utils import create_causal_mask
+
+    cfg = Qwen3Config(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1, head_dim=16)
+    lengths = [5, 7, 4]
+    pos = torch.tensor([[p for n in lengths for p in range(n)]])
+    embeds = torch.zeros(1, pos.shape[1], 32)
+    masks = {}
+    for impl in ("sdpa", "flex_attention"):
+        cfg._attn_implementation = impl
+        masks[impl] = create_causal_mask(config=cfg, inputs_embeds=embeds, attention_mask=None, cache=None, position_ids=pos)
+    assert isinstance(masks["sdpa"], torch.Tensor) and masks["sdpa"].shape == (1, 1, 16, 16)  # dense: rows x rows
+    flex = masks["flex_attention"]
+    assert isinstance(flex, BlockMask)
+    q, k = torch.arange(16)[:, None].expand(16, 16), torch.arange(16)[None, :].expand(16, 16)
+    allowed = flex.mask_mod(torch.zeros_like(q), torch.zeros_like(q), q, k)
+    seq = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+    expected = (seq[:, None] == seq[None, :]) & (k <= q)
+    assert torch.equal(allowed, expected) and torch.equal(masks["sdpa"][0, 0], expected)
