@@ -107,6 +107,7 @@ class SplitResult:
     over_length: list[int] = field(default_factory=list)
     duplicates: int = 0
     failed: Counter[str] = field(default_factory=Counter)
+    not_understood: int = 0  # candidate sentences no reader could place: dropped, never answered "no such device"
 
 
 def _verify(row: dict[str, Any]) -> None:
@@ -181,6 +182,7 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
             out.rows.append(r)
         ok_runs[family] += 1
         tick(len(unit))
+    out.not_understood = gen.unread
     return out
 
 

@@ -182,7 +182,7 @@ def norm(text: str) -> str:
 
 
 @cache
-def _spoken_forms(spoken: tuple[str, ...]) -> frozenset[str]:
+def spoken_forms(spoken: tuple[str, ...]) -> frozenset[str]:
     """Every text a noun's hassil templates expand to (normalised)."""
     from hassil.parse_expression import parse_sentence
     from hassil.sample import sample_expression
@@ -193,7 +193,7 @@ def _spoken_forms(spoken: tuple[str, ...]) -> frozenset[str]:
 def noun_of(mention: str, table: dict[str, Noun] = DEVICE_NOUNS) -> str | None:
     """The noun key a mention says ("the lamps" -> ``light``), or ``None``."""
     wanted = norm(mention)
-    return next((key for key, noun in table.items() if wanted in _spoken_forms(noun.spoken)), None)
+    return next((key for key, noun in table.items() if wanted in spoken_forms(noun.spoken)), None)
 
 
 def _words(text: str) -> str:
@@ -208,6 +208,17 @@ def noun_matches(noun: Noun, entity: dict[str, Any]) -> bool:
         return True
     names = [entity["name"], *entity.get("aliases", [])]
     return any(f" {norm(word)} " in _words(name) for word in noun.words for name in names)
+
+
+def class_matches(entity: dict[str, Any], device_class: str | None) -> bool:
+    """True when ``entity`` is of ``device_class`` (or no class is asked): by its own class, or as people name it.
+
+    "Close the blinds" asks for the blind class; a window cover named "Lounge Blinds" is one
+    to the speaker, as the device-type noun of that class says.
+    """
+    if device_class is None or entity.get("device_class") == device_class:
+        return True
+    return any(device_class in noun.classes and noun_matches(noun, entity) for noun in DEVICE_NOUNS.values())
 
 
 _INDEX: dict[int, tuple[Ontology, dict[str, list[str]], dict[str, list[str]]]] = {}
@@ -339,10 +350,10 @@ def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> R
     if intent.area is not None or intent.floor is not None:
         key, place = ("area", intent.area) if intent.area is not None else ("floor", intent.floor)
         scoped = [eid for eid, e in entities.items() if e["domain"] in domains and _in_place(e, key, place or "")
-                  and (intent.device_class is None or e.get("device_class") == intent.device_class)]
+                  and class_matches(e, intent.device_class)]
         return _choose(ontology, scoped, _place_via(ontology, key, place or ""), single=False)
     capable = [eid for eid, e in entities.items() if e["domain"] in domains
-               and (intent.device_class is None or e.get("device_class") == intent.device_class)]
+               and class_matches(e, intent.device_class)]
     return _choose(ontology, capable, "implied", single=True)
 
 

@@ -12,11 +12,15 @@ Readings are tried in three passes, the first that reads the sentence wins:
 1. names with their domains (the command is one the home can be asked);
 2. names without domains (a command for the wrong kind of device: "dim the fan",
    answered with a capability refusal);
-3. names the home does not have (``allow_unmatched_entities``: "turn on the hot tub").
+3. names the home does not have (``allow_unmatched_entities``: "turn on the hot tub"), only
+   where the unmatched words are a clean mention of nothing in the home
+   (:class:`~.mentions.Mentions`): never a fragment of the command ("boiler to 40 3
+   degrees") nor a device said another way ("the dyson"); such a sentence is not
+   understood (``None``) rather than answered "no such device".
 
 Within a pass the best reading names a target by name over area, floor and device type
-over none, then matches more of the template's literal text, then has the smaller
-template id. :meth:`Recognizer.intent` turns it into an :class:`~.intents.Intent`.
+over none, then (for a name the home lacks) takes the longer mention, then matches more
+of the template's literal text, then has the smaller template id. :meth:`Recognizer.intent` turns it into an :class:`~.intents.Intent`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from hassil.recognize import recognize_all
 from statewise_protocol import Ontology
 
 from .intents import LIST_NOUNS, OUT_OF_SCOPE, Intent, kinds, norm, resolve
+from .mentions import Mentions
 from .templates import AMOUNT_SLOTS, Meaning, Template, hassil_intents, templates_by_sentence
 
 SCOPE_RANK = {"name": 0, "area": 1, "floor": 1, "none": 2}
@@ -52,7 +57,8 @@ class Reading:
     def rank(self) -> tuple[Any, ...]:
         """Sort key: better readings first (see the module docstring); an unmatched "name" holding " and " is two names."""
         joined = any(" and " in str(self.values.get(slot, "")) for slot in self.unmatched)
-        return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -self.chunks, self.template.id)
+        said = sum(len(str(self.values.get(slot, "")).split()) for slot in self.unmatched)  # the whole mention: "aquarium light", not "aquarium"
+        return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -said, -self.chunks, self.template.id)
 
 
 def _values(texts: Iterable[tuple[str, Any, dict[str, Any] | None]]) -> list[TextSlotValue]:
@@ -75,6 +81,7 @@ class Recognizer:
             "input": TextSlotList("input", _values((i.replace("_", " "), i, None) for i in inputs)),
         }
         self._lists = {**common, "name": TextSlotList("name", _values(names))}
+        self.mentions = Mentions(ontology)
         self._cache: dict[str, Reading | None] = {}
 
     def _read(self, text: str, any_domain: bool, unmatched: bool) -> list[Reading]:
@@ -92,6 +99,8 @@ class Recognizer:
             spoken = {name: e.text for name, e in result.entities.items()}
             for name, e in spoken_unmatched.items():
                 values[name] = spoken[name] = norm(e.text)
+            if any(self.mentions.problem(values[name]) for name in spoken_unmatched):
+                continue  # a fragment of the command or a device said another way: not a name the home lacks
             out.append(Reading(template, values, spoken, tuple(sorted(spoken_unmatched)), result.text_chunks_matched))
         return out
 
