@@ -123,6 +123,7 @@ def render_card(stats: dict[str, Any]) -> str:
         "",
         "## Not understood",
         "",
+        f"Readers: {', '.join(stats.get('readers', []))}. "
         f"Candidate commands no reader could place, dropped instead of answered: train {train['not_understood_dropped']}, "
         f"heldout {held['not_understood_dropped']}. The teacher answers only what it read; \"no such device\" is said only of a mention "
         "that matches nothing in the home by name, alias, fuzzy name, device type or class, phrased with the mention alone.",

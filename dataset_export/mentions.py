@@ -8,8 +8,9 @@ people say it ("the dyson", "the back door lock", "every lock"). :class:`Mention
 tells these apart from a device the home really lacks ("the hot tub"):
 
 ``fragment``
-    the words hold a number or a word the templates use to say a command (a verb,
-    a value, a preposition, a polite word), and no word of the home;
+    the words hold a number, start with a template's verb ("lock my projector"), or
+    hold a word the templates use to say a command (a value, a preposition, a number
+    word, a polite word) that is no word of the home;
 ``placeable``
     every word is a word of the home: a name or alias word (also misspelt), an area
     or floor, a device-type noun, a device class or domain;
@@ -31,9 +32,10 @@ from hassil.intents import TextSlotList
 from statewise_protocol import Ontology, load_tools
 
 from .intents import DEVICE_NOUNS, LIST_NOUNS, norm, spoken_forms
-from .phrasing import POLITE_PREFIXES, POLITE_SUFFIXES
+from .phrasing import POLITE_PREFIXES, POLITE_SUFFIXES, number_words
 
 FILLER = frozenset({"the", "a", "an", "my", "our", "your", "in", "of", "at", "'s"})
+GLUE = frozenset({"to", "do", "or", "and", "on", "off"})  # words inside type nouns ("to do list") that are no type themselves
 # How people name floors and places inside a home without using their names: words of the home, not devices.
 PLACE_WORDS = frozenset({"upstairs", "downstairs", "floor", "ground", "first", "second", "third", "top", "basement", "loft", "attic", "cellar",
                          "room", "house", "home", "everywhere", "inside", "outside", "here"})
@@ -76,7 +78,20 @@ def type_words() -> frozenset[str]:
     for spec in load_tools().values():
         for domain in spec.domains:
             words |= set(_words(domain))
-    return frozenset(words - FILLER)
+    return frozenset(words - FILLER - GLUE)
+
+
+@cache
+def leading_words() -> frozenset[str]:
+    """The first words of the templates (the verbs: "lock", "light up", "set"): a mention starting with one holds the command."""
+    from .templates import all_templates
+
+    out: set[str] = set()
+    for t in all_templates():
+        first = t.sentence.text.split(" ", 1)[0].strip("([").split("|")[0]
+        if first.isalpha():
+            out.add(first.casefold())
+    return frozenset(out - FILLER)
 
 
 @cache
@@ -97,6 +112,8 @@ def command_words() -> frozenset[str]:
             for value in spec.enum(arg) or ():
                 if isinstance(value, str):
                     words |= set(_words(value))
+    for n in range(101):
+        words |= set(_words(number_words(n)))
     for polite in (*POLITE_PREFIXES, *POLITE_SUFFIXES):
         words |= set(_words(polite))
     words |= {"and", "then", "also", "every", "all", "each", "both", "to", "by", "for", "on", "off", "with"}
@@ -136,6 +153,8 @@ class Mentions:
         if not words:
             return FRAGMENT
         if any(ch.isdigit() for ch in mention):
+            return FRAGMENT
+        if len(words) > 1 and words[0] in leading_words():
             return FRAGMENT
         known = [self._known(w) for w in words]
         if any(w in command_words() or w in self.values for w, k in zip(words, known, strict=True) if not k):

@@ -28,6 +28,7 @@ from .build import (
     write_atomic,
 )
 from .card import render_card
+from .gazetteer import readers
 from .generate import LabelBook
 from .stats import split_stats
 
@@ -79,6 +80,7 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
                    "snapshots": len(export.snapshots)},
         "heldout_source": f"a different home, `{other.path.name}` ({other.manifest['content_hash']})" if other is not export else "the same home",
         "language": language,
+        "readers": readers(),
         "seed": seed,
         "max_length": chosen,
         "max_length_choice": {"mode": "auto" if auto else "explicit", "longest_example": longest, "plan": PLAN_MAX_LENGTH},

@@ -14,9 +14,10 @@ Readings are tried in three passes, the first that reads the sentence wins:
    answered with a capability refusal);
 3. names the home does not have (``allow_unmatched_entities``: "turn on the hot tub"), only
    where the unmatched words are a clean mention of nothing in the home
-   (:class:`~.mentions.Mentions`): never a fragment of the command ("boiler to 40 3
-   degrees") nor a device said another way ("the dyson"); such a sentence is not
-   understood (``None``) rather than answered "no such device".
+   (:class:`~.mentions.Mentions`), never a fragment of the command ("boiler to 40 3
+   degrees"); words of the home ("the dyson") are kept only when they resolve to a device
+   (part of its name, its type, its place). Anything else is not understood (``None``)
+   rather than answered "no such device".
 
 Within a pass the best reading names a target by name over area, floor and device type
 over none, then (for a name the home lacks) takes the longer mention, then matches more
@@ -26,7 +27,7 @@ of the template's literal text, then has the smaller template id. :meth:`Recogni
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hassil.expression import TextChunk
@@ -34,14 +35,17 @@ from hassil.intents import TextSlotList, TextSlotValue
 from hassil.recognize import recognize_all
 from statewise_protocol import Ontology
 
-from .intents import LIST_NOUNS, OUT_OF_SCOPE, Intent, kinds, norm, resolve
-from .mentions import Mentions
-from .templates import AMOUNT_SLOTS, Meaning, Template, hassil_intents, templates_by_sentence
+from . import gazetteer
+from .gazetteer import GazetteerReader
+from .intents import LIST_NOUNS, OUT_OF_SCOPE, UNKNOWN, Intent, kinds, norm, resolve
+from .mentions import FRAGMENT, Mentions
+from .templates import AMOUNT_SLOTS, Meaning, Template, hass_meanings, hassil_intents, templates_by_sentence
 
 SCOPE_RANK = {"name": 0, "area": 1, "floor": 1, "none": 2}
 
 UNMATCHABLE = frozenset({"name", "name_2"})  # the slots a name the home lacks may fill
 MISSING = "<missing>"  # hassil's text for a context an unmatched name could not give
+HASSIL, GAZETTEER = "hassil", "gazetteer-matcher"  # the readers, as the label command and the card name them
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Recognizer:
         }
         self._lists = {**common, "name": TextSlotList("name", _values(names))}
         self.mentions = Mentions(ontology)
+        self.gazetteer = GazetteerReader(ontology) if gazetteer.version() else None
+        self._understood: dict[str, tuple[Intent, str] | None] = {}
         self._cache: dict[str, Reading | None] = {}
 
     def _read(self, text: str, any_domain: bool, unmatched: bool) -> list[Reading]:
@@ -99,10 +105,19 @@ class Recognizer:
             spoken = {name: e.text for name, e in result.entities.items()}
             for name, e in spoken_unmatched.items():
                 values[name] = spoken[name] = norm(e.text)
-            if any(self.mentions.problem(values[name]) for name in spoken_unmatched):
-                continue  # a fragment of the command or a device said another way: not a name the home lacks
-            out.append(Reading(template, values, spoken, tuple(sorted(spoken_unmatched)), result.text_chunks_matched))
+            problems = {self.mentions.problem(values[name]) for name in spoken_unmatched} - {None}
+            if FRAGMENT in problems:
+                continue  # a fragment of the command: not a name at all
+            reading = Reading(template, values, spoken, tuple(sorted(spoken_unmatched)), result.text_chunks_matched)
+            if problems and not self._places(reading):
+                continue  # a device said another way that names nothing here: not understood, never "no such device"
+            out.append(reading)
         return out
+
+    def _places(self, reading: Reading) -> bool:
+        """True when every mention of the reading names something in the home (part of a name, a type, a place)."""
+        intent = self.to_intent(reading)
+        return all(resolve(self.ontology, intent, m).status != UNKNOWN for m in (intent.mention, intent.also) if m is not None)
 
     def reading(self, text: str) -> Reading | None:
         """The best reading of ``text`` (``None`` when no template reads it)."""
@@ -116,10 +131,29 @@ class Recognizer:
             self._cache[text] = best
         return self._cache[text]
 
+    def understand(self, text: str) -> tuple[Intent, str] | None:
+        """The intent ``text`` asks for in this home and the reader that read it (``None``: not understood).
+
+        hassil's reading of a name, area, floor or type the home has comes first; then
+        Home Assistant's gazetteer matcher (:mod:`.gazetteer`, where it can run); then
+        hassil's reading of a clean mention the home lacks (answered "no such device").
+        """
+        if text not in self._understood:
+            reading = self.reading(text)
+            found: tuple[Intent, str] | None = None
+            if reading is not None and not reading.unmatched:
+                found = (self.to_intent(reading), HASSIL)
+            elif self.gazetteer is not None and (read := self.gazetteer.intent(text)) is not None:
+                found = (read, GAZETTEER)
+            elif reading is not None:
+                found = (self.to_intent(reading), HASSIL)
+            self._understood[text] = found
+        return self._understood[text]
+
     def intent(self, text: str) -> Intent | None:
-        """The intent ``text`` asks for in this home (``None`` when nothing reads it)."""
-        reading = self.reading(text)
-        return None if reading is None else self.to_intent(reading)
+        """The intent ``text`` asks for in this home (``None`` when no reader understands it)."""
+        found = self.understand(text)
+        return None if found is None else found[0]
 
     def _meaning(self, reading: Reading) -> Meaning:
         meanings = reading.template.meanings
@@ -153,7 +187,7 @@ class Recognizer:
         if meaning.name is not None and name is None:  # Home Assistant's shopping list intent
             noun = next((k for k in LIST_NOUNS if k == meaning.name), meaning.name)
         domains = meaning.domains if meaning.domains and meaning.domains != kinds().get(meaning.kind) else None
-        return Intent(
+        intent = Intent(
             meaning.kind,
             value,
             mention=str(name) if name is not None else None,
@@ -165,3 +199,23 @@ class Recognizer:
             amount=int(amount) if isinstance(amount, float) and amount.is_integer() else amount,
             also=str(values["name_2"]) if "name_2" in values else None,
         )
+        return self._switched(intent)
+
+    def _switched(self, intent: Intent) -> Intent:
+        """On/off as Home Assistant's HassTurnOn/HassTurnOff mean it for the device named ("turn on the sprinkler": a valve opens).
+
+        Only when the power reading names nothing; the meanings are the registry's ``hass`` entries.
+        """
+        if intent.kind != "power" or intent.value not in ("on", "off") or intent.also is not None or intent.domains is not None:
+            return intent
+        if intent.mention is None and intent.noun is None:
+            return intent  # a place or nothing: "turn on the kitchen" is the kitchen's lights, never its blinds
+        if resolve(self.ontology, intent).status != UNKNOWN:
+            return intent
+        for meaning in hass_meanings("HassTurnOn" if intent.value == "on" else "HassTurnOff", {}, set()):
+            if meaning.kind == "power" or meaning.value is None:
+                continue
+            probe = replace(intent, kind=meaning.kind, value=meaning.value, domains=None)
+            if resolve(self.ontology, probe).status != UNKNOWN:
+                return probe
+        return intent
