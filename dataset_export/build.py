@@ -133,6 +133,7 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
     dup_streak = 0
     exhausted: set[str] = set()
     ok_runs: Counter[str] = Counter()
+    streak: Counter[str] = Counter()  # failures in a row, per family
     forced = list(FORCED)
     attempts = 0
     while len(out.rows) < size and attempts < size * 30 + 2000:
@@ -153,9 +154,11 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
         unit = getattr(gen, family)()
         if unit is None:
             out.failed[family] += 1
-            if out.failed[family] >= 300 and not ok_runs[family]:
-                exhausted.add(family)
+            streak[family] += 1
+            if streak[family] >= EXHAUSTED_AFTER:
+                exhausted.add(family)  # this home cannot supply it (any more): a one-lock home has no multi-step request
             continue
+        streak[family] = 0
         keys = [hashlib.sha256(dumps(r["messages"]).encode("utf-8")).hexdigest() for r in unit]
         if any(k in seen for k in keys) and dup_streak < 50:
             out.duplicates += 1
@@ -170,6 +173,9 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
         added = Counter(class_of(r) for r in unit)
         if size >= MIN_ROWS_FOR_RATIOS and any(counts[c] + n > math.floor(BANDS[c][1] * size) for c, n in added.items()):
             out.failed[family] += 1  # a unit that would push a class past the plan's band (small splits: one group is several %)
+            streak[family] += 1
+            if streak[family] >= EXHAUSTED_AFTER:
+                exhausted.add(family)
             continue
         if len(unit) == 1 and unit[0]["group"]:
             unit[0]["group"] = ""
@@ -186,7 +192,25 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
     return out
 
 
+EXHAUSTED_AFTER = 300  # a family that fails this many times in a row is no longer drawn
 HELDOUT_REQUIRED = ("state_sensitive",)
+
+
+def supplied(rows: list[dict[str, Any]], size: int, label: str, required: tuple[str, ...] = tuple(COVERAGE)) -> list[dict[str, Any]]:
+    """The rows a home that cannot supply ``size`` can: the longest prefix that meets the plan (ratios and coverage).
+
+    Rows are drawn class by class towards the plan's shares, so a prefix keeps the ratios; a
+    prefix never ends inside a state-sensitivity group. ``rows`` itself when it has ``size``
+    rows or no prefix is valid (the plan's check then says why).
+    """
+    if len(rows) >= size:
+        return rows
+    for n in range(len(rows), 0, -1):
+        if n < len(rows) and rows[n - 1]["group"] and rows[n]["group"] == rows[n - 1]["group"]:
+            continue
+        if not check_plan(rows[:n], n, label, required):
+            return rows[:n]
+    return rows
 MIN_ROWS_FOR_RATIOS = 20
 
 

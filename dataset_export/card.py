@@ -121,6 +121,7 @@ def render_card(stats: dict[str, Any]) -> str:
         "",
         "Over-long candidates are excluded (the column counts every candidate dropped while drawing), never truncated.",
         "",
+        *([f"Size: {stats['supplied']}.", ""] if stats.get("supplied") else []),
         "## Not understood",
         "",
         f"Readers: {', '.join(stats.get('readers', []))}. "

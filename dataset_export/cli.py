@@ -115,6 +115,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if failure is not None:  # after the progress bar has closed, so the message is not lost inside it
         print(failure, file=sys.stderr)
         return code
+    if stats["supplied"]:
+        print(f"size: {stats['supplied']}", file=sys.stderr)
     train = stats["train"]
     shares = ", ".join(f"{k} {v['share']:.1%}" for k, v in train["classes"].items())
     choice = stats["max_length_choice"]

@@ -71,7 +71,7 @@ DEVICE_NOUNS: dict[str, Noun] = {
     "shutters": _noun("shutter[s]", "cover", classes="shutter", words="shutter,shutters"),
     "garage door": _noun("garage door[s]", "cover", classes="garage", words="garage"),
     "gate": _noun("gate[s]", "cover", classes="gate", words="gate"),
-    "vacuum": _noun("(vacuum|robot vacuum|hoover|vacuum cleaner)", "vacuum", any_of="vacuum"),
+    "vacuum": _noun("(vacuum|robot vacuum|hoover|vacuum cleaner|robot vacuum cleaner|roomba)", "vacuum", any_of="vacuum"),
     "sprinklers": _noun("(sprinkler[s]|irrigation)", "valve", words="sprinkler,sprinklers,irrigation"),
     "humidifier": _noun("humidifier[s]", "humidifier", classes="humidifier", words="humidifier"),
     "dehumidifier": _noun("dehumidifier[s]", "humidifier", classes="dehumidifier", words="dehumidifier"),
@@ -307,7 +307,9 @@ def _area_and_noun(ontology: Ontology, mention: str) -> tuple[str, str] | None:
     return None
 
 
-MENTION_FILLER = frozenset({"the", "a", "an", "my", "our", "in", "of", "on", "at", "all", "every", "each"})
+# Words people put before any device that say nothing about which one ("the smart plug", "the new socket").
+GENERIC = frozenset({"smart", "new", "old", "main", "big", "small", "little", "wifi", "wireless", "current"})
+MENTION_FILLER = frozenset({"the", "a", "an", "my", "our", "in", "of", "on", "at", "all", "every", "each"}) | GENERIC
 
 
 def _part_of_names(ontology: Ontology, mention: str, domains: frozenset[str]) -> list[str]:
@@ -356,7 +358,8 @@ def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> R
             partial = [eid for eid in ids if entities[eid]["domain"] in domains]
             if partial:
                 return _choose(ontology, partial, "partial", single=True)
-        noun = noun_of(mention) or noun_of(mention, LIST_NOUNS)
+        plain = " ".join(w for w in norm(mention).split() if w not in GENERIC)
+        noun = noun_of(plain) or noun_of(plain, LIST_NOUNS)
         if noun is not None:
             return resolve(ontology, Intent(**{**asdict(intent), "mention": None, "noun": noun}))
         place_noun = _area_and_noun(ontology, mention)

@@ -31,14 +31,17 @@ from hassil.expression import Alternative, Expression, ListReference, Permutatio
 from hassil.intents import TextSlotList
 from statewise_protocol import Ontology, load_tools
 
-from .intents import DEVICE_NOUNS, LIST_NOUNS, norm, spoken_forms
+from .intents import DEVICE_NOUNS, GENERIC, LIST_NOUNS, norm, spoken_forms
 from .phrasing import POLITE_PREFIXES, POLITE_SUFFIXES, number_words
 
-FILLER = frozenset({"the", "a", "an", "my", "our", "your", "in", "of", "at", "'s"})
+ARTICLES = frozenset({"the", "a", "an", "my", "our", "your", "this", "that", "some"})
+FILLER = ARTICLES | {"in", "of", "at"} | GENERIC
 GLUE = frozenset({"to", "do", "or", "and", "on", "off"})  # words inside type nouns ("to do list") that are no type themselves
 # How people name floors and places inside a home without using their names: words of the home, not devices.
 PLACE_WORDS = frozenset({"upstairs", "downstairs", "floor", "ground", "first", "second", "third", "top", "basement", "loft", "attic", "cellar",
                          "room", "house", "home", "everywhere", "inside", "outside", "here"})
+# Words for a whole dwelling or a room in general: a mention holding one is a place, never a device ("house cleanup").
+DWELLING = frozenset({"house", "home", "flat", "apartment", "room", "everywhere", "inside", "outside", "here"})
 FUZZY_WORD = 0.85  # a word this close to a word of the home is that word, misspelt ("bedrom")
 FUZZY_NAME = 0.8  # a mention this close to a whole name or alias is that name
 TARGET_LISTS = frozenset({"name", "name_2", "area", "floor", "device_noun", "list_noun", "cover_classes"})
@@ -48,7 +51,7 @@ FRAGMENT, PLACEABLE, FUZZY = "fragment", "placeable", "fuzzy"
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[\s_-]+", norm(text)) if w]
+    return [w.removesuffix("'s") for w in re.split(r"[\s_-]+", norm(text)) if w]
 
 
 def _literal_words(expr: Expression, rules: dict, seen: frozenset[str] = frozenset()) -> set[str]:
@@ -149,7 +152,10 @@ class Mentions:
 
     def problem(self, mention: str) -> str | None:
         """Why ``mention`` must not be quoted as a device the home lacks (module docstring), or ``None``."""
-        words = [w for w in _words(mention) if w not in FILLER]
+        said = _words(mention)
+        if any(w in ARTICLES for w in said[1:]):
+            return FRAGMENT  # an article inside: words of the command around a noun ("bright the lights")
+        words = [w for w in said if w not in FILLER]
         if not words:
             return FRAGMENT
         if any(ch.isdigit() for ch in mention):
@@ -157,6 +163,8 @@ class Mentions:
         if len(words) > 1 and words[0] in leading_words():
             return FRAGMENT
         known = [self._known(w) for w in words]
+        if any(w in DWELLING for w in words):
+            return PLACEABLE
         if any(w in command_words() or w in self.values for w, k in zip(words, known, strict=True) if not k):
             return FRAGMENT
         if all(known):

@@ -23,6 +23,7 @@ from .build import (
     draw_split,
     heldout_pair_ok,
     jsonl,
+    supplied,
     templates_for,
     train_pair_ok,
     write_atomic,
@@ -33,6 +34,14 @@ from .generate import LabelBook
 from .stats import split_stats
 
 LANGUAGES = ("en",)
+
+
+def supply_line(requested: dict[str, int], train: int, held: int) -> str:
+    """One line saying the size a small home could supply, or ``""`` when it supplied what was asked."""
+    if (train, held) == (requested["train"], requested["heldout"]):
+        return ""
+    return (f"this home supplies {train} training and {held} held-out examples within the plan's ratios and coverage "
+            f"({requested['train']} and {requested['heldout']} were asked for); a home with more devices supplies more")
 
 
 def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0, size: int = 2000, heldout_size: int | None = None,
@@ -65,6 +74,10 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
     book = LabelBook()  # one teacher for both splits
     train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], limit, tick, book)
     held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], limit, tick, book)
+    requested = {"train": size, "heldout": held_n}
+    train.rows = supplied(train.rows, size, "train")
+    held.rows = supplied(held.rows, held_n, "heldout", HELDOUT_REQUIRED)
+    size, held_n = min(size, len(train.rows)), min(held_n, len(held.rows))
     problems = check_plan(train.rows, size, "train") + check_plan(held.rows, held_n, "heldout", HELDOUT_REQUIRED)
     if problems:
         drawn = {"train": split_stats(train, size)["classes"], "heldout": split_stats(held, held_n)["classes"]}
@@ -87,6 +100,8 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
         "ontology_tokens": counters[id(export)].ontology_tokens,
         "train": split_stats(train, size),
         "heldout": split_stats(held, held_n),
+        "requested": requested,
+        "supplied": supply_line(requested, size, held_n),
     }
     files = {
         "train.jsonl": jsonl(assign_ids(train.rows, "train", export.manifest["content_hash"], seed)),

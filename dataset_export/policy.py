@@ -47,7 +47,7 @@ from statewise_protocol.parser import MAX_CALLS
 from statewise_protocol.simulate import changes, is_on
 
 from . import phrases
-from .intents import AMBIGUOUS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, kind_tool, resolve
+from .intents import AMBIGUOUS, DEVICE_NOUNS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, kind_tool, noun_matches, resolve
 
 FETCH, ACTION, TEXT = KIND_FETCH, KIND_ACTION, KIND_TEXT
 STEP = {"brightness_step": 20, "volume_step": 10, "climate_step": 1}
@@ -212,6 +212,10 @@ def _refusal(ontology: Ontology, intent: Intent, mention: str | None, variant: i
     if res.status == UNKNOWN:
         if mention or intent.mention:
             return _text(phrases.unknown(said, variant), "unknown_entity")
+        kind_there = [e for e in entities.values() if intent.noun in DEVICE_NOUNS and noun_matches(DEVICE_NOUNS[intent.noun], e)]
+        if kind_there and not (intent.area or intent.floor):  # the home has one, it just cannot do this
+            why = capability_gap(kind_there[0], intent) or "do that"
+            return _text(phrases.missing(phrases.display(kind_there[0]), why, variant), "missing_capability", (kind_there[0]["id"],))
         place = intent.area or intent.floor
         domains = intent.domains or ()
         what = intent.noun or (intent.device_class or "").replace("_", " ") or (domains[0].replace("_", " ") if len(domains) == 1 else "")

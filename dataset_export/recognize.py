@@ -37,7 +37,7 @@ from statewise_protocol import Ontology
 
 from . import gazetteer
 from .gazetteer import GazetteerReader
-from .intents import LIST_NOUNS, OUT_OF_SCOPE, UNKNOWN, Intent, kinds, norm, resolve
+from .intents import LIST_NOUNS, OUT_OF_SCOPE, UNKNOWN, Intent, kinds, norm, resolve, target_domains
 from .mentions import FRAGMENT, Mentions
 from .templates import AMOUNT_SLOTS, Meaning, Template, hass_meanings, hassil_intents, templates_by_sentence
 
@@ -105,6 +105,8 @@ class Recognizer:
             spoken = {name: e.text for name, e in result.entities.items()}
             for name, e in spoken_unmatched.items():
                 values[name] = spoken[name] = norm(e.text)
+            if spoken_unmatched and not result.text_chunks_matched:
+                continue  # the template said nothing but the name: the whole sentence is no device ("brew some coffee")
             problems = {self.mentions.problem(values[name]) for name in spoken_unmatched} - {None}
             if FRAGMENT in problems:
                 continue  # a fragment of the command: not a name at all
@@ -201,21 +203,29 @@ class Recognizer:
         )
         return self._switched(intent)
 
+    def _fits(self, intent: Intent) -> bool:
+        """True when the intent names something within the domains its kind acts on."""
+        res = resolve(self.ontology, intent)
+        found = res.ids or res.candidates
+        return res.status != UNKNOWN and bool(found) and all(self.ontology.entities[e]["domain"] in target_domains(intent) for e in found)
+
     def _switched(self, intent: Intent) -> Intent:
         """On/off as Home Assistant's HassTurnOn/HassTurnOff mean it for the device named ("turn on the sprinkler": a valve opens).
 
-        Only when the power reading names nothing; the meanings are the registry's ``hass`` entries.
+        Only when the reading names no device its kind acts on; "activate X" (a script's or
+        scene's words) for a device that is neither is switching it on. The meanings are the
+        registry's ``hass`` entries; a vacuum is switched on by starting it (vacuum.turn_on).
         """
+        if intent.kind in ("script", "scene") and intent.mention is not None and not self._fits(intent):
+            intent = replace(intent, kind="power", value="on", domains=None)
         if intent.kind != "power" or intent.value not in ("on", "off") or intent.also is not None or intent.domains is not None:
             return intent
         if intent.mention is None and intent.noun is None:
             return intent  # a place or nothing: "turn on the kitchen" is the kitchen's lights, never its blinds
-        if resolve(self.ontology, intent).status != UNKNOWN:
+        if self._fits(intent):
             return intent
+        probes = [replace(intent, kind="vacuum", value="start", domains=None)] if intent.value == "on" else []
         for meaning in hass_meanings("HassTurnOn" if intent.value == "on" else "HassTurnOff", {}, set()):
-            if meaning.kind == "power" or meaning.value is None:
-                continue
-            probe = replace(intent, kind=meaning.kind, value=meaning.value, domains=None)
-            if resolve(self.ontology, probe).status != UNKNOWN:
-                return probe
-        return intent
+            if meaning.kind != "power" and meaning.value is not None:
+                probes.append(replace(intent, kind=meaning.kind, value=meaning.value, domains=None))
+        return next((p for p in probes if self._fits(p)), intent)
