@@ -24,13 +24,14 @@ from statewise_protocol import Export, ExportError, check_output, dumps, load_to
 
 from .budget import TokenCounter
 from .generate import Generator, LabelBook
+from .phrasings import FAMILIES as PHRASINGS
 from .templates import Template, all_templates
 
 TARGET = {"text": 0.60, "one": 0.33, "multi": 0.07}
 BANDS = {"text": (0.50, 0.70), "one": (0.20, 0.40), "multi": (0.0, 0.10)}
 FAMILIES: dict[str, list[tuple[str, float]]] = {
     "text": [("out_of_scope", 2.0), ("unknown", 1.5), ("ambiguous", 1.5), ("not_present", 1.5), ("missing", 1.5), ("noop", 2.5), ("partly", 0.6)],
-    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0)],
+    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0), ("partial_name", 1.0)],
     "multi": [("multi", 1.0)],
 }
 FORCED = ("group", "noop", "fetch", "not_present", "direct", "other_name")  # one of each first: every coverage rule, whatever the size
@@ -151,7 +152,7 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
             cls = max(live, key=lambda c: TARGET[c] * total - counts[c])
             options = [(f, w * (HELDOUT_GROUP_BOOST if f == "group" and split == "heldout" else 1)) for f, w in FAMILIES[cls] if f not in exhausted]
             family = rng.choices([f for f, _ in options], weights=[w for _, w in options])[0]
-        unit = getattr(gen, family)()
+        unit = PHRASINGS[family](gen) if family in PHRASINGS else getattr(gen, family)()
         if unit is None:
             out.failed[family] += 1
             streak[family] += 1
