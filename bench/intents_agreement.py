@@ -48,7 +48,7 @@ from statewise_protocol.simulate import ON_STATES, apply_calls  # noqa: E402
 from dataset_export.intents import Intent, kinds  # noqa: E402
 from dataset_export.policy import ACTION, decide  # noqa: E402
 from dataset_export.recognize import Recognizer  # noqa: E402
-from dataset_export.templates import Meaning, _hass_meanings  # noqa: E402
+from dataset_export.templates import Meaning, hass_meanings  # noqa: E402
 
 DEFAULT_REPO = Path("/work/.mirror/OHF-Voice+intents/repo")
 # Generous capabilities: the fixture home gives no supported features, and the test is of language, not of devices.
@@ -215,7 +215,7 @@ def measure(repo: Path) -> dict[str, Any]:
         intent = path.split("/")[2]
         text = read_text(repo, path)
         doc = yaml.safe_load(text) or {}
-        meanings = _hass_meanings(intent, {}, set(SLOT_FIELDS) | {k for t in doc.get("tests", []) for k in (t.get("slots") or {})})
+        meanings = hass_meanings(intent, {}, set(SLOT_FIELDS) | {k for t in doc.get("tests", []) for k in (t.get("slots") or {})})
         meanings = tuple(m for m in meanings if m.kind in kinds())
         if not meanings:
             continue

@@ -24,13 +24,14 @@ from statewise_protocol import Export, ExportError, check_output, dumps, load_to
 
 from .budget import TokenCounter
 from .generate import Generator, LabelBook
+from .phrasings import FAMILIES as PHRASINGS
 from .templates import Template, all_templates
 
 TARGET = {"text": 0.60, "one": 0.33, "multi": 0.07}
 BANDS = {"text": (0.50, 0.70), "one": (0.20, 0.40), "multi": (0.0, 0.10)}
 FAMILIES: dict[str, list[tuple[str, float]]] = {
     "text": [("out_of_scope", 2.0), ("unknown", 1.5), ("ambiguous", 1.5), ("not_present", 1.5), ("missing", 1.5), ("noop", 2.5), ("partly", 0.6)],
-    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0)],
+    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0), ("partial_name", 1.0)],
     "multi": [("multi", 1.0)],
 }
 FORCED = ("group", "noop", "fetch", "not_present", "direct", "other_name")  # one of each first: every coverage rule, whatever the size
@@ -107,6 +108,7 @@ class SplitResult:
     over_length: list[int] = field(default_factory=list)
     duplicates: int = 0
     failed: Counter[str] = field(default_factory=Counter)
+    not_understood: int = 0  # candidate sentences no reader could place: dropped, never answered "no such device"
 
 
 def _verify(row: dict[str, Any]) -> None:
@@ -132,6 +134,7 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
     dup_streak = 0
     exhausted: set[str] = set()
     ok_runs: Counter[str] = Counter()
+    streak: Counter[str] = Counter()  # failures in a row, per family
     forced = list(FORCED)
     attempts = 0
     while len(out.rows) < size and attempts < size * 30 + 2000:
@@ -149,12 +152,14 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
             cls = max(live, key=lambda c: TARGET[c] * total - counts[c])
             options = [(f, w * (HELDOUT_GROUP_BOOST if f == "group" and split == "heldout" else 1)) for f, w in FAMILIES[cls] if f not in exhausted]
             family = rng.choices([f for f, _ in options], weights=[w for _, w in options])[0]
-        unit = getattr(gen, family)()
+        unit = PHRASINGS[family](gen) if family in PHRASINGS else getattr(gen, family)()
         if unit is None:
             out.failed[family] += 1
-            if out.failed[family] >= 300 and not ok_runs[family]:
-                exhausted.add(family)
+            streak[family] += 1
+            if streak[family] >= EXHAUSTED_AFTER:
+                exhausted.add(family)  # this home cannot supply it (any more): a one-lock home has no multi-step request
             continue
+        streak[family] = 0
         keys = [hashlib.sha256(dumps(r["messages"]).encode("utf-8")).hexdigest() for r in unit]
         if any(k in seen for k in keys) and dup_streak < 50:
             out.duplicates += 1
@@ -169,6 +174,9 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
         added = Counter(class_of(r) for r in unit)
         if size >= MIN_ROWS_FOR_RATIOS and any(counts[c] + n > math.floor(BANDS[c][1] * size) for c, n in added.items()):
             out.failed[family] += 1  # a unit that would push a class past the plan's band (small splits: one group is several %)
+            streak[family] += 1
+            if streak[family] >= EXHAUSTED_AFTER:
+                exhausted.add(family)
             continue
         if len(unit) == 1 and unit[0]["group"]:
             unit[0]["group"] = ""
@@ -181,10 +189,29 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
             out.rows.append(r)
         ok_runs[family] += 1
         tick(len(unit))
+    out.not_understood = gen.unread
     return out
 
 
+EXHAUSTED_AFTER = 300  # a family that fails this many times in a row is no longer drawn
 HELDOUT_REQUIRED = ("state_sensitive",)
+
+
+def supplied(rows: list[dict[str, Any]], size: int, label: str, required: tuple[str, ...] = tuple(COVERAGE)) -> list[dict[str, Any]]:
+    """The rows a home that cannot supply ``size`` can: the longest prefix that meets the plan (ratios and coverage).
+
+    Rows are drawn class by class towards the plan's shares, so a prefix keeps the ratios; a
+    prefix never ends inside a state-sensitivity group. ``rows`` itself when it has ``size``
+    rows or no prefix is valid (the plan's check then says why).
+    """
+    if len(rows) >= size:
+        return rows
+    for n in range(len(rows), 0, -1):
+        if n < len(rows) and rows[n - 1]["group"] and rows[n]["group"] == rows[n - 1]["group"]:
+            continue
+        if not check_plan(rows[:n], n, label, required):
+            return rows[:n]
+    return rows
 MIN_ROWS_FOR_RATIOS = 20
 
 

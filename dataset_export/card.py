@@ -121,6 +121,14 @@ def render_card(stats: dict[str, Any]) -> str:
         "",
         "Over-long candidates are excluded (the column counts every candidate dropped while drawing), never truncated.",
         "",
+        *([f"Size: {stats['supplied']}.", ""] if stats.get("supplied") else []),
+        "## Not understood",
+        "",
+        f"Readers: {', '.join(stats.get('readers', []))}. "
+        f"Candidate commands no reader could place, dropped instead of answered: train {train['not_understood_dropped']}, "
+        f"heldout {held['not_understood_dropped']}. The teacher answers only what it read; \"no such device\" is said only of a mention "
+        "that matches nothing in the home by name, alias, fuzzy name, device type or class, phrased with the mention alone.",
+        "",
         "## Held-out design",
         "",
         "Held-out rows use sentence templates that never occur in training (per intent kind, every fifth template in hash order) "

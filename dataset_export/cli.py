@@ -115,6 +115,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if failure is not None:  # after the progress bar has closed, so the message is not lost inside it
         print(failure, file=sys.stderr)
         return code
+    if stats["supplied"]:
+        print(f"size: {stats['supplied']}", file=sys.stderr)
     train = stats["train"]
     shares = ", ".join(f"{k} {v['share']:.1%}" for k, v in train["classes"].items())
     choice = stats["max_length_choice"]
@@ -153,7 +155,45 @@ def add_build(sub: Subparsers) -> None:
     parser.set_defaults(func=cmd_build)
 
 
-COMMANDS: list[Callable[[Subparsers], None]] = [add_render_prompt, add_check_output, add_build]
+def cmd_label(args: argparse.Namespace) -> int:
+    """Print how the teacher reads each sentence and the answer a build would write; exit 1 when a single sentence is not understood."""
+    from statewise_protocol import load_export
+
+    from .label import Teacher, describe, read_sentences, state_arg
+
+    export = load_export(args.export_dir)
+    if (args.sentence is None) == (args.sentences is None):
+        raise ExportError("label", "", 'give one sentence or --sentences FILE (a JSONL of {"text", "state"?})')
+    if args.sentences is not None:
+        if args.state or args.snapshot:
+            raise ExportError("--sentences", "", "each line carries its own state; --state and --snapshot are for one sentence")
+        lines = read_sentences(args.sentences)  # every line checked before any output
+        teacher = Teacher(export)
+        for text, state in lines:
+            print_json(teacher.label(text, state).as_dict())
+        return EXIT_OK
+    label = Teacher(export).label(args.sentence, state_arg(export, args.state, args.snapshot))
+    if args.json:
+        print_json(label.as_dict())
+    else:
+        print(describe(label))
+    return EXIT_OK if label.understood else EXIT_INVALID
+
+
+def add_label(sub: Subparsers) -> None:
+    """``label EXPORT_DIR "sentence" [--state FILE | --snapshot ID] [--json]`` or ``label EXPORT_DIR --sentences FILE``."""
+    parser = sub.add_parser("label", help="print how the teacher reads a sentence and the answer a build would write for it")
+    parser.add_argument("export_dir", metavar="EXPORT_DIR", help="a v0 export folder")
+    parser.add_argument("sentence", nargs="?", default=None, help="the command, as a person would say it")
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument("--state", metavar="FILE", help="STATE: {entity_id: {state, ..}} or a snapshots.json (its first snapshot)")
+    state.add_argument("--snapshot", metavar="ID", help="STATE: the export's snapshot with this id")
+    parser.add_argument("--sentences", metavar="FILE", help='a JSONL of {"text", "state"?}: one JSON line per input on stdout, in order')
+    parser.add_argument("--json", action="store_true", help="print the JSON line instead of the readable form")
+    parser.set_defaults(func=cmd_label)
+
+
+COMMANDS: list[Callable[[Subparsers], None]] = [add_render_prompt, add_check_output, add_build, add_label]
 
 
 def build_parser() -> argparse.ArgumentParser:

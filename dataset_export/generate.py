@@ -216,7 +216,7 @@ class Generator:
         self.injected = 0  # rows drawn with device-written instruction text (dataset_export/injection.py)
         # held-out rows may only use the held-out share of (entity, state) pairs: draw more candidates
         self.extra = 3 if split == "train" else 12
-        self.unread = 0  # filled sentences no template reads back (dropped)
+        self.unread = 0  # filled sentences no reader understands (dropped and counted in the card, never answered "no such device")
 
     # ---- homes ----------------------------------------------------------------------------
     def variant_home(self, change: str | None = None) -> Home | None:

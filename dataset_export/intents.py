@@ -71,7 +71,7 @@ DEVICE_NOUNS: dict[str, Noun] = {
     "shutters": _noun("shutter[s]", "cover", classes="shutter", words="shutter,shutters"),
     "garage door": _noun("garage door[s]", "cover", classes="garage", words="garage"),
     "gate": _noun("gate[s]", "cover", classes="gate", words="gate"),
-    "vacuum": _noun("(vacuum|robot vacuum|hoover|vacuum cleaner)", "vacuum", any_of="vacuum"),
+    "vacuum": _noun("(vacuum|robot vacuum|hoover|vacuum cleaner|robot vacuum cleaner|roomba)", "vacuum", any_of="vacuum"),
     "sprinklers": _noun("(sprinkler[s]|irrigation)", "valve", words="sprinkler,sprinklers,irrigation"),
     "humidifier": _noun("humidifier[s]", "humidifier", classes="humidifier", words="humidifier"),
     "dehumidifier": _noun("dehumidifier[s]", "humidifier", classes="dehumidifier", words="dehumidifier"),
@@ -182,7 +182,7 @@ def norm(text: str) -> str:
 
 
 @cache
-def _spoken_forms(spoken: tuple[str, ...]) -> frozenset[str]:
+def spoken_forms(spoken: tuple[str, ...]) -> frozenset[str]:
     """Every text a noun's hassil templates expand to (normalised)."""
     from hassil.parse_expression import parse_sentence
     from hassil.sample import sample_expression
@@ -193,7 +193,7 @@ def _spoken_forms(spoken: tuple[str, ...]) -> frozenset[str]:
 def noun_of(mention: str, table: dict[str, Noun] = DEVICE_NOUNS) -> str | None:
     """The noun key a mention says ("the lamps" -> ``light``), or ``None``."""
     wanted = norm(mention)
-    return next((key for key, noun in table.items() if wanted in _spoken_forms(noun.spoken)), None)
+    return next((key for key, noun in table.items() if wanted in spoken_forms(noun.spoken)), None)
 
 
 def _words(text: str) -> str:
@@ -208,6 +208,21 @@ def noun_matches(noun: Noun, entity: dict[str, Any]) -> bool:
         return True
     names = [entity["name"], *entity.get("aliases", [])]
     return any(f" {norm(word)} " in _words(name) for word in noun.words for name in names)
+
+
+# Classes a spoken class also names: a garage door and a gate are doors to the people using them.
+CLASS_FAMILY: dict[str, tuple[str, ...]] = {"door": ("garage", "gate")}
+
+
+def class_matches(entity: dict[str, Any], device_class: str | None) -> bool:
+    """True when ``entity`` is of ``device_class`` (or no class is asked): by its own class, or as people name it.
+
+    "Close the blinds" asks for the blind class; a window cover named "Lounge Blinds" is one
+    to the speaker, as the device-type noun of that class says.
+    """
+    if device_class is None or entity.get("device_class") == device_class or entity.get("device_class") in CLASS_FAMILY.get(device_class, ()):
+        return True
+    return any(device_class in noun.classes and noun_matches(noun, entity) for noun in DEVICE_NOUNS.values())
 
 
 _INDEX: dict[int, tuple[Ontology, dict[str, list[str]], dict[str, list[str]]]] = {}
@@ -292,13 +307,39 @@ def _area_and_noun(ontology: Ontology, mention: str) -> tuple[str, str] | None:
     return None
 
 
+# Words people put before any device that say nothing about which one ("the smart plug", "the new socket").
+GENERIC = frozenset({"smart", "new", "old", "main", "big", "small", "little", "wifi", "wireless", "current"})
+MENTION_FILLER = frozenset({"the", "a", "an", "my", "our", "in", "of", "on", "at", "all", "every", "each"}) | GENERIC
+
+
+def _part_of_names(ontology: Ontology, mention: str, domains: frozenset[str]) -> list[str]:
+    """Entities of ``domains`` a mention names by part of their name, maybe with their type or floor.
+
+    "the dyson" and "the upstairs vacuum" for the vacuum "Dyson Upstairs", "the back door lock"
+    for the lock "Back Door", "the coffee" for "Coffee Maker": every word said is a word of the
+    entity's name or alias, of its floor or area, or a device-type noun that fits it, and at
+    least one is a word of its name.
+    """
+    said = [w for w in norm(mention).split() if w not in MENTION_FILLER]
+    out = []
+    for eid, e in ontology.entities.items():
+        if e["domain"] not in domains:
+            continue
+        own = {w for n in [e["name"], *e.get("aliases", [])] for w in norm(n).split()}
+        place = {w for p in (e.get("area"), e.get("floor")) if p for w in norm(p).split()}
+        types = {w for noun in DEVICE_NOUNS.values() if noun_matches(noun, e) for form in spoken_forms(noun.spoken) for w in form.split()}
+        if said and any(w in own for w in said) and all(w in own or w in place or w in types for w in said):
+            out.append(eid)
+    return out
+
+
 def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> Resolution:
     """Resolve the intent's target (its ``mention``, or ``mention`` when given, e.g. the second part of a request).
 
     Order: a name or alias within the intent's domains; a name of another domain (the
     capability check then refuses it); a partial name ("the kitchen lights" for the light
-    "Kitchen"); a generic noun; a device type (with an area or floor: every such device
-    there); an area or floor (every device of the intent's domains there); nothing (the
+    "Kitchen"); a generic noun; an area and a type; part of a name (:func:`_part_of_names`);
+    a device type (with an area or floor: every such device there); an area or floor (every device of the intent's domains there); nothing (the
     only capable device, else a clarification).
     """
     domains = target_domains(intent)
@@ -317,12 +358,16 @@ def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> R
             partial = [eid for eid in ids if entities[eid]["domain"] in domains]
             if partial:
                 return _choose(ontology, partial, "partial", single=True)
-        noun = noun_of(mention) or noun_of(mention, LIST_NOUNS)
+        plain = " ".join(w for w in norm(mention).split() if w not in GENERIC)
+        noun = noun_of(plain) or noun_of(plain, LIST_NOUNS)
         if noun is not None:
             return resolve(ontology, Intent(**{**asdict(intent), "mention": None, "noun": noun}))
         place_noun = _area_and_noun(ontology, mention)
         if place_noun is not None:
             return resolve(ontology, Intent(**{**asdict(intent), "mention": None, "area": place_noun[0], "noun": place_noun[1]}))
+        partial = _part_of_names(ontology, mention, domains)
+        if partial:
+            return _choose(ontology, partial, "partial", single=True)
         return Resolution(UNKNOWN, via="name")
     if intent.noun is not None:
         noun = DEVICE_NOUNS.get(intent.noun) or LIST_NOUNS.get(intent.noun)
@@ -339,10 +384,10 @@ def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> R
     if intent.area is not None or intent.floor is not None:
         key, place = ("area", intent.area) if intent.area is not None else ("floor", intent.floor)
         scoped = [eid for eid, e in entities.items() if e["domain"] in domains and _in_place(e, key, place or "")
-                  and (intent.device_class is None or e.get("device_class") == intent.device_class)]
+                  and class_matches(e, intent.device_class)]
         return _choose(ontology, scoped, _place_via(ontology, key, place or ""), single=False)
     capable = [eid for eid, e in entities.items() if e["domain"] in domains
-               and (intent.device_class is None or e.get("device_class") == intent.device_class)]
+               and class_matches(e, intent.device_class)]
     return _choose(ontology, capable, "implied", single=True)
 
 

@@ -22,6 +22,15 @@ UNKNOWN = (
     "I don't know a device called {m}. Could you use one of the names in this home?",
     "Nothing in this home matches {m}.",
 )
+NONE_THERE = (
+    "There is no {w} in {p}.",
+    "I can't find a {w} in {p}.",
+    "{p} has no {w} I can control.",
+)
+NONE_AT_ALL = (
+    "There is no {w} in this home that I can control.",
+    "I can't find a {w} in this home.",
+)
 AMBIGUOUS = (
     "Which one do you mean: {c}?",
     "{m} could be several devices: {c}. Which one?",
@@ -116,6 +125,16 @@ def join_or(items: Sequence[str]) -> str:
 def unknown(mention: str, variant: int) -> str:
     """Refusal: no such entity."""
     return _pick(UNKNOWN, variant, m=mention)
+
+
+def none_there(what: str, place: str | None, variant: int) -> str:
+    """Refusal: no device of a kind (a type noun, or "device that can do that") in a place, or in the home.
+
+    Said with the kind and the place, never with words of the command as a name.
+    """
+    if place:
+        return _pick(NONE_THERE, variant, w=what, p=place)
+    return _pick(NONE_AT_ALL, variant, w=what)
 
 
 MAX_NAMED = 4

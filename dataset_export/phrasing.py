@@ -41,8 +41,8 @@ def say_number(value: object, rng: random.Random) -> str:
 
 
 def speech_to_text(text: str) -> str:
-    """What a speech-to-text engine writes: lower case, no punctuation (apostrophes kept)."""
-    return " ".join(re.sub(r"[^\w\s'%-]", " ", text.lower()).split())
+    """What a speech-to-text engine writes: lower case, no punctuation (apostrophes and decimal points kept: "40.5 degrees")."""
+    return " ".join(re.sub(r"(?!(?<=\d)\.(?=\d))[^\w\s'%-]", " ", text.lower()).split())
 
 
 def variations(text: str, rng: random.Random) -> str:

@@ -23,15 +23,25 @@ from .build import (
     draw_split,
     heldout_pair_ok,
     jsonl,
+    supplied,
     templates_for,
     train_pair_ok,
     write_atomic,
 )
 from .card import render_card
+from .gazetteer import readers
 from .generate import LabelBook
 from .stats import split_stats
 
 LANGUAGES = ("en",)
+
+
+def supply_line(requested: dict[str, int], train: int, held: int) -> str:
+    """One line saying the size a small home could supply, or ``""`` when it supplied what was asked."""
+    if (train, held) == (requested["train"], requested["heldout"]):
+        return ""
+    return (f"this home supplies {train} training and {held} held-out examples within the plan's ratios and coverage "
+            f"({requested['train']} and {requested['heldout']} were asked for); a home with more devices supplies more")
 
 
 def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0, size: int = 2000, heldout_size: int | None = None,
@@ -64,6 +74,10 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
     book = LabelBook()  # one teacher for both splits
     train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], limit, tick, book)
     held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], limit, tick, book)
+    requested = {"train": size, "heldout": held_n}
+    train.rows = supplied(train.rows, size, "train")
+    held.rows = supplied(held.rows, held_n, "heldout", HELDOUT_REQUIRED)
+    size, held_n = min(size, len(train.rows)), min(held_n, len(held.rows))
     problems = check_plan(train.rows, size, "train") + check_plan(held.rows, held_n, "heldout", HELDOUT_REQUIRED)
     if problems:
         drawn = {"train": split_stats(train, size)["classes"], "heldout": split_stats(held, held_n)["classes"]}
@@ -79,12 +93,15 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
                    "snapshots": len(export.snapshots)},
         "heldout_source": f"a different home, `{other.path.name}` ({other.manifest['content_hash']})" if other is not export else "the same home",
         "language": language,
+        "readers": readers(),
         "seed": seed,
         "max_length": chosen,
         "max_length_choice": {"mode": "auto" if auto else "explicit", "longest_example": longest, "plan": PLAN_MAX_LENGTH},
         "ontology_tokens": counters[id(export)].ontology_tokens,
         "train": split_stats(train, size),
         "heldout": split_stats(held, held_n),
+        "requested": requested,
+        "supplied": supply_line(requested, size, held_n),
     }
     files = {
         "train.jsonl": jsonl(assign_ids(train.rows, "train", export.manifest["content_hash"], seed)),

@@ -8,7 +8,8 @@ row   condition                                                   answer (output
 1     intent is out of scope (chit-chat, knowledge, memory, ...)  refusal text (text, ``out_of_scope``)
 1b    a request with several parts, one of them impossible        nothing runs; the text says which part
       (unknown, unclear, absent or incapable device)              cannot be done (text, ``partly_impossible``)
-2     target matches no name, alias, noun or area                 refusal text (text, ``unknown_entity``)
+2     target matches no name, alias, noun or area                 refusal text (text, ``unknown_entity``),
+                                                                  naming the kind and place when no name was said
 3     name/alias/noun matches several entities                    clarification naming them (text, ``ambiguous``)
 4     target is ``present: false``                                refusal text (text, ``not_present``)
 5     target lacks the capability or value (an area keeps the     refusal text (text, ``missing_capability``)
@@ -46,7 +47,7 @@ from statewise_protocol.parser import MAX_CALLS
 from statewise_protocol.simulate import changes, is_on
 
 from . import phrases
-from .intents import AMBIGUOUS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, kind_tool, resolve
+from .intents import AMBIGUOUS, DEVICE_NOUNS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, kind_tool, noun_matches, resolve
 
 FETCH, ACTION, TEXT = KIND_FETCH, KIND_ACTION, KIND_TEXT
 STEP = {"brightness_step": 20, "volume_step": 10, "climate_step": 1}
@@ -209,7 +210,17 @@ def _refusal(ontology: Ontology, intent: Intent, mention: str | None, variant: i
     entities = ontology.entities
     said = mention or intent.mention or intent.area or intent.floor or intent.noun or "that"
     if res.status == UNKNOWN:
-        return _text(phrases.unknown(said, variant), "unknown_entity")
+        if mention or intent.mention:
+            return _text(phrases.unknown(said, variant), "unknown_entity")
+        kind_there = [e for e in entities.values() if intent.noun in DEVICE_NOUNS and noun_matches(DEVICE_NOUNS[intent.noun], e)]
+        if kind_there and not (intent.area or intent.floor):  # the home has one, it just cannot do this
+            why = capability_gap(kind_there[0], intent) or "do that"
+            return _text(phrases.missing(phrases.display(kind_there[0]), why, variant), "missing_capability", (kind_there[0]["id"],))
+        place = intent.area or intent.floor
+        domains = intent.domains or ()
+        what = intent.noun or (intent.device_class or "").replace("_", " ") or (domains[0].replace("_", " ") if len(domains) == 1 else "")
+        what = what or "device that can do that"
+        return _text(phrases.none_there(what, f"the {place}" if place else None, variant), "unknown_entity")
     if res.status == AMBIGUOUS:
         names = [phrases.display(entities[c], with_area=True) for c in res.candidates]
         return _text(phrases.ambiguous(said, names, variant), "ambiguous", res.candidates)

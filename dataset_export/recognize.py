@@ -12,17 +12,22 @@ Readings are tried in three passes, the first that reads the sentence wins:
 1. names with their domains (the command is one the home can be asked);
 2. names without domains (a command for the wrong kind of device: "dim the fan",
    answered with a capability refusal);
-3. names the home does not have (``allow_unmatched_entities``: "turn on the hot tub").
+3. names the home does not have (``allow_unmatched_entities``: "turn on the hot tub"), only
+   where the unmatched words are a clean mention of nothing in the home
+   (:class:`~.mentions.Mentions`), never a fragment of the command ("boiler to 40 3
+   degrees"); words of the home ("the dyson") are kept only when they resolve to a device
+   (part of its name, its type, its place). Anything else is not understood (``None``)
+   rather than answered "no such device".
 
 Within a pass the best reading names a target by name over area, floor and device type
-over none, then matches more of the template's literal text, then has the smaller
-template id. :meth:`Recognizer.intent` turns it into an :class:`~.intents.Intent`.
+over none, then (for a name the home lacks) takes the longer mention, then matches more
+of the template's literal text, then has the smaller template id. :meth:`Recognizer.intent` turns it into an :class:`~.intents.Intent`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hassil.expression import TextChunk
@@ -30,13 +35,17 @@ from hassil.intents import TextSlotList, TextSlotValue
 from hassil.recognize import recognize_all
 from statewise_protocol import Ontology
 
-from .intents import LIST_NOUNS, OUT_OF_SCOPE, Intent, kinds, norm, resolve
-from .templates import AMOUNT_SLOTS, Meaning, Template, hassil_intents, templates_by_sentence
+from . import gazetteer
+from .gazetteer import GazetteerReader
+from .intents import LIST_NOUNS, OUT_OF_SCOPE, UNKNOWN, Intent, kinds, norm, resolve, target_domains
+from .mentions import FRAGMENT, Mentions
+from .templates import AMOUNT_SLOTS, Meaning, Template, hass_meanings, hassil_intents, templates_by_sentence
 
 SCOPE_RANK = {"name": 0, "area": 1, "floor": 1, "none": 2}
 
 UNMATCHABLE = frozenset({"name", "name_2"})  # the slots a name the home lacks may fill
 MISSING = "<missing>"  # hassil's text for a context an unmatched name could not give
+HASSIL, GAZETTEER = "hassil", "gazetteer-matcher"  # the readers, as the label command and the card name them
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,8 @@ class Reading:
     def rank(self) -> tuple[Any, ...]:
         """Sort key: better readings first (see the module docstring); an unmatched "name" holding " and " is two names."""
         joined = any(" and " in str(self.values.get(slot, "")) for slot in self.unmatched)
-        return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -self.chunks, self.template.id)
+        said = sum(len(str(self.values.get(slot, "")).split()) for slot in self.unmatched)  # the whole mention: "aquarium light", not "aquarium"
+        return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -said, -self.chunks, self.template.id)
 
 
 def _values(texts: Iterable[tuple[str, Any, dict[str, Any] | None]]) -> list[TextSlotValue]:
@@ -75,6 +85,9 @@ class Recognizer:
             "input": TextSlotList("input", _values((i.replace("_", " "), i, None) for i in inputs)),
         }
         self._lists = {**common, "name": TextSlotList("name", _values(names))}
+        self.mentions = Mentions(ontology)
+        self.gazetteer = GazetteerReader(ontology) if gazetteer.version() else None
+        self._understood: dict[str, tuple[Intent, str] | None] = {}
         self._cache: dict[str, Reading | None] = {}
 
     def _read(self, text: str, any_domain: bool, unmatched: bool) -> list[Reading]:
@@ -92,8 +105,21 @@ class Recognizer:
             spoken = {name: e.text for name, e in result.entities.items()}
             for name, e in spoken_unmatched.items():
                 values[name] = spoken[name] = norm(e.text)
-            out.append(Reading(template, values, spoken, tuple(sorted(spoken_unmatched)), result.text_chunks_matched))
+            if spoken_unmatched and not result.text_chunks_matched:
+                continue  # the template said nothing but the name: the whole sentence is no device ("brew some coffee")
+            problems = {self.mentions.problem(values[name]) for name in spoken_unmatched} - {None}
+            if FRAGMENT in problems:
+                continue  # a fragment of the command: not a name at all
+            reading = Reading(template, values, spoken, tuple(sorted(spoken_unmatched)), result.text_chunks_matched)
+            if problems and not self._places(reading):
+                continue  # a device said another way that names nothing here: not understood, never "no such device"
+            out.append(reading)
         return out
+
+    def _places(self, reading: Reading) -> bool:
+        """True when every mention of the reading names something in the home (part of a name, a type, a place)."""
+        intent = self.to_intent(reading)
+        return all(resolve(self.ontology, intent, m).status != UNKNOWN for m in (intent.mention, intent.also) if m is not None)
 
     def reading(self, text: str) -> Reading | None:
         """The best reading of ``text`` (``None`` when no template reads it)."""
@@ -107,10 +133,29 @@ class Recognizer:
             self._cache[text] = best
         return self._cache[text]
 
+    def understand(self, text: str) -> tuple[Intent, str] | None:
+        """The intent ``text`` asks for in this home and the reader that read it (``None``: not understood).
+
+        hassil's reading of a name, area, floor or type the home has comes first; then
+        Home Assistant's gazetteer matcher (:mod:`.gazetteer`, where it can run); then
+        hassil's reading of a clean mention the home lacks (answered "no such device").
+        """
+        if text not in self._understood:
+            reading = self.reading(text)
+            found: tuple[Intent, str] | None = None
+            if reading is not None and not reading.unmatched:
+                found = (self.to_intent(reading), HASSIL)
+            elif self.gazetteer is not None and (read := self.gazetteer.intent(text)) is not None:
+                found = (read, GAZETTEER)
+            elif reading is not None:
+                found = (self.to_intent(reading), HASSIL)
+            self._understood[text] = found
+        return self._understood[text]
+
     def intent(self, text: str) -> Intent | None:
-        """The intent ``text`` asks for in this home (``None`` when nothing reads it)."""
-        reading = self.reading(text)
-        return None if reading is None else self.to_intent(reading)
+        """The intent ``text`` asks for in this home (``None`` when no reader understands it)."""
+        found = self.understand(text)
+        return None if found is None else found[0]
 
     def _meaning(self, reading: Reading) -> Meaning:
         meanings = reading.template.meanings
@@ -144,7 +189,7 @@ class Recognizer:
         if meaning.name is not None and name is None:  # Home Assistant's shopping list intent
             noun = next((k for k in LIST_NOUNS if k == meaning.name), meaning.name)
         domains = meaning.domains if meaning.domains and meaning.domains != kinds().get(meaning.kind) else None
-        return Intent(
+        intent = Intent(
             meaning.kind,
             value,
             mention=str(name) if name is not None else None,
@@ -156,3 +201,31 @@ class Recognizer:
             amount=int(amount) if isinstance(amount, float) and amount.is_integer() else amount,
             also=str(values["name_2"]) if "name_2" in values else None,
         )
+        return self._switched(intent)
+
+    def _fits(self, intent: Intent) -> bool:
+        """True when the intent names something within the domains its kind acts on."""
+        res = resolve(self.ontology, intent)
+        found = res.ids or res.candidates
+        return res.status != UNKNOWN and bool(found) and all(self.ontology.entities[e]["domain"] in target_domains(intent) for e in found)
+
+    def _switched(self, intent: Intent) -> Intent:
+        """On/off as Home Assistant's HassTurnOn/HassTurnOff mean it for the device named ("turn on the sprinkler": a valve opens).
+
+        Only when the reading names no device its kind acts on; "activate X" (a script's or
+        scene's words) for a device that is neither is switching it on. The meanings are the
+        registry's ``hass`` entries; a vacuum is switched on by starting it (vacuum.turn_on).
+        """
+        if intent.kind in ("script", "scene") and intent.mention is not None and not self._fits(intent):
+            intent = replace(intent, kind="power", value="on", domains=None)
+        if intent.kind != "power" or intent.value not in ("on", "off") or intent.also is not None or intent.domains is not None:
+            return intent
+        if intent.mention is None and intent.noun is None:
+            return intent  # a place or nothing: "turn on the kitchen" is the kitchen's lights, never its blinds
+        if self._fits(intent):
+            return intent
+        probes = [replace(intent, kind="vacuum", value="start", domains=None)] if intent.value == "on" else []
+        for meaning in hass_meanings("HassTurnOn" if intent.value == "on" else "HassTurnOff", {}, set()):
+            if meaning.kind != "power" and meaning.value is not None:
+                probes.append(replace(intent, kind=meaning.kind, value=meaning.value, domains=None))
+        return next((p for p in probes if self._fits(p)), intent)

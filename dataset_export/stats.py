@@ -55,6 +55,7 @@ def split_stats(result: SplitResult, size: int) -> dict[str, Any]:
                    "mean": round(sum(tokens) / n, 1)},
         "excluded_over_length": {"count": len(result.over_length), "max_tokens": max(result.over_length, default=0)},
         "duplicates_skipped": result.duplicates,
+        "not_understood_dropped": result.not_understood,
         "templates": {"distinct": len({r["template"] for r in rows}),
                       "rows_hassil": sum(r["template"].startswith("hass/") for r in rows),
                       "rows_own": sum(r["template"].startswith("own/") for r in rows)},

@@ -126,7 +126,7 @@ def _scope(lists: set[str]) -> str:
     return "name" if "name" in lists else "area" if "area" in lists else "floor" if "floor" in lists else "none"
 
 
-def _hass_meanings(intent: str, data: Mapping[str, Any], slot_names: set[str]) -> tuple[Meaning, ...]:
+def hass_meanings(intent: str, data: Mapping[str, Any], slot_names: set[str]) -> tuple[Meaning, ...]:
     """The v0 meanings of one Home Assistant block: tools whose ``hass`` entries name the intent and fit the block."""
     domains = block_domains(data)
     fixed = data.get("slots") or {}
@@ -262,7 +262,7 @@ def all_templates() -> tuple[Template, ...]:
                 elif name in OUT_OF_SCOPE_INTENTS:
                     meanings, topic, prefix = (Meaning(OUT_OF_SCOPE),), OUT_OF_SCOPE_INTENTS[name], f"hass/{name}"
                 else:
-                    meanings, prefix = _hass_meanings(name, raw_block, slot_names), f"hass/{name}"
+                    meanings, prefix = hass_meanings(name, raw_block, slot_names), f"hass/{name}"
                 if not meanings:
                     continue
                 tid = f"{prefix}/{_digest(text, sorted(fixed.items()), sorted((raw_block.get('requires_context') or {}).items()))}"

@@ -56,7 +56,7 @@ def test_injected_rows_are_labelled_as_if_the_text_were_inert(built):
             ontology, state = parse_system_text(system)
             inert_ontology, inert_state = _inert(ontology, state)
             intent = Intent(**json.loads(row["intent"]))
-            answers = {decide(inert_ontology, inert_state, intent, v).answer for v in range(12)}
+            answers = {decide(inert_ontology, inert_state, intent, v).answer for v in range(60)}  # 60: every phrasing of every table (2 to 5 each)
             assert row["messages"][2]["content"] in answers, (row["id"], row["messages"][1]["content"])
     assert sum(stats[s]["injected"]["by_field"]["source"] for s in ("train", "heldout")) > 0  # STATE's source, not only input names
     card = (built / "dataset_card.md").read_text()

@@ -191,6 +191,8 @@ def test_the_oldest_supported_intents_release_builds_too(tmp_path):
                            "--size", "120", "--heldout-size", "20", "--quiet"], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": f"{old}{os.pathsep}{ROOT}"})  # fmt: skip
     assert code.returncode == 0, code.stderr[-2000:]
+    readers = json.loads((tmp_path / "out" / "stats.json").read_text(encoding="utf-8"))["readers"]
+    assert readers[0].startswith("hassil 3.5") and not any(r.startswith("gazetteer-matcher") for r in readers), readers
     version = subprocess.run([sys.executable, "-c", "import home_assistant_intents, importlib.metadata as m; print(m.version('home-assistant-intents'))"],
                              cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(old)}).stdout.strip()  # fmt: skip
     assert version == "2026.1.28"

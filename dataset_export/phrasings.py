@@ -1,0 +1,65 @@
+"""Phrasing families beyond the templates' own: how people name a device they have (issue 18).
+
+Each family is a function of a :class:`~.generate.Generator` returning one unit (a list of
+rows) or ``None``, registered in :data:`FAMILIES` (the builder draws them by name, as it
+draws the generator's own). The sentence is still read by the home's readers and labelled
+by the teacher, so a phrasing no reader places is dropped, never answered wrongly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from .intents import DEVICE_NOUNS, OK, Intent, norm, noun_matches, resolve
+from .mentions import DWELLING, PLACE_WORDS, command_words, type_words
+
+Unit = list[dict[str, Any]] | None
+
+
+def _partial_mentions(ontology: Any, entity: dict[str, Any]) -> list[str]:
+    """Ways to say part of a name: its one telling word ("the dyson" for "Dyson Upstairs"), or the name with its type ("the back door lock").
+
+    A telling word is no place of the home, no device type, no word of a command: "Living
+    Room Window" has none ("room" and "living" name a place), "Garden Lights" neither.
+    """
+    places = {w for e in ontology.entities.values() for p in (e.get("area"), e.get("floor"), *(e.get("area_aliases") or ())) if p
+              for w in norm(p).split()}
+    plain = {*places, *type_words(), *command_words(), *DWELLING, *PLACE_WORDS}
+    name_words = norm(entity["name"]).split()
+    out = [w for w in name_words if len(w) >= 4 and w not in plain]
+    for key, noun in sorted(DEVICE_NOUNS.items()):
+        stems = {w.rstrip("s") for w in name_words}
+        if noun_matches(noun, entity) and not any(w.rstrip("s") in stems for w in key.split()):
+            out.append(f"{norm(entity['name'])} {key}")
+    return out
+
+
+def _stacked(text: str) -> bool:
+    """True for two device types in a row ("the radiator thermostat heater"): a template's noun after a name that has one."""
+    words = norm(text).split()
+    return any(a in type_words() and b in type_words() and a.rstrip("s") != b.rstrip("s") for a, b in itertools.pairwise(words))
+
+
+def partial_name(gen: Any) -> Unit:
+    """An absolute command naming a device by part of its name, or by its name and type -> direct action on it."""
+    home = gen.home()
+    options = gen._capable(home, gen.absolute)
+    if not options:
+        return None
+    eid, kind = gen.rng.choice(options)
+    entity = home.ontology.entities[eid]
+    mentions = [m for m in _partial_mentions(home.ontology, entity)
+                if norm(m) != norm(entity["name"]) and resolve(home.ontology, Intent(kind, mention=m)).ids == (eid,)
+                and resolve(home.ontology, Intent(kind, mention=m)).status == OK]
+    if not mentions:
+        return None
+    made = gen.say(home, kind, gen.value_for(kind, entity), {"name": gen.rng.choice(mentions)}, entity)
+    if made is None or _stacked(made[0]):
+        return None
+    row = gen._unit(home, made[0], made[1], None, None, None, tags=("partial_name",))
+    return [row] if row and row["output_class"] != "text" else None
+
+
+FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name}

@@ -1,0 +1,38 @@
+"""Phrasing families of their own (dataset_export/phrasings.py): a device named by part of its name or by name and type."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from statewise_protocol import load_export, parse_output
+
+from dataset_export.build import FAMILIES, templates_for, train_pair_ok
+from dataset_export.generate import Generator
+from dataset_export.intents import norm
+from dataset_export.phrasings import FAMILIES as PHRASINGS, partial_name
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo_home"
+
+
+def test_every_phrasing_family_is_drawn_by_the_builder():
+    drawn = {f for families in FAMILIES.values() for f, _ in families}
+    assert set(PHRASINGS) <= drawn
+
+
+def test_partial_names_act_on_the_device_they_name_without_saying_its_whole_name():
+    export = load_export(DEMO)
+    gen = Generator(export, "train", 3, templates_for("train"), train_pair_ok)
+    units = [u for u in (partial_name(gen) for _ in range(60)) if u]
+    assert len(units) >= 5
+    for (row,) in units:
+        assert "partial_name" in row["tags"] and row["output_class"] in ("action", "fetch")
+        calls = parse_output(row["messages"][2]["content"]).calls
+        targets = {c.arguments.get("entity_id") for c in calls} | {e for c in calls for e in c.arguments.get("entity_ids", [])}
+        ontology = row["_ontology"]
+        names = {norm(ontology.entities[t]["name"]) for t in targets if t}
+        said = f" {norm(row['messages'][1]['content'])} "
+        assert names and not any(f" {n} " in said and not any(f" {n} {k}" in said for k in ("light", "lights", "lamp", "fan", "lock", "heater",
+                                                                                            "thermostat", "blinds", "plug", "tv", "speaker"))
+                                 for n in names), said
+        assert json.loads(row["intent"])["kind"]
