@@ -127,9 +127,9 @@ model.save_pretrained(sys.argv[1]); tok.save_pretrained(sys.argv[1])' "$model" "
       "$PY" -m trainer eval --model "$model" --dataset "$DATA/heldout.jsonl" --eval_batch_size "$batch" --out "$out-$batch" \
         --max_new_tokens "${STATEWISE_GPU_EVAL_NEW_TOKENS:-256}"
       "$PY" -c 'import json, sys
-r = json.load(open(sys.argv[1]))
+r = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[1].replace("report.json", "generation_timing.json")))
 g, rows = r["generation"], r["summary"]["rows"]
-calls, size, new, secs, tps = g["calls"], g["batch_size"], g["new_tokens"], g["seconds"], g["tokens_per_s"]
+calls, size, new, secs, tps = g["calls"], g["batch_size"], g["new_tokens"], t["seconds"], t["tokens_per_s"]
 print(f"eval batch {sys.argv[2]}: {rows} rows, {calls} generate() calls of up to {size}, {new} new tokens in {secs} s ({tps} tokens/s)")' "$out-$batch/report.json" "$batch"
     done
     ;;

@@ -74,6 +74,9 @@ def load_for_eval(model_dir: str, *, baseline: bool = False, base_model: str = "
     return model, tok, label
 
 
+TIMING_FILE = "generation_timing.json"
+
+
 @dataclass
 class GenerationStats:
     """What generation cost: wall seconds, new tokens up to each row's end of turn, ``generate()`` calls, the batch."""
@@ -86,9 +89,13 @@ class GenerationStats:
     row_tokens: list[int] = field(default_factory=list)  # of the last generate(), in the order of its conversations
 
     def as_dict(self) -> dict[str, Any]:
-        """For ``report.json`` (timings differ run to run; everything else in the report does not)."""
-        return {"batch_size": self.batch_size, "batch_size_why": self.batch_size_why, "calls": self.calls, "seconds": round(self.seconds, 3),
-                "new_tokens": self.tokens, "tokens_per_s": round(self.tokens / self.seconds, 1) if self.seconds > 0 else None}  # fmt: skip
+        """For ``report.json``: what the same model and rows always give (greedy decoding), so reports stay byte-identical."""
+        return {"batch_size": self.batch_size, "batch_size_why": self.batch_size_why, "calls": self.calls, "new_tokens": self.tokens}
+
+    def timing(self) -> dict[str, Any]:
+        """For ``generation_timing.json``: wall seconds and tokens/s, which vary run to run."""
+        return {"seconds": round(self.seconds, 3), "new_tokens": self.tokens,
+                "tokens_per_s": round(self.tokens / self.seconds, 1) if self.seconds > 0 else None}  # fmt: skip
 
 
 def end_of_turn_ids(tokenizer: Any) -> list[int]:
@@ -284,7 +291,7 @@ def evaluate(
         stats = GenerationStats()
         preds, finals = predict(model, tokenizer, rows, batch_size=cfg.evaluation.eval_batch_size, max_new_tokens=cfg.evaluation.max_new_tokens,
                                 stats=stats)  # fmt: skip
-        log.info("eval: generated %d tokens in %.1f s (%s tokens/s)", stats.tokens, stats.seconds, stats.as_dict()["tokens_per_s"])
+        log.info("eval: generated %d tokens in %.1f s (%s tokens/s)", stats.tokens, stats.seconds, stats.timing()["tokens_per_s"])
     results = score_predictions(rows, preds, finals)
     summary = summarize(results)
     criteria = check_thresholds(summary, cfg.evaluation.thresholds())
@@ -298,6 +305,8 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     if not predictions:
         (out / "predictions.jsonl").write_text("".join(json.dumps(preds[r["id"]], ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    if stats is not None:  # beside the report, not in it: the report is byte-identical for the same model and rows
+        (out / TIMING_FILE).write_text(json.dumps(stats.timing(), indent=1) + "\n", encoding="utf-8")
     (out / "results.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
     write_report(report, out)
     log.info("eval %s: %s (report in %s)", label, "PASSED" if report["passed"] else "FAILED", out)

@@ -54,9 +54,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def _generation_line(g: dict[str, Any]) -> str:
-    """What generation cost (timings vary run to run)."""
-    return (f"- generation: {g['new_tokens']} new tokens in {g['seconds']} s ({g['tokens_per_s']} tokens/s), "
-            f"{g['calls']} generate() calls of up to {g['batch_size']} prompts ({g['batch_size_why']})")
+    """What generation took; its wall time is in ``generation_timing.json`` (it varies run to run, this report does not)."""
+    return (f"- generation: {g['new_tokens']} new tokens, {g['calls']} generate() calls of up to {g['batch_size']} prompts "
+            f"({g['batch_size_why']}); seconds and tokens/s in `generation_timing.json`")
 
 
 def _mark(fig: Any, report: dict[str, Any]) -> None:

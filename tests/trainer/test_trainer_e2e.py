@@ -28,11 +28,15 @@ def test_train_eval_export(trained_run, dataset_file):
     assert (run / "eval1" / "predictions.jsonl").read_text() == (run / "eval2" / "predictions.jsonl").read_text()
     assert first["summary"] == second["summary"]
     assert not first["passed"]  # two steps on a random model: the thresholds must catch it
-    gen = first["generation"]  # what generation cost, recorded beside the (deterministic) scores
+    gen = first["generation"]  # what generation took, in the (deterministic) report; its timing beside it
     assert gen["batch_size"] == 16 and gen["batch_size_why"] == "as requested" and gen["calls"] >= 1
-    assert 0 < gen["new_tokens"] <= 48 * 2 * first["summary"]["rows"] and gen["seconds"] > 0
-    assert gen["tokens_per_s"] == pytest.approx(gen["new_tokens"] / gen["seconds"], rel=0.01)
-    assert f"- generation: {gen['new_tokens']} new tokens in" in (run / "eval1" / "report.md").read_text()
+    assert 0 < gen["new_tokens"] <= 48 * 2 * first["summary"]["rows"]
+    timing = json.loads((run / "eval1" / "generation_timing.json").read_text())
+    assert timing["new_tokens"] == gen["new_tokens"] and timing["seconds"] > 0
+    assert timing["tokens_per_s"] == pytest.approx(gen["new_tokens"] / timing["seconds"], rel=0.01)
+    assert f"- generation: {gen['new_tokens']} new tokens," in (run / "eval1" / "report.md").read_text()
+    for name in ("report.json", "report.md"):  # same model, same rows: byte-identical reports
+        assert (run / "eval1" / name).read_bytes() == (run / "eval2" / name).read_bytes(), name
     assert {p.name for p in (run / "eval1").iterdir()} >= {"report.json", "report.md", "criteria.png", "confusion.png", "domains.png"}
 
     manifest = json.loads((out / "statewise_manifest.json").read_text())
