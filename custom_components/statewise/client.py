@@ -90,8 +90,8 @@ def has_credentials(url: str) -> bool:
     try:
         parts = urlsplit(url.strip())
     except ValueError:
-        return False
-    return parts.username is not None or parts.password is not None
+        return True  # unreadable: fail closed (never sent, never shown)
+    return parts.username is not None or parts.password is not None or "@" in parts.netloc
 
 
 def redact_url(url: str) -> str:
@@ -159,7 +159,7 @@ class StatewiseClient:
         self.redacted_url = redact_url(self.base_url)
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "Accept-Encoding": "identity"}  # the size cap is on what the server sends
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers

@@ -44,7 +44,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .client import AuthenticationError, StatewiseClient, StatewiseClientError, has_credentials, normalize_base_url
+from .client import AuthenticationError, StatewiseClient, StatewiseClientError, has_credentials, normalize_base_url, redact_url
 from .const import (
     CONF_ACTION_TIMEOUT,
     CONF_API_KEY,
@@ -223,7 +223,7 @@ class StatewiseConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Optional(CONF_API_KEY): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}),
-            description_placeholders={"url": entry.data[CONF_BASE_URL]},
+            description_placeholders={"url": redact_url(entry.data[CONF_BASE_URL])},
             errors=errors,
         )
 
@@ -305,12 +305,16 @@ class ConversationFlowHandler(ConfigSubentryFlow):
         """Entities exposed to Assist: the ones an agent can act on, so the ones that can be made sensitive."""
         return exposed_entity_ids(self.hass)
 
-    def _unclassified_covers(self, exposed: list[str]) -> list[str]:
-        """Exposed covers without a device class: a garage door or gate among them is not protected until listed."""
+    def _worth_reviewing(self, exposed: list[str]) -> list[str]:
+        """Exposed entities that may open or unlock something unseen: covers without a device class, switches, scripts.
+
+        A garage door or gate among them is not protected until the user lists it (scenes that set a
+        lock or a door are protected by the agent itself).
+        """
         out = []
         for eid in exposed:
             state = self.hass.states.get(eid)
-            if eid.startswith("cover.") and (state is None or not state.attributes.get("device_class")):
+            if eid.split(".", 1)[0] in ("switch", "script") or (eid.startswith("cover.") and (state is None or not state.attributes.get("device_class"))):
                 out.append(eid)
         return out
 
@@ -416,12 +420,12 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                     return self.async_create_entry(title=user_input[CONF_NAME], data=data)
                 return self.async_update_and_abort(self._get_entry(), self._get_reconfigure_subentry(), data=data)
             options.update(user_input)
-        unclassified = self._unclassified_covers(self._exposed())
+        review = self._worth_reviewing(self._exposed())
         return self.async_show_form(
             step_id="set_options",
             data_schema=self._schema(options, exports, models),
             errors=errors,
-            description_placeholders={"unclassified_covers": ", ".join(unclassified) if unclassified else "-"},
+            description_placeholders={"review": ", ".join(review) if review else "-"},
         )
 
     async_step_user = async_step_set_options

@@ -62,7 +62,7 @@ from .protocol.agent import (
     TurnResult,
     english_phrases,
 )
-from .protocol.sensitive import PendingPlans, is_affirmative, negated
+from .protocol.sensitive import PendingPlans, can_be_sensitive, is_affirmative, negated
 
 # Refusal and error replies -> the intent response's error code.
 _TARGET_REFUSALS = frozenset({"unknown_entity", "not_present", "ambiguous_target"})
@@ -241,9 +241,24 @@ class StatewiseConversationEntity(
             HassHome(self.hass, context),
             fetch_rounds=int(settings.get(CONF_FETCH_ROUNDS, DEFAULT_FETCH_ROUNDS)),
             sensitive_policy=settings.get(CONF_SENSITIVE_POLICY, DEFAULT_SENSITIVE_POLICY),
-            sensitive_entities=settings.get(CONF_SENSITIVE_ENTITIES) or (),
+            sensitive_entities=self._sensitive_entities(),
             action_timeout=float(settings.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)),
         )
+
+    def _sensitive_entities(self) -> set[str]:
+        """The entities the user listed, plus exposed scenes that would unlock or open one (a scene runs as a whole)."""
+        listed = set(self.settings.get(CONF_SENSITIVE_ENTITIES) or ())
+        ontology = self._ontology()
+        for eid in ontology.entities:
+            state = self.hass.states.get(eid) if eid.startswith("scene.") else None
+            members = state.attributes.get(ATTR_ENTITY_ID) if state is not None else None
+            for member in members if isinstance(members, list | tuple) else ():
+                member_state = self.hass.states.get(member) if isinstance(member, str) else None
+                device_class = member_state.attributes.get("device_class") if member_state is not None else None
+                if member in listed or can_be_sensitive(str(member).split(".", 1)[0], device_class):
+                    listed.add(eid)
+                    break
+        return listed
 
     def _ontology(self) -> Ontology:
         """The live ontology: every entity exposed to Assist, as the model is prompted (cached until it changes)."""

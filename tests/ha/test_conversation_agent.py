@@ -156,13 +156,12 @@ async def test_confirm_asks_back_and_runs_the_stored_plan_only_when_told() -> No
 
 
 async def test_a_user_listed_entity_is_sensitive_under_every_policy() -> None:
-    """A light the user listed is protected like a lock: blocked, asked back, or run only on its name."""
-    for policy, command, executed in (("block", "turn on the hall", []), ("confirm", "turn on the hall", []),
-                                      ("allow", "turn on the desk", []), ("allow", "turn on the hall", ["light.turn_on"])):  # fmt: skip
+    """A light the user listed is protected like a lock: blocked, or asked back (under confirm and allow)."""
+    for policy, outcome in (("block", OUTCOME_REFUSED), ("confirm", OUTCOME_CONFIRM), ("allow", OUTCOME_CONFIRM)):
         home = FakeHome()
         ask, _ = scripted(call("light_power", entity_id="light.hall", state="on"))
-        await StatewiseAgent(ask, home, sensitive_policy=policy, sensitive_entities=["light.hall"]).async_run(command, ONTOLOGY)
-        assert [a.action for a in home.executed] == executed, (policy, command)
+        result = await StatewiseAgent(ask, home, sensitive_policy=policy, sensitive_entities=["light.hall"]).async_run("turn on the hall", ONTOLOGY)
+        assert (result.outcome, home.executed) == (outcome, []), policy  # allow: a listed entity has no verb to say, so it is asked back
 
 
 def _bench_module() -> Any:

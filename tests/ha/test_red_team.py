@@ -124,6 +124,21 @@ async def test_entities_the_user_lists_are_protected_like_locks(
     assert service_calls == []
 
 
+@pytest.mark.parametrize("subentry_data", [with_policy("block")])
+async def test_a_scene_that_unlocks_a_door_is_sensitive(
+    hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer, service_calls: list[Any]
+) -> None:
+    """A scene runs as a whole: one that sets the front door lock is blocked like the unlock itself (security review)."""
+    hass.states.async_set("scene.welcome_home", "unknown", {"entity_id": ["light.kitchen_lights", "lock.front_door"], "friendly_name": "Welcome home"})
+    async_expose_entity(hass, "conversation", "scene.welcome_home", True)
+    await hass.async_block_till_done()
+    init_integration.runtime_data.live.async_invalidate()
+    model_server.script(call("scene_activate", entity_id="scene.welcome_home"))
+    result = await converse(hass, init_integration, "turn on the kitchen lights")
+    assert result.response.speech["plain"]["speech"] == phrase("sensitive_blocked", name="Welcome home")
+    assert service_calls == []
+
+
 # --- confirm: the dialogue ------------------------------------------------------
 
 
@@ -233,8 +248,8 @@ async def test_the_options_form_offers_exposed_entities_and_lists_unclassified_c
     async_expose_entity(hass, "conversation", "cover.hall_window", True)  # the demo's hall window has no device class
     subentry = next(iter(init_integration.subentries.values()))
     result = await init_integration.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
-    assert "cover.hall_window" in result["description_placeholders"]["unclassified_covers"]
-    assert "cover.garage_door" not in result["description_placeholders"]["unclassified_covers"]
+    assert "cover.hall_window" in result["description_placeholders"]["review"]
+    assert "cover.garage_door" not in result["description_placeholders"]["review"]
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {**{k: v for k, v in subentry.data.items() if k in ("model", "fetch_rounds", "request_timeout", "action_timeout")},
                             CONF_SENSITIVE_POLICY: "confirm", CONF_SENSITIVE_ENTITIES: ["cover.hall_window"], "max_length": "2048"},

@@ -25,6 +25,15 @@ UNLOCK = ToolCall("lock_control", {"entity_id": "lock.front_door", "command": "u
         ("never unlock the front door", False),
         ("unlock the frontdoor", False),
         ("unlock it", False),
+        ("can you unlock the front door?", True),  # a polite request
+        ("turn on the porch light and unlock the front door", True),  # the second clause asks
+        # questions and every negation are not requests (found by the security review)
+        ("how do I unlock the front door", False),
+        ("I wouldn't unlock the front door", False),
+        ("who can unlock the front door?", False),
+        ("nobody should unlock the front door", False),
+        ("the front door isn't something to unlock", False),
+        ("unlock the front door unless it is raining", False),
     ],
 )
 def test_allow_needs_the_verb_and_the_name_and_no_negation(command: str, asks: bool) -> None:
@@ -39,6 +48,21 @@ def test_a_lock_named_lock_in_an_area_named_home() -> None:
     assert asked_for("unlock the lock", call, LOCK_NAMED_LOCK)
 
 
+def test_a_short_name_inside_another_devices_name_is_not_named() -> None:
+    """A lock called "Door": "unlock the back door lock" names the Back Door Lock, not it."""
+    door = {"name": "Door", "aliases": [], "device_class": None}
+    call = ToolCall("lock_control", {"entity_id": "lock.door", "command": "unlock"})
+    assert not asked_for("unlock the back door lock", call, door, ["Back Door Lock", "Hall Light"])
+    assert asked_for("unlock the door", call, door, ["Back Door Lock"])
+    assert asked_for("unlock the back door lock and unlock the door", call, door, ["Back Door Lock"])
+
+
+def test_a_question_about_a_garage_door_opens_nothing() -> None:
+    opened = ToolCall("cover_control", {"entity_id": "cover.garage_door", "command": "open"})
+    assert not asked_for("is the garage door open?", opened, GARAGE)
+    assert not asked_for("is the garage door open", opened, GARAGE)
+
+
 def test_verbs_come_from_the_registry_per_value() -> None:
     """Opening a garage door needs "open"; setting its position counts too (cover_position's verbs)."""
     opened = ToolCall("cover_control", {"entity_id": "cover.garage_door", "command": "open"})
@@ -47,16 +71,18 @@ def test_verbs_come_from_the_registry_per_value() -> None:
     assert opened.spec.sensitive_verbs == ("open",)
     position = ToolCall("cover_position", {"entity_id": "cover.garage_door", "position": 40})
     assert asked_for("set the garage door to 40 percent", position, GARAGE)
+    assert not asked_for("set the garage door to 0 percent", position, GARAGE)  # the position must be the one said
+    gas = {"name": "Gas", "aliases": [], "device_class": "gas"}
+    assert not asked_for("set the gas to 0", ToolCall("valve_position", {"entity_id": "valve.gas", "position": 100}), gas)
 
 
 def test_user_listed_entities_are_sensitive_whatever_the_tool() -> None:
-    """A gate relay exposed as a switch, an alarm script: sensitive once listed; their name is then what counts."""
+    """A gate relay exposed as a switch, an alarm script: sensitive once listed; under *allow* they are asked back."""
     relay = {"name": "Gate Relay", "aliases": [], "area": "Drive", "device_class": None}
     call = ToolCall("switch_power", {"entity_id": "switch.gate_relay", "state": "on"})
     assert not is_sensitive_action(call, "switch.gate_relay", relay)
     assert is_sensitive_action(call, "switch.gate_relay", relay, ["switch.gate_relay"])
-    assert asked_for("turn on the gate relay", call, relay)
-    assert not asked_for("turn on the drive lights", call, relay)
+    assert not asked_for("turn on the gate relay", call, relay)  # no registry verb to say: the agent asks back instead
     script = ToolCall("script_run", {"entity_id": "script.disarm_alarm"})
     assert is_sensitive_action(script, "script.disarm_alarm", {"name": "Disarm alarm"}, ["script.disarm_alarm"])
 

@@ -74,6 +74,33 @@ def test_the_ontology_never_carries_control_text_in_any_name() -> None:
     assert not has_control_text(ontology.prompt_json) and "\n" not in ontology.prompt_json
 
 
+def test_names_cannot_join_into_a_marker_across_json_strings() -> None:
+    """"Lamp<|" and "|>" on two devices must not delete the device between them from the cleaned system text."""
+    ontology = Ontology.from_entities([entity("light.a", "Lamp<|"), entity("lock.door", "Door"), entity("lock.e", "|>")])
+    system = render_messages(ontology, "hi")[0]["content"]
+    assert "lock.door" in system and "lock.e" in system
+    assert json.loads(system.removeprefix("ONTOLOGY: "))  # still one JSON value
+    assert ontology.entities["light.a"]["name"] == "Lamp"  # what is left of a marker is not kept either
+
+
+def test_a_stray_marker_start_does_not_stop_every_export() -> None:
+    """A name with a lone "<|" is cleaned into one the export schema accepts (one definition of what is refused)."""
+    from statewise_protocol import Snapshot, export_files
+
+    ontology = Ontology.from_entities([entity("light.a", "Lamp <| left")])
+    files = export_files(ontology, [Snapshot("s", "2026-12-04T00:00:00+00:00", "live", {"light.a": {"state": "on"}})], created="c", ha_version="v")
+    assert "<|" not in files["ontology.json"]
+
+
+def test_name_lists_are_capped() -> None:
+    """A device with a thousand sources cannot fill the prompt: at most 64 inputs, 32 aliases."""
+    ontology = Ontology.from_entities([entity("media_player.tv", "TV", aliases=[f"alias {i}" for i in range(100)],
+                                              capabilities={"inputs": [f"source_{i:04d}" for i in range(1000)]})])  # fmt: skip
+    tv = ontology.entities["media_player.tv"]
+    assert len(tv["capabilities"]["inputs"]) == 64 and len(tv["aliases"]) == 32
+    parse_ontology(ontology.document())  # and the capped document is valid
+
+
 def test_render_messages_cleans_the_command_and_any_system_text() -> None:
     """The last gate: a typed command and a STATE given directly (not through entity_state) are cleaned too."""
     ontology = Ontology.from_entities([entity("light.tv", "TV")])
@@ -142,7 +169,7 @@ def test_lone_surrogates_in_model_output_are_not_text() -> None:
 @pytest.mark.parametrize(
     ("content", "words"),
     [("[" * 100_000 + "]" * 100_000, "nested too deeply"), ('{"a": ' + "9" * 5000 + "}", "not valid JSON"),
-     ('{"a": NaN}', "NaN"), ('{"a": -Infinity}', "Infinity")],
+     ('{"a": NaN}', "NaN"), ('{"a": -Infinity}', "Infinity"), ('{"a": [5, 1e999]}', "out of range")],
 )  # fmt: skip
 def test_json_python_cannot_represent_is_a_one_line_error(tmp_path: Path, content: str, words: str) -> None:
     path = tmp_path / "ontology.json"

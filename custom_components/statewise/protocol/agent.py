@@ -45,7 +45,7 @@ from .export_format import Ontology
 from .parser import KIND_ACTION, KIND_FETCH, KIND_INVALID, KIND_TEXT, Verdict
 from .prompt import render_answer, render_messages
 from .sensitive import POLICY_ALLOW, POLICY_BLOCK, POLICY_CONFIRM, POLICY_EVALUATE, asked_for, is_sensitive_action
-from .tools import ToolCall, action_data, call_entity_ids, resolve_target, service_for
+from .tools import ToolCall, action_data, call_entity_ids, is_sensitive, resolve_target, service_for
 from .validate import check_output
 
 _LOGGER = logging.getLogger(__name__)
@@ -329,19 +329,30 @@ class StatewiseAgent:
             reason = f"sensitive action blocked by policy: {first.call.to_line()}"
             return self._finish(result, OUTCOME_REFUSED, Reply("sensitive_blocked", {"name": name}), reason)
         if self.sensitive_policy == POLICY_CONFIRM:
-            result.outcome = OUTCOME_CONFIRM
-            result.pending = tuple(a.call for a in actions)
-            result.replies.extend(question(a, ontology) for a in sensitive)
-            result.reason = f"sensitive action waits for the user's yes: {'; '.join(a.call.to_line() for a in sensitive)}"
-            _LOGGER.info("Asked back: %s", result.reason)
-            return result
-        for action in sensitive:  # allow: only on the user's own words
-            if not asked_for(command, action.call, ontology.entities[action.entity_id]):
-                reason = (f"sensitive action the command did not ask for (it must name {action.entity_id} or an alias, say the action, "
-                          f"and not negate it): {action.call.to_line()}")  # fmt: skip
+            return self._ask_back(result, actions, sensitive, ontology)
+        # allow: a registry-sensitive action only on the user's own words; an entity the user listed has no verb to say, so it is asked back.
+        listed = [a for a in sensitive if not is_sensitive(a.call, ontology.entities[a.entity_id].get("device_class"))]
+        for action in (a for a in sensitive if a not in listed):
+            others = [n for eid, ent in ontology.entities.items() if eid != action.entity_id for n in (ent.get("name"), *(ent.get("aliases") or []))
+                      if isinstance(n, str)]  # fmt: skip
+            if not asked_for(command, action.call, ontology.entities[action.entity_id], others):
+                reason = (f"sensitive action the command did not ask for (a clause must start with the action's verb, name {action.entity_id} "
+                          f"or an alias, say a position it sets, and not negate it): {action.call.to_line()}")  # fmt: skip
                 _LOGGER.warning("Not executed: %s; command %r", reason, command[:200])
                 return self._finish(result, OUTCOME_REFUSED, Reply("sensitive_unrequested", {"name": entity_name(ontology, action.entity_id)}), reason)
+        if listed:
+            return self._ask_back(result, actions, listed, ontology)
         return None
+
+    @staticmethod
+    def _ask_back(result: TurnResult, actions: Sequence[PreparedAction], sensitive: Sequence[PreparedAction], ontology: Ontology) -> TurnResult:
+        """Nothing runs: the plan waits for the user's "yes" (:class:`.sensitive.PendingPlans`)."""
+        result.outcome = OUTCOME_CONFIRM
+        result.pending = tuple(a.call for a in actions)
+        result.replies.extend(question(a, ontology) for a in sensitive)
+        result.reason = f"sensitive action waits for the user's yes: {'; '.join(a.call.to_line() for a in sensitive)}"
+        _LOGGER.info("Asked back: %s", result.reason)
+        return result
 
     async def _async_act(self, result: TurnResult, calls: Sequence[ToolCall], ontology: Ontology, command: str, *,
                          confirmed: bool = False) -> TurnResult:  # fmt: skip

@@ -27,6 +27,8 @@ ONTOLOGY_FILE = "ontology.json"
 SNAPSHOTS_FILE = "snapshots.json"
 MANIFEST_FILE = "manifest.json"
 ENTITY_KEYS = ("id", "name", "aliases", "area", "area_aliases", "floor", "domain", "device_class", "capabilities", "present")
+# At most this many names in a list (the export schemas say the same): a device cannot fill the prompt with a thousand sources.
+MAX_ITEMS = {"aliases": 32, "area_aliases": 32, "inputs": 64, "hvac_modes": 16}
 # Optional entity keys: written only when non-empty, so exports without them keep their bytes and hashes.
 OPTIONAL_ENTITY_KEYS = frozenset({"area_aliases"})
 
@@ -111,11 +113,11 @@ class Ontology:
             ent["name"] = _clean(ent.get("name")) or ent["id"]
             for key in ("area", "floor"):
                 ent[key] = _clean(ent.get(key))
-            ent["aliases"] = sorted({a for a in map(_clean, ent.get("aliases") or []) if a})
-            ent["area_aliases"] = sorted({a for a in map(_clean, ent.get("area_aliases") or []) if a})
+            for key in ("aliases", "area_aliases"):
+                ent[key] = sorted({a for a in map(_clean, ent.get(key) or []) if a})[: MAX_ITEMS[key]]
             caps = ent.get("capabilities") or {}
             # Name lists (inputs, hvac_modes) are sets: sort them; [min, max] ranges keep their order.
-            ent["capabilities"] = {k: sorted(caps[k]) if _is_name_list(caps[k]) else caps[k] for k in sorted(caps)}
+            ent["capabilities"] = {k: sorted(caps[k])[: MAX_ITEMS.get(k)] if _is_name_list(caps[k]) else caps[k] for k in sorted(caps)}
             normalised[ent["id"]] = {k: ent.get(k) for k in ENTITY_KEYS if k not in OPTIONAL_ENTITY_KEYS or ent.get(k)}
         return cls(normalised)
 
@@ -196,6 +198,13 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
 def load_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """A JSON file's value; :class:`ExportError` names the file (and line) when it is missing, too large or not JSON.
 
@@ -207,7 +216,7 @@ def load_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     if (size := path.stat().st_size) > max_bytes:
         raise ExportError(str(path), "", f"file of {size} bytes is larger than the {max_bytes} a Statewise file may have")
     try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
     except UnicodeDecodeError as err:
         raise ExportError(str(path), "", f"not UTF-8 text ({err.reason})") from None
     except json.JSONDecodeError as err:

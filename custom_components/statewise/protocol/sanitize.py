@@ -21,7 +21,10 @@ import re
 import unicodedata
 
 # <|anything|> (also with full-width bars, as some templates write them) and the tag-shaped special tokens.
-CONTROL_MARKER = re.compile(r"<\s*[|｜][^<>\n]{0,64}?[|｜]\s*>|<\s*/?\s*(?:think|tool_call|tool_response)\s*>", re.IGNORECASE)
+# Never across a quote or backslash: cleaning a whole JSON text must not join two strings (and no real token holds one).
+CONTROL_MARKER = re.compile(r"<\s*[|｜][^<>\n\"\\]{0,64}?[|｜]\s*>|<\s*/?\s*(?:think|tool_call|tool_response)\s*>", re.IGNORECASE)
+# What is left of a marker in a name ("Lamp <| left"): the export schema refuses it, so a name never keeps it.
+MARKER_START = re.compile(r"<\s*[|｜]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 
@@ -38,7 +41,8 @@ def clean_text(text: str) -> str:
 
 def clean_name(text: str) -> str:
     """A one-line name: :func:`clean_text`, control characters and runs of whitespace folded to one space."""
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in clean_text(text))
+    text = MARKER_START.sub(" ", clean_text(text))
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
     return _SPACES.sub(" ", text).strip()
 
 
