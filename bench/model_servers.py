@@ -65,11 +65,15 @@ def llama_cpp_server(gguf: str | Path, port: int, *, n_ctx: int = 8192) -> list[
 def llama_server(gguf: str | Path, port: int, *, n_ctx: int = 8192, loras: Sequence[str | Path] = (), lora_init_without_apply: bool = False) -> list[str]:
     """llama.cpp's own ``llama-server`` of a GGUF with its chat template (``--jinja``), greedy by default; ``loras`` on top.
 
+    ``--reasoning off``: llama-server passes ``enable_thinking`` to every template that knows it,
+    true unless told otherwise, which overrides the exported template's non-thinking default for
+    a request without ``chat_template_kwargs`` (the agent sends them; other clients may not).
+
     One slot and no host-memory prompt cache (``--cache-ram 0``), so a prompt whose prefix was
     replaced by another's is evaluated again: the prefix-cache figures compare exactly that
     with a reused prefix (``cache_prompt``, on by default, keeps the slot's last prompt).
     """
-    argv = [str(LLAMA_SERVER), "-m", str(gguf), "--alias", LLAMA_MODEL_ALIAS, "--jinja", "--temp", "0", "-c", str(n_ctx),
+    argv = [str(LLAMA_SERVER), "-m", str(gguf), "--alias", LLAMA_MODEL_ALIAS, "--jinja", "--reasoning", "off", "--temp", "0", "-c", str(n_ctx),
             "--parallel", "1", "--cache-ram", "0", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     for lora in loras:
         argv += ["--lora", str(lora)]

@@ -56,7 +56,7 @@ def _lora_recipe(manifest: dict[str, Any]) -> str:
         return ""
     base = lora["base"] if "/" in lora["base"] else "./" + lora["base"]
     return ("\n# or the shared base with this home's adapter (a retrained home replaces only the small adapter file):\n"
-            f"llama-server -m {base} --lora ./{lora['adapter']} --jinja --temp 0 -c {manifest.get('max_length') or 2048} --port 8000")
+            f"llama-server -m {base} --lora ./{lora['adapter']} --jinja --reasoning off --temp 0 -c {manifest.get('max_length') or 2048} --port 8000")
 
 
 def model_card(manifest: dict[str, Any], name: str) -> str:
@@ -127,8 +127,8 @@ transformers serve --force-model ./merged --port 8000
 
 ```bash
 python -m llama_cpp.server --model ./{GGUF_FILE} --model_alias statewise --n_ctx {manifest.get("max_length") or 2048} --host 0.0.0.0 --port 8000
-# or llama.cpp's own server (--jinja renders the GGUF's template; it keeps each slot's prompt cache by default):
-llama-server -m ./{GGUF_FILE} --jinja --temp 0 -c {manifest.get("max_length") or 2048} --port 8000{_lora_recipe(manifest)}
+# or llama.cpp's own server (--jinja renders the GGUF's template, --reasoning off keeps its non-thinking default; each slot keeps its prompt cache):
+llama-server -m ./{GGUF_FILE} --jinja --reasoning off --temp 0 -c {manifest.get("max_length") or 2048} --port 8000{_lora_recipe(manifest)}
 ```
 
 **Ollama** (`Modelfile`: `FROM ./{GGUF_FILE}`, its `TEMPLATE` rendered from the chat template above, not typed; not run here):

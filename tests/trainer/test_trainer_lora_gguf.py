@@ -67,7 +67,7 @@ def test_the_base_gguf_is_written_once_and_each_home_gets_a_small_adapter(homes:
     for home in (homes["a"], homes["b"]):
         assert (home / LORA_GGUF_FILE).stat().st_size < base.stat().st_size / 4
         assert not list(home.glob("*.partial")) and not list(home.glob("statewise-base-*"))
-        assert f"llama-server -m {base.resolve()} --lora ./{LORA_GGUF_FILE} --jinja" in (home / "README.md").read_text(encoding="utf-8")
+        assert f"llama-server -m {base.resolve()} --lora ./{LORA_GGUF_FILE} --jinja --reasoning off" in (home / "README.md").read_text(encoding="utf-8")
     sys.path.insert(0, str(converter_dir() / "gguf-py"))
     try:
         from gguf import GGUFReader
