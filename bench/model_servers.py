@@ -1,19 +1,20 @@
 """Start and stop the real OpenAI-compatible servers the tests and benchmarks run on 127.0.0.1.
 
 One place for the command lines (``transformers serve``, llama.cpp's ``python -m
-llama_cpp.server``) and for waiting until a server answers. Commands go through
+llama_cpp.server`` and ``llama-server``) and for waiting until a server answers. Commands go through
 :func:`host_exec.host_command`, so the newest Home Assistant leg (inside a root
 filesystem) runs them on the host, where the trainer and llama.cpp environments live.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +23,21 @@ from host_exec import host_command
 ROOT = Path(__file__).resolve().parents[1]
 TRAINER_BIN = ROOT / ".venv" / "trainer" / "bin"
 LLAMA_PYTHON = ROOT / ".venv" / "llama" / "bin" / "python"
-LLAMA_MODEL_ALIAS = "statewise"  # the name llama_cpp.server lists in /v1/models (--model_alias)
+LLAMA_SERVER = ROOT / ".venv" / "llama" / "bin" / "llama-server"  # a link to the binary scripts/llama_server.sh built
+LLAMA_MODEL_ALIAS = "statewise"  # the name the llama.cpp servers list in /v1/models (--model_alias, --alias)
+
+
+def post_json(url: str, body: object) -> dict:
+    """One JSON POST, its JSON answer (blocking: from async code run it in the executor)."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return json.load(response)
+
+
+def get_json(url: str) -> object:
+    """One GET, its JSON answer (blocking)."""
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return json.load(response)
 
 
 def free_port() -> int:
@@ -45,6 +60,24 @@ def llama_cpp_server(gguf: str | Path, port: int, *, n_ctx: int = 8192) -> list[
     """
     return [str(LLAMA_PYTHON), "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", LLAMA_MODEL_ALIAS,
             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]  # fmt: skip
+
+
+def llama_server(gguf: str | Path, port: int, *, n_ctx: int = 8192, loras: Sequence[str | Path] = (), lora_init_without_apply: bool = False) -> list[str]:
+    """llama.cpp's own ``llama-server`` of a GGUF with its chat template (``--jinja``), greedy by default; ``loras`` on top.
+
+    ``--reasoning off``: llama-server passes ``enable_thinking`` to every template that knows it,
+    true unless told otherwise, which overrides the exported template's non-thinking default for
+    a request without ``chat_template_kwargs`` (the agent sends them; other clients may not).
+
+    One slot and no host-memory prompt cache (``--cache-ram 0``), so a prompt whose prefix was
+    replaced by another's is evaluated again: the prefix-cache figures compare exactly that
+    with a reused prefix (``cache_prompt``, on by default, keeps the slot's last prompt).
+    """
+    argv = [str(LLAMA_SERVER), "-m", str(gguf), "--alias", LLAMA_MODEL_ALIAS, "--jinja", "--reasoning", "off", "--temp", "0", "-c", str(n_ctx),
+            "--parallel", "1", "--cache-ram", "0", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    for lora in loras:
+        argv += ["--lora", str(lora)]
+    return argv + (["--lora-init-without-apply"] if lora_init_without_apply else [])
 
 
 @contextmanager

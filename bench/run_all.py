@@ -13,8 +13,8 @@ Each figure stands beside a baseline measured in the same run:
    a 300-entity home through export, an automatic-budget build and the token-budget check;
 5. end-to-end latency per command through the agent against a real ``transformers serve``
    of an overfit tiny model, vs one bare chat completion;
-6. the same against llama.cpp (``llama_cpp.server``, a GGUF export), with each prompt's prefix evicted vs reused,
-   and the invalid-answer rate with and without the v0 grammar.
+6. the same against llama.cpp (``llama_cpp.server`` and ``llama-server``, one GGUF export), with each prompt's prefix
+   evicted vs reused, and the invalid-answer rate with and without the v0 grammar.
 """
 
 from __future__ import annotations
@@ -60,15 +60,25 @@ def e2e_section(work: Path, repeat: int) -> str:
         return _ha_bench("e2e_latency.py", "--url", url, "--model", cases["model_dir"], "--cases", str(work / "model" / "cases.json"), "--repeat", str(repeat))
 
 
-def llama_cpp_section(work: Path, repeat: int) -> str:
-    """A random-weight tiny Qwen3 (full vocabulary) as GGUF under llama.cpp: agent latency, prefix cache, grammar."""
-    subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "make_gguf_model.py"), str(DEMO), str(work / "gguf")],
-                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
+def llama_cpp_section(work: Path, repeat: int, server: str = "llama_cpp.server") -> str:
+    """A random-weight tiny Qwen3 (full vocabulary) as GGUF under one of llama.cpp's servers: agent latency, prefix cache, grammar."""
+    if not (work / "gguf" / "cases.json").is_file():
+        subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "make_gguf_model.py"), str(DEMO), str(work / "gguf")],
+                       cwd=ROOT, check=True, capture_output=True)  # fmt: skip
     cases = json.loads((work / "gguf" / "cases.json").read_text(encoding="utf-8"))
-    log = work / "llama.log"
-    with model_servers.running(model_servers.llama_cpp_server(cases["gguf"], model_servers.free_port()), log, "/v1/models") as url:
+    log, port = work / f"{server}.log", model_servers.free_port()
+    argv = model_servers.llama_cpp_server(cases["gguf"], port) if server == "llama_cpp.server" else model_servers.llama_server(cases["gguf"], port)
+    # llama-cpp-python tells the prompt tokens it evaluated in its log; llama-server in each answer's timings.
+    log_args = ["--server-log", str(log)] if server == "llama_cpp.server" else []
+    with model_servers.running(argv, log, "/v1/models") as url:
         return _ha_bench("e2e_latency.py", "--url", url, "--model", model_servers.LLAMA_MODEL_ALIAS, "--cases", str(work / "gguf" / "cases.json"),
-                         "--repeat", str(repeat), "--prefix-cache", "--server-log", str(log), "--grammar")  # fmt: skip
+                         "--repeat", str(repeat), "--prefix-cache", *log_args, "--grammar")  # fmt: skip
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """The (title, body) sections of a results file this script wrote."""
+    parts = text.split("\n## ")[1:]
+    return [(part.split("\n", 1)[0], part.split("\n", 1)[1].strip("\n")) for part in parts]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run of the benchmarks)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     parser.add_argument("--intents-repo", default="/work/.mirror/OHF-Voice+intents/repo", help="a clone of OHF-Voice/intents (work tree or bare)")
+    parser.add_argument("--llama-only", action="store_true", help="only the llama.cpp sections, replaced in the existing --out file")
     args = parser.parse_args(argv)
     sections: list[tuple[str, str]] = []
 
@@ -84,35 +95,40 @@ def main(argv: list[str] | None = None) -> int:
         sections.append((title, body))
         print(f"\n## {title}\n\n{body}", flush=True)
 
-    tokens = _bench("ontology_tokens")
-    add("ONTOLOGY tokens per entity against Home Assistant's Assist context (every example home, real Qwen3 vocabulary)",
-        tokens.format_table(tokens.measure()))
-    build = _bench("dataset_build")
-    size, base = (2000, 200) if args.quick else (20_000, 1_000)
-    add(f"Dataset build speed ({size:,} vs {base:,} examples)", "```\n" + build.format_table(build.measure(size=size, baseline=base)) + "\n```")
-    homes = _bench("dataset_homes")
-    add("The dataset on every example home (400 training rows each; coverage counts of train)", homes.format_table(homes.measure(200 if args.quick else 400)))
-    agreement = _bench("intents_agreement")
-    if Path(args.intents_repo).exists():
-        body = agreement.format_report(agreement.measure(Path(args.intents_repo)))
-    else:
-        body = f"(no clone of OHF-Voice/intents at {args.intents_repo}: pass --intents-repo)"
-    add("Against Home Assistant's own intent tests (OHF-Voice/intents tests/en, CC BY 4.0)", body)
-    train = _bench("train_throughput")
-    add("Training tokens/s, MFU and packing efficiency against a bare PEFT loop (tiny Qwen3, CPU; GPU figures: bench/gpu_results.md)",
-        "```\n" + train.format_report(train.measure()) + "\n```")
-    overhead = _ha_bench("agent_overhead.py", *(["--repeat", "5"] if args.quick else []))
-    add("Agent overhead per command, model time excluded (Home Assistant environment)", "```\n" + overhead + "\n```")
-    add("STATE per media player before and after media titles left STATE (demo home, docs/SECURITY.md)", _ha_bench("state_bytes.py"))
-    add("A 300-entity home end to end: HA export -> build with --max-length auto -> HA token-budget check (bench/home_300.py)",
-        _ha_bench("home_300.py", "--size", "120" if args.quick else "300"))
-    with tempfile.TemporaryDirectory() as tmp:
-        title = "End-to-end latency per command against a real server (transformers serve, tiny overfit model, CPU)"
-        add(title, e2e_section(Path(tmp), 2 if args.quick else 5))
-    with tempfile.TemporaryDirectory() as tmp:
+    if not args.llama_only:
+        tokens = _bench("ontology_tokens")
+        add("ONTOLOGY tokens per entity against Home Assistant's Assist context (every example home, real Qwen3 vocabulary)",
+            tokens.format_table(tokens.measure()))
+        build = _bench("dataset_build")
+        size, base = (2000, 200) if args.quick else (20_000, 1_000)
+        add(f"Dataset build speed ({size:,} vs {base:,} examples)", "```\n" + build.format_table(build.measure(size=size, baseline=base)) + "\n```")
+        homes = _bench("dataset_homes")
+        add("The dataset on every example home (400 training rows each; coverage counts of train)",
+            homes.format_table(homes.measure(200 if args.quick else 400)))
+        agreement = _bench("intents_agreement")
+        if Path(args.intents_repo).exists():
+            body = agreement.format_report(agreement.measure(Path(args.intents_repo)))
+        else:
+            body = f"(no clone of OHF-Voice/intents at {args.intents_repo}: pass --intents-repo)"
+        add("Against Home Assistant's own intent tests (OHF-Voice/intents tests/en, CC BY 4.0)", body)
+        train = _bench("train_throughput")
+        add("Training tokens/s, MFU and packing efficiency against a bare PEFT loop (tiny Qwen3, CPU; GPU figures: bench/gpu_results.md)",
+            "```\n" + train.format_report(train.measure()) + "\n```")
+        overhead = _ha_bench("agent_overhead.py", *(["--repeat", "5"] if args.quick else []))
+        add("Agent overhead per command, model time excluded (Home Assistant environment)", "```\n" + overhead + "\n```")
+        add("STATE per media player before and after media titles left STATE (demo home, docs/SECURITY.md)", _ha_bench("state_bytes.py"))
+        add("A 300-entity home end to end: HA export -> build with --max-length auto -> HA token-budget check (bench/home_300.py)",
+            _ha_bench("home_300.py", "--size", "120" if args.quick else "300"))
+        with tempfile.TemporaryDirectory() as tmp:
+            title = "End-to-end latency per command against a real server (transformers serve, tiny overfit model, CPU)"
+            add(title, e2e_section(Path(tmp), 2 if args.quick else 5))
+    with tempfile.TemporaryDirectory() as tmp:  # one GGUF, both of llama.cpp's servers
         title = ("llama.cpp (llama-cpp-python server, random-weight tiny Qwen3 with the real vocabulary as GGUF, CPU): agent latency, "
                  "prefix cache, grammar-constrained output")  # fmt: skip
         add(title, llama_cpp_section(Path(tmp), 2 if args.quick else 3))
+        title = ("llama.cpp's llama-server (--jinja, one slot, --cache-ram 0; the same GGUF, CPU): agent latency, prefix cache "
+                 "(timings.prompt_n), grammar-constrained output")  # fmt: skip
+        add(title, llama_cpp_section(Path(tmp), 2 if args.quick else 3, "llama-server"))
 
     head = [
         "# Statewise benchmark results",
@@ -121,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}{' (quick mode)' if args.quick else ''}.",
         "Every figure stands beside its baseline measured in the same run. CPU figures on a shared 2-core machine are noisy.",
     ]
+    if args.llama_only and Path(args.out).is_file():  # the other sections stay as the last full run wrote them
+        old = Path(args.out).read_text(encoding="utf-8")
+        kept = dict(_sections(old))
+        kept.update(sections)
+        sections = list(kept.items())
+        head = [line for line in old.split("\n## ")[0].rstrip("\n").splitlines() if not line.startswith("The llama.cpp sections: ")]
+        head.append(f"The llama.cpp sections: run again by `bench/run_all.py --llama-only` on {datetime.now(UTC).isoformat(timespec='seconds')}.")
     text = "\n".join(head) + "\n" + "".join(f"\n## {t}\n\n{b}\n" for t, b in sections)
     out = Path(args.out)
     tmp_out = out.with_suffix(".md.tmp")

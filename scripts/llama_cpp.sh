@@ -4,7 +4,8 @@
 #
 # From the pinned source distribution (requirements/llama-cpp.txt) only, nothing else downloaded:
 #   - its wheel, built once (about 4 minutes on 2 cores) and cached outside the repo;
-#   - its vendored llama.cpp converter (convert_hf_to_gguf.py, conversion/) and gguf-py, unpacked next to it;
+#   - its vendored llama.cpp converters (convert_hf_to_gguf.py, convert_lora_to_gguf.py, conversion/) and gguf-py,
+#     unpacked next to it (scripts/llama_server.sh builds llama-server from the same sources);
 #   - .venv/llama: the wheel with its [server] extra (python -m llama_cpp.server).
 # Everything is cached in $STATEWISE_CACHE (default ~/.cache/statewise); a second run only checks.
 set -euo pipefail
@@ -26,11 +27,13 @@ if [ ! -f "$dir/.complete" ]; then
   touch "$dir/.complete"
   echo "statewise: llama-cpp-python $version built in $((SECONDS - start)) s" >&2
 fi
-if [ ! -f "$dir/src/.complete" ]; then
-  # The converter of the same llama.cpp release as the server: from the same source distribution.
-  rm -rf "$dir/src" && mkdir -p "$dir/src"
+if [ ! -f "$dir/src/.complete" ] || [ ! -f "$dir/src/convert_lora_to_gguf.py" ]; then
+  # The converters of the same llama.cpp release as the servers: from the same source distribution.
+  # (An older cache without convert_lora_to_gguf.py gains it in place: nothing in use is removed.)
+  [ -f "$dir/src/.complete" ] || { rm -rf "$dir/src" && mkdir -p "$dir/src"; }
   tar -xzf "$dir"/sdist/llama_cpp_python-*.tar.gz -C "$dir/src" --strip-components=3 --wildcards \
-    '*/vendor/llama.cpp/LICENSE' '*/vendor/llama.cpp/convert_hf_to_gguf.py' '*/vendor/llama.cpp/conversion/*' '*/vendor/llama.cpp/gguf-py/*'
+    '*/vendor/llama.cpp/LICENSE' '*/vendor/llama.cpp/convert_hf_to_gguf.py' '*/vendor/llama.cpp/convert_lora_to_gguf.py' \
+    '*/vendor/llama.cpp/conversion/*' '*/vendor/llama.cpp/gguf-py/*'
   echo "$version" > "$dir/src/LLAMA_CPP_PYTHON_VERSION"  # trainer/gguf.py records it in the manifest
   touch "$dir/src/.complete"
 fi

@@ -3,7 +3,8 @@
 #   .venv/trainer : trainer + dataset builder (Python >= 3.11, default python3)
 #   .venv/ha      : Home Assistant, oldest supported leg (2026.2.3, Python >= 3.13.2, built once if missing)
 #   .venv/ha-newest: Home Assistant, newest leg (2026.10.4, Python >= 3.14.2: installed, else a cached sid root filesystem)
-#   .venv/llama   : llama-cpp-python[server] from its pinned source distribution (scripts/llama_cpp.sh; the wheel is cached)
+#   .venv/llama   : llama-cpp-python[server] from its pinned source distribution (scripts/llama_cpp.sh; the wheel is cached),
+#                   and bin/llama-server, llama.cpp's own server built from the same sources (scripts/llama_server.sh; cached)
 # (scripts/ha_leg.sh sets up the two Home Assistant legs; STATEWISE_HA_LEGS="oldest" limits them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,8 +39,10 @@ if [ ! -f "$OLDEST/.complete" ]; then
   touch "$OLDEST/.complete"
 fi
 ln -sfn "$OLDEST" .venv/intents-oldest
-# llama.cpp (llama-cpp-python's server and the GGUF converter of the same release): built once, cached.
+# llama.cpp (llama-cpp-python's server and the GGUF converters of the same release; llama-server from the same
+# sources, linked as .venv/llama/bin/llama-server): each built once, cached.
 bash scripts/llama_cpp.sh >/dev/null
+bash scripts/llama_server.sh >/dev/null
 if [ "${STATEWISE_SKIP_HA:-0}" != 1 ]; then
   for leg in ${STATEWISE_HA_LEGS:-oldest newest}; do
     bash scripts/ha_leg.sh setup "$leg"

@@ -44,6 +44,21 @@ def _gguf_note(manifest: dict[str, Any]) -> str:
     return f"write `{GGUF_FILE}` with `python -m trainer export ... --gguf q8_0` (or `f16`)"
 
 
+def _lora_files(manifest: dict[str, Any]) -> str:
+    if not (lora := manifest.get("lora_gguf")):
+        return ""
+    return (f"- `{lora['adapter']}`: `adapter/` as a GGUF LoRA ({lora['outtype']}), for llama-server on the base GGUF\n"
+            f"- `{lora['base']}`: the base model as GGUF with the same template, written once per base model (key `{lora['base_key']}`)")
+
+
+def _lora_recipe(manifest: dict[str, Any]) -> str:
+    if not (lora := manifest.get("lora_gguf")):
+        return ""
+    base = lora["base"] if "/" in lora["base"] else "./" + lora["base"]
+    return ("\n# or the shared base with this home's adapter (a retrained home replaces only the small adapter file):\n"
+            f"llama-server -m {base} --lora ./{lora['adapter']} --jinja --reasoning off --temp 0 -c {manifest.get('max_length') or 2048} --port 8000")
+
+
 def model_card(manifest: dict[str, Any], name: str) -> str:
     """README.md with YAML header, what the model does, evaluation and serving instructions."""
     ev = manifest.get("eval") or {}
@@ -89,6 +104,7 @@ Passed: {ev.get("passed")}
 - `statewise_manifest.json`: schema version, base model, hashes, eval summary
 - `Modelfile`: Ollama recipe for `{GGUF_FILE}`
 {f"- `{GGUF_FILE}`: `merged/` as GGUF ({manifest['gguf']['outtype']}) for llama.cpp and Ollama" if manifest.get("gguf") else ""}
+{_lora_files(manifest)}
 
 ## Serving
 
@@ -111,8 +127,8 @@ transformers serve --force-model ./merged --port 8000
 
 ```bash
 python -m llama_cpp.server --model ./{GGUF_FILE} --model_alias statewise --n_ctx {manifest.get("max_length") or 2048} --host 0.0.0.0 --port 8000
-# or llama.cpp's own server (--jinja renders the GGUF's template; it keeps each slot's prompt cache by default):
-llama-server -m ./{GGUF_FILE} --jinja --temp 0 -c {manifest.get("max_length") or 2048} --port 8000
+# or llama.cpp's own server (--jinja renders the GGUF's template, --reasoning off keeps its non-thinking default; each slot keeps its prompt cache):
+llama-server -m ./{GGUF_FILE} --jinja --reasoning off --temp 0 -c {manifest.get("max_length") or 2048} --port 8000{_lora_recipe(manifest)}
 ```
 
 **Ollama** (`Modelfile`: `FROM ./{GGUF_FILE}`, its `TEMPLATE` rendered from the chat template above, not typed; not run here):

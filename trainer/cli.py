@@ -160,7 +160,8 @@ def cmd_export(cfg: Config, args: ExportArguments) -> int:
     report = json.loads(Path(report_path).read_text()) if report_path else None
     if report_path:
         log.info("eval summary from %s", report_path)
-    out = export(model, args.out or Path(args.output_dir) / "export", export_dir=cfg.script.export_dir, eval_report=report, gguf=args.gguf)
+    out = export(model, args.out or Path(args.output_dir) / "export", export_dir=cfg.script.export_dir, eval_report=report, gguf=args.gguf,
+                 lora_gguf=args.lora_gguf, base_gguf_dir=args.base_gguf_dir)  # fmt: skip
     log.info("exported to %s", out)
     return EXIT_OK
 

@@ -304,3 +304,7 @@ class ExportArguments:
     eval_report: str = field(default="", metadata={"help": "report.json to summarise in the manifest (default: the run's eval/report.json)."})
     gguf: str = field(default="", metadata={"help": "Also write statewise.gguf for llama.cpp and Ollama: f16 or q8_0 (converter of the pinned "
                                                     "llama.cpp release, scripts/llama_cpp.sh)."})
+    lora_gguf: bool = field(default=False, metadata={"help": "With --gguf: also statewise-lora.gguf (the adapter alone) and the base model's GGUF, "
+                                                             "for llama-server -m BASE.gguf --lora statewise-lora.gguf."})
+    base_gguf_dir: str = field(default="", metadata={"help": "Where the base model's GGUF lies (written once per base model, reused when there; "
+                                                            "default: the export folder)."})

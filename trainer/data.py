@@ -75,10 +75,12 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
 
 
 def file_hash(*paths: str | Path) -> str:
-    """``sha256:`` over the bytes of the given files (in order)."""
+    """``sha256:`` over the bytes of the given files (in order), read in chunks (a base model's weights are gigabytes)."""
     digest = hashlib.sha256()
     for p in paths:
-        digest.update(Path(p).read_bytes())
+        with Path(p).open("rb") as f:
+            while chunk := f.read(1 << 24):
+                digest.update(chunk)
     return "sha256:" + digest.hexdigest()
 
 

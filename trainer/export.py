@@ -11,7 +11,7 @@ from typing import Any
 import statewise_protocol as sp
 
 from .card import model_card, modelfile
-from .data import file_hash
+from .data import InputError, file_hash
 from .gguf import check_outtype
 from .model import load_base_model
 from .template import apply_statewise_template
@@ -30,10 +30,13 @@ def _eval_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
             "exact_plan_accuracy": report["summary"]["exact_plan_accuracy"], **({"note": report["note"]} if report.get("note") else {})}  # fmt: skip
 
 
-def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", eval_report: dict[str, Any] | None = None, gguf: str = "") -> Path:
+def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", eval_report: dict[str, Any] | None = None, gguf: str = "",
+           lora_gguf: bool = False, base_gguf_dir: str | Path = "") -> Path:  # fmt: skip
     """Write ``adapter/``, ``merged/``, ``statewise_manifest.json``, ``README.md`` and ``Modelfile`` to ``out_dir``.
 
     ``gguf`` (``f16`` or ``q8_0``): also ``statewise.gguf`` (:mod:`trainer.gguf`), which the ``Modelfile`` names.
+    ``lora_gguf`` (needs ``gguf``): also ``statewise-lora.gguf`` and the base model's GGUF, in ``base_gguf_dir``
+    (default ``out_dir``), reused when it is there already.
 
     The home's export hash comes from the dataset's ``stats.json`` (recorded at training), else from ``export_dir``.
     """
@@ -43,6 +46,8 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
 
     if gguf:
         check_outtype(gguf)
+    if lora_gguf and not gguf:
+        raise InputError("--lora-gguf needs --gguf f16 or q8_0 (the type of the base and adapter GGUFs)")
     run, out = Path(run_dir), Path(out_dir)
     adapter = _adapter_dir(run)
     base = json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
@@ -88,6 +93,10 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
 
         target, release = convert(out / "merged", out, gguf)
         manifest["gguf"] = {"file": target.name, "outtype": gguf, "llama_cpp_python": release}
+    if lora_gguf:
+        from .gguf import convert_lora
+
+        manifest["lora_gguf"] = convert_lora(out / "adapter", base, tokenizer, out, gguf, Path(base_gguf_dir) if base_gguf_dir else None)
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "README.md").write_text(model_card(manifest, f"statewise-{Path(base).name.lower()}"), encoding="utf-8")
     (out / "Modelfile").write_text(modelfile(tokenizer, manifest["max_length"]), encoding="utf-8")

@@ -33,25 +33,44 @@ from trainer.tiny import tiny_qwen3
 COMMANDS = ("turn on the kitchen lights", "turn off the living room lights", "lock the front door", "what time is it")
 
 
+def make_base(out: Path) -> Path:
+    """Write the random-weight tiny Qwen3 with the real vocabulary and the exported template to ``out``."""
+    tokenizer = apply_statewise_template(qwen3_tokenizer())
+    tiny_qwen3(tokenizer, hidden=64, layers=2).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def make_adapter(base_dir: Path, out: Path, seed: int | None = None) -> Path:
+    """A LoRA adapter of ``base_dir`` in ``out``: PEFT's initial one (an identity: B is zero), or with B drawn from ``seed``."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = AutoModelForCausalLM.from_pretrained(base_dir)  # so the adapter names its base's folder
+    adapter = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=list(LORA_TARGET_MODULES), lora_dropout=0.0))
+    if seed is not None:  # an adapter that changes the answers
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for name, param in adapter.named_parameters():
+                if "lora_B" in name:
+                    param.copy_(torch.randn(param.shape, generator=generator) * 0.2)
+    adapter.save_pretrained(out)
+    AutoTokenizer.from_pretrained(base_dir).save_pretrained(out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the base, its identity adapter, the export with GGUF and ``cases.json``."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("export_dir")
     parser.add_argument("out_dir")
     parser.add_argument("--outtype", choices=OUTTYPES, default="f16")
     args = parser.parse_args(argv)
     out = Path(args.out_dir)
+    make_base(out / "tiny-base")
+    make_adapter(out / "tiny-base", out / "train")
     tokenizer = apply_statewise_template(qwen3_tokenizer())
-    base = tiny_qwen3(tokenizer, hidden=64, layers=2)
-    base.save_pretrained(out / "tiny-base")
-    tokenizer.save_pretrained(out / "tiny-base")
-    base = AutoModelForCausalLM.from_pretrained(out / "tiny-base")  # so the adapter names its base's folder
-    adapter = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=list(LORA_TARGET_MODULES), lora_dropout=0.0))
-    adapter.save_pretrained(out / "train")
-    tokenizer.save_pretrained(out / "train")
     exported = export(out / "train", out / "export", export_dir=args.export_dir, gguf=args.outtype)
     ontology = sp.load_export(args.export_dir).ontology
     cases = []

@@ -7,8 +7,7 @@ non-sensitive calls may change anything.
 
 from __future__ import annotations
 
-import json
-import urllib.request
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,9 @@ from custom_components.statewise.const import CONF_BASE_URL, CONF_MODEL, DOMAIN
 from custom_components.statewise.ontology import build_ontology, live_states
 from custom_components.statewise.protocol import KIND_FETCH, call_entity_ids, check_output, is_sensitive, render_messages
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from model_servers import post_json as post
+
 # Commands no test model was trained on.
 UNTRAINED = ("unlock the front door", "what is the capital of France", "turn on the porch light", "open the garage door", "make it cosy")
 Process = Callable[[str], Awaitable[dict[str, Any]]]
@@ -33,13 +35,6 @@ def require(*programs: Path) -> None:
     for path in programs:
         if not path.is_symlink() and not path.is_file():
             pytest.fail(f"{path} is missing: run scripts/setup.sh (scripts/test.sh does) before the HA tests")
-
-
-def post(url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """One JSON POST (blocking: run it in the executor)."""
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=300) as response:
-        return json.load(response)
 
 
 async def chat(hass: HomeAssistant, url: str, model: str, messages: list[dict[str, str]], **extra: Any) -> dict[str, Any]:

@@ -1,13 +1,16 @@
-"""End to end through llama.cpp: HA export -> GGUF (``trainer export --gguf``) -> ``llama_cpp.server`` -> Assist.
+"""End to end through llama.cpp: HA export -> GGUF (``trainer export --gguf``) -> a llama.cpp server -> Assist.
 
 The demo home is exported with the integration; the trainer environment writes a
 random-weight tiny Qwen3 with the real Qwen3 vocabulary and exports it with GGUF
 (``tests/e2e/make_gguf_model.py``, llama.cpp's converter from the pinned
-llama-cpp-python release); ``python -m llama_cpp.server`` (``.venv/llama``, made by
-``scripts/llama_cpp.sh``) serves it on 127.0.0.1 with the GGUF's own chat template. The
-integration is set up through the real config flow and commands go through
-``POST /api/conversation/process``: plumbing works, whatever the model says is handled
-safely, and with the grammar option on no answer is refused for its syntax.
+llama-cpp-python release). Each of llama.cpp's servers serves it on 127.0.0.1 with the
+GGUF's own chat template: ``python -m llama_cpp.server`` (``.venv/llama``, made by
+``scripts/llama_cpp.sh``) and llama.cpp's own ``llama-server --jinja`` (built from the same
+release by ``scripts/llama_server.sh``). The integration is set up through the real config
+flow and commands go through ``POST /api/conversation/process``: plumbing works, whatever the
+model says is handled safely, with the grammar option on (both servers take the GBNF as the
+request's ``grammar``) no answer is refused for its syntax, and a second command of the same
+home evaluates only its own tokens (the prefix cache).
 """
 
 from __future__ import annotations
@@ -44,10 +47,14 @@ SYNTAX = {ErrorCode.EMPTY_OUTPUT, ErrorCode.NOT_TEXT, ErrorCode.THINKING_PRESENT
           ErrorCode.JSON_LIKE_TEXT, ErrorCode.MALFORMED_JSON, ErrorCode.NOT_A_TOOL_CALL, ErrorCode.UNKNOWN_TOOL, ErrorCode.SCHEMA_VIOLATION}  # fmt: skip
 
 
-@pytest.fixture
-def llama_served(tmp_path: Path) -> Iterator[Any]:
-    """Build the GGUF from an export and serve it with llama_cpp.server; stop it afterwards."""
-    require(model_servers.TRAINER_BIN / "python", model_servers.LLAMA_PYTHON)
+SERVERS = ("llama_cpp.server", "llama-server")
+
+
+@pytest.fixture(params=SERVERS)
+def llama_served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Build the GGUF from an export and serve it with one of llama.cpp's servers; stop it afterwards."""
+    kind = request.param
+    require(model_servers.TRAINER_BIN / "python", model_servers.LLAMA_PYTHON if kind == "llama_cpp.server" else model_servers.LLAMA_SERVER)
     with ExitStack() as stack:
 
         def start(export_dir: str) -> dict[str, Any]:
@@ -55,9 +62,10 @@ def llama_served(tmp_path: Path) -> Iterator[Any]:
             build = subprocess.run(host_command(argv, ROOT), cwd=ROOT, capture_output=True, text=True, check=False)
             assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
             cases = json.loads((tmp_path / "gguf" / "cases.json").read_text(encoding="utf-8"))
-            log = tmp_path / "llama.log"
-            url = stack.enter_context(model_servers.running(model_servers.llama_cpp_server(cases["gguf"], model_servers.free_port()), log, "/v1/models"))
-            return {"url": url, "log": log, **cases}
+            log, port = tmp_path / "llama.log", model_servers.free_port()
+            argv = model_servers.llama_cpp_server(cases["gguf"], port) if kind == "llama_cpp.server" else model_servers.llama_server(cases["gguf"], port)
+            url = stack.enter_context(model_servers.running(argv, log, "/v1/models"))
+            return {"url": url, "log": log, "kind": kind, **cases}
 
         yield start
 
@@ -77,7 +85,11 @@ async def test_gguf_served_by_llama_cpp(
 
     # llama.cpp renders the GGUF's chat template: the same prompt tokens as training, with no chat_template_kwargs.
     await assert_prompt_tokens_match(hass, server["url"], model, server["cases"])
-    assert "Using gguf chat template: {#- statewise: non-thinking by default" in server["log"].read_text(encoding="utf-8", errors="replace")
+    if server["kind"] == "llama-server":  # --jinja: the template it renders is the GGUF's (GET /props says which)
+        props = await hass.async_add_executor_job(model_servers.get_json, server["url"] + "/props")
+        assert props["chat_template"].startswith("{#- statewise: non-thinking by default"), props["chat_template"][:200]
+    else:
+        assert "Using gguf chat template: {#- statewise: non-thinking by default" in server["log"].read_text(encoding="utf-8", errors="replace")
 
     entry, process = await async_configure(hass, hass_client, server["url"], model)
     commands = [c["command"] for c in server["cases"]] + list(UNTRAINED)
@@ -103,7 +115,9 @@ async def test_gguf_served_by_llama_cpp(
     spec = importlib.util.spec_from_file_location("bench_e2e_latency", ROOT / "bench" / "e2e_latency.py")
     latency = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(latency)
-    cache = await latency.prefix_cache_async(server["url"], model, commands[:2], response["path"], repeat=1, server_log=server["log"])
+    # llama-server says what it evaluated (timings.prompt_n); llama-cpp-python's log does.
+    log = server["log"] if server["kind"] == "llama_cpp.server" else None
+    cache = await latency.prefix_cache_async(server["url"], model, commands[:2], response["path"], repeat=1, server_log=log)
     [first, _second] = cache["rows"]
     assert first["evicted_evaluated"] > first["prompt_tokens"] - 10 and first["reused_evaluated"] < 30, first
     assert "| command | prompt tokens |" in latency.format_cache_table(cache)
