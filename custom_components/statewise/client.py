@@ -132,6 +132,11 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def adapter_fields(adapter: int | None) -> dict[str, Any]:
+    """llama-server's per-request LoRA choice: only adapter ``adapter`` at scale 1 (the server sets the others to 0); none for ``None``."""
+    return {} if adapter is None else {"lora": [{"id": int(adapter), "scale": 1.0}]}
+
+
 def normalize_base_url(url: str) -> str:
     """``http://host:8000/v1/`` and ``http://host:8000`` both -> ``http://host:8000``."""
     url = url.strip().rstrip("/")

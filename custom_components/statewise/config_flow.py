@@ -51,6 +51,7 @@ from .const import (
     CONF_BASE_URL,
     CONF_FETCH_ROUNDS,
     CONF_KEEP_EXPORTS,
+    CONF_LORA_ADAPTER,
     CONF_MAX_LENGTH,
     CONF_MODEL,
     CONF_OUTPUT_GRAMMAR,
@@ -73,6 +74,7 @@ from .const import (
     MAX_FETCH_ROUNDS,
     MAX_KEEP_EXPORTS,
     MAX_LENGTHS,
+    MAX_LORA_ADAPTER,
     MAX_REQUEST_TIMEOUT,
     MIN_ACTION_TIMEOUT,
     MIN_FETCH_ROUNDS,
@@ -353,6 +355,9 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                 vol.Required(CONF_OUTPUT_GRAMMAR, default=options.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF)): SelectSelector(
                     SelectSelectorConfig(options=list(OUTPUT_GRAMMARS), translation_key=CONF_OUTPUT_GRAMMAR, mode=SelectSelectorMode.LIST)
                 ),
+                vol.Optional(CONF_LORA_ADAPTER, description={"suggested_value": options.get(CONF_LORA_ADAPTER)}): NumberSelector(
+                    NumberSelectorConfig(min=0, max=MAX_LORA_ADAPTER, step=1, mode=NumberSelectorMode.BOX)
+                ),
                 vol.Required(
                     CONF_SENSITIVE_POLICY, default=options.get(CONF_SENSITIVE_POLICY, DEFAULT_SENSITIVE_POLICY)
                 ): SelectSelector(
@@ -400,6 +405,7 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                 CONF_REQUEST_TIMEOUT: float(user_input[CONF_REQUEST_TIMEOUT]),
                 CONF_ACTION_TIMEOUT: float(user_input.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)),
                 CONF_OUTPUT_GRAMMAR: user_input.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF),
+                CONF_LORA_ADAPTER: int(user_input[CONF_LORA_ADAPTER]) if user_input.get(CONF_LORA_ADAPTER) is not None else None,
                 CONF_SENSITIVE_POLICY: user_input[CONF_SENSITIVE_POLICY],
                 CONF_SENSITIVE_ENTITIES: sorted(set(user_input.get(CONF_SENSITIVE_ENTITIES) or [])),
                 CONF_TRAINED_EXPORT: user_input.get(CONF_TRAINED_EXPORT) or TRAINED_EXPORT_NONE,

@@ -42,6 +42,9 @@ GRAMMAR_GBNF: Final = "gbnf"
 GRAMMAR_VLLM: Final = "vllm"
 OUTPUT_GRAMMARS: Final = (GRAMMAR_OFF, GRAMMAR_GBNF, GRAMMAR_VLLM)
 CONF_SENSITIVE_POLICY: Final = "sensitive_policy"
+# llama-server started with several --lora adapters: the index of this agent's (sent per request as "lora", scale 1; the others 0).
+CONF_LORA_ADAPTER: Final = "lora_adapter"
+MAX_LORA_ADAPTER: Final = 255
 CONF_TRAINED_EXPORT: Final = "trained_export"
 # Token estimate of the trained ontology (stored when the trained export is picked).
 CONF_TRAINED_TOKENS: Final = "trained_tokens"

@@ -23,10 +23,11 @@ from homeassistant.helpers import intent, llm
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.translation import async_get_translations
 
-from .client import ServerDownError, ServerTimeoutError, StatewiseClient, StatewiseClientError, grammar_fields
+from .client import ServerDownError, ServerTimeoutError, StatewiseClient, StatewiseClientError, adapter_fields, grammar_fields
 from .const import (
     CONF_ACTION_TIMEOUT,
     CONF_FETCH_ROUNDS,
+    CONF_LORA_ADAPTER,
     CONF_MODEL,
     CONF_OUTPUT_GRAMMAR,
     CONF_REQUEST_TIMEOUT,
@@ -153,12 +154,14 @@ class HassHome:
         )
 
 
-def model_asker(client: StatewiseClient, *, model: str | None, timeout: float, max_tokens: int, grammar: str = GRAMMAR_OFF) -> AskFn:
+def model_asker(client: StatewiseClient, *, model: str | None, timeout: float, max_tokens: int, grammar: str = GRAMMAR_OFF,
+                adapter: int | None = None) -> AskFn:  # fmt: skip
     """An ``ask`` coroutine for the agent: client errors become spoken server errors."""
+    extra = {**grammar_fields(grammar), **adapter_fields(adapter)}
 
     async def ask(messages: list[dict[str, str]]) -> str:
         try:
-            result = await client.async_chat(messages, model=model, timeout=timeout, max_tokens=max_tokens, extra_fields=grammar_fields(grammar))
+            result = await client.async_chat(messages, model=model, timeout=timeout, max_tokens=max_tokens, extra_fields=extra)
         except ServerDownError as err:
             raise ModelUnavailableError("server_unreachable", str(err)) from err
         except ServerTimeoutError as err:
@@ -233,6 +236,7 @@ class StatewiseConversationEntity(
             self.entry.runtime_data.client,
             model=settings.get(CONF_MODEL),
             grammar=settings.get(CONF_OUTPUT_GRAMMAR, GRAMMAR_OFF),
+            adapter=settings.get(CONF_LORA_ADAPTER),
             timeout=float(settings.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
             max_tokens=DEFAULT_MAX_TOKENS,
         )

@@ -784,3 +784,13 @@ async def test_the_grammar_option_sends_the_v0_grammar(hass: HomeAssistant, init
         for key in field:
             value = value[key]
         assert value == v0_grammar()
+
+
+@pytest.mark.parametrize(("subentry_data", "lora"), [(conversation_subentry_data(lora_adapter=1), [{"id": 1, "scale": 1.0}]),
+                                                     (conversation_subentry_data(), None)])  # fmt: skip
+async def test_each_agent_can_name_its_llama_server_adapter(hass: HomeAssistant, init_integration: MockConfigEntry, model_server: ModelServer,
+                                                            lora: list[dict[str, Any]] | None) -> None:  # fmt: skip
+    """Two homes' adapters on one llama-server: each agent's request carries its adapter (``lora``: the others are off)."""
+    model_server.script("Hello.")
+    await converse(hass, init_integration, "hi")
+    assert model_server.chat_requests[0].json.get("lora") == lora
