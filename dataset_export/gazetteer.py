@@ -117,23 +117,26 @@ class GazetteerReader:
         return [(f.intent, dict(f.slots)) for f in result.frames]
 
     def intent(self, text: str) -> Intent | None:
-        """The v0 intent of ``text``, or ``None`` when the matcher rejects it or v0 cannot say it as one intent.
+        """The v0 intent of ``text``, or ``None`` when the matcher rejects it or a frame is no v0 intent.
 
-        Several frames are one intent when they ask the same thing of two named devices
-        ("turn off the desk lamp and the fan"); other sequences are not v0 intents.
+        Two frames asking the same thing of two named devices are one intent naming both
+        ("turn off the desk lamp and the fan"); other frames are steps in the order said
+        ("turn off the hallway and office lights": each area a step; "turn on X and turn off Y").
         """
         intents = [self._frame_intent(name, slots) for name, slots in self.frames(text)]
         if not intents or any(i is None for i in intents):
             return None
-        first = intents[0]
-        assert first is not None
-        if len(intents) == 1:
+        steps = [i for i in intents if i is not None]
+        if len(set(steps)) < len(steps):
+            return None  # a step repeated: the matcher carried a target over words it could not place ("... and the sauna")
+        first = steps[0]
+        if len(steps) == 1:
             return first
-        second = intents[1]
-        if (len(intents) == 2 and second is not None and first.mention and second.mention and first.area is None and second.area is None
+        second = steps[1]
+        if (len(steps) == 2 and first.mention and second.mention and first.area is None and second.area is None
                 and (first.kind, first.value) == (second.kind, second.value) and first.mention != second.mention):
             return replace(first, also=second.mention, domains=None)
-        return None
+        return replace(first, then=tuple(steps[1:]))
 
     def _frame_intent(self, name: str, slots: dict[str, Any]) -> Intent | None:
         entities = self.ontology.entities

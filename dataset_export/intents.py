@@ -13,7 +13,7 @@ domains the intent can act on (a lock command never considers a binary sensor);
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -139,18 +139,28 @@ class Intent:
     amount: float | None = None  # a relative change said with its size: "by 4 degrees"
     also: str | None = None  # a second name in the same request ("the desk lamp and the sauna")
     topic: str = ""
+    then: tuple[Intent, ...] = ()  # the steps said after this one, each read on its own ("..., then lock the back door")
 
     def __post_init__(self) -> None:
-        """JSON round trips give lists: keep ``domains`` a sorted tuple."""
+        """JSON round trips give lists: keep ``domains`` a sorted tuple and ``then`` a tuple of intents."""
         if self.domains is not None and not isinstance(self.domains, tuple):
             object.__setattr__(self, "domains", tuple(sorted(self.domains)))
+        if not isinstance(self.then, tuple) or any(isinstance(step, dict) for step in self.then):
+            object.__setattr__(self, "then", tuple(Intent(**step) if isinstance(step, dict) else step for step in self.then))
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``None`` and empty fields left out)."""
-        out = {k: v for k, v in asdict(self).items() if v not in (None, "")}
+        """JSON-ready form (``None`` and empty fields left out; the steps after this one as a list of their own forms)."""
+        out = {k: v for k, v in asdict(self).items() if v not in (None, "") and k != "then"}
         if "domains" in out:
             out["domains"] = list(out["domains"])
+        if self.then:
+            out["then"] = [step.as_dict() for step in self.then]
         return out
+
+    @property
+    def steps(self) -> tuple[Intent, ...]:
+        """The request step by step, in the order said: this one (without its followers), then each of ``then``."""
+        return (replace(self, then=()), *self.then)
 
     @property
     def needs_state(self) -> bool:

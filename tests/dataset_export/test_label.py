@@ -122,3 +122,21 @@ def test_a_bad_sentences_file_exits_2_with_one_line_and_prints_nothing(home, tmp
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and needle in captured.err and str(path) in captured.err
+
+
+def test_steps_said_in_order_are_each_read_on_their_own_and_planned_in_that_order(teacher):
+    label = teacher.label("turn off the hallway light, then turn on the porch light")
+    calls = [(c.name, c.arguments["entity_id"], c.arguments["state"]) for c in parse_output(label.answer).calls]
+    assert calls == [("light_power", "light.hallway_light", "off"), ("light_power", "light.porch_light", "on")]
+    assert label.reading["intent"]["then"][0]["mention"] == "Porch Light"
+    impossible = teacher.label("turn on the porch light and then turn on the hot tub")
+    assert impossible.reading["reason"] == "partly_impossible" and "hot tub" in impossible.answer  # nothing runs, the text says which part
+    done = teacher.label("lock the back door and then lock the front door", {"lock.back_door": {"state": "locked"}, "lock.front_door": {"state": "unlocked"}})
+    assert _acted_on(done.answer) == {"lock.front_door"}  # the step that already holds adds nothing
+
+
+def test_a_stepped_intent_survives_its_json_form():
+    from dataset_export.intents import Intent
+
+    intent = Intent("power", "on", mention="Porch Light", then=(Intent("lock", "lock", mention="Back Door"),))
+    assert Intent(**json.loads(json.dumps(intent.as_dict()))) == intent
