@@ -26,10 +26,13 @@ from typing import Any
 
 from statewise_protocol import Ontology
 
-from .intents import Intent, target_domains
+from .intents import UNKNOWN, Intent, resolve, target_domains
 from .templates import hass_meanings
 
 MIN_INTENTS = (2026, 8, 24)
+# Home Assistant intents v0 does as another: v0 has no area cleaning, so cleaning a place starts the vacuum there
+# (:meth:`GazetteerReader._widened`: the vacuum of that area, else of its floor, else the home's only one).
+READ_AS = {"HassVacuumCleanArea": "HassVacuumStart"}
 NAME = "gazetteer-matcher"
 
 
@@ -144,7 +147,7 @@ class GazetteerReader:
         if eid is not None and eid not in entities:
             return None
         target_domain = entities[eid]["domain"] if eid else slots.get("domain")
-        for meaning in hass_meanings(name, {}, set(slots)):
+        for meaning in hass_meanings(READ_AS.get(name, name), {}, set(slots)):
             if target_domain is not None and meaning.domains and target_domain not in meaning.domains:
                 continue
             if meaning.slot is not None and meaning.slot not in slots:
@@ -159,5 +162,15 @@ class GazetteerReader:
                             device_class=slots.get("device_class"), domains=domains,
                             noun=meaning.name if meaning.name and eid is None else None)
             if target_domains(intent):
-                return intent
+                return self._widened(intent) if name in READ_AS else intent
         return None
+
+    def _widened(self, intent: Intent) -> Intent:
+        """A place with no device for the intent read as the place around it: the area's floor, then the home ("clean the bedroom")."""
+        if resolve(self.ontology, intent).status != UNKNOWN or intent.area is None:
+            return intent
+        floors = {e["floor"] for e in self.ontology.entities.values() if e.get("area") == intent.area and e.get("floor")}
+        on_floor = replace(intent, area=None, floor=floors.pop()) if len(floors) == 1 else None
+        if on_floor is not None and resolve(self.ontology, on_floor).status != UNKNOWN:
+            return on_floor
+        return replace(intent, area=None)

@@ -224,6 +224,7 @@ class Recognizer:
             domains=tuple(sorted(domains)) if domains else None,
             amount=int(amount) if isinstance(amount, float) and amount.is_integer() else amount,
             also=str(values["name_2"]) if "name_2" in values else None,
+            every=template.every and name is None and values.get("area") is None and values.get("floor") is None,
         )
         return self._switched(intent)
 

@@ -140,3 +140,18 @@ def test_a_stepped_intent_survives_its_json_form():
 
     intent = Intent("power", "on", mention="Porch Light", then=(Intent("lock", "lock", mention="Back Door"),))
     assert Intent(**json.loads(json.dumps(intent.as_dict()))) == intent
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("turn on all the lights", {e["id"] for e in plain.ENTITIES if e["domain"] == "light"}),  # every light of the home: 9 calls, within v0's 16
+    ("unlock all the locks", plain.ALL_LOCKS),
+    ("clean the bedroom", {"vacuum.dyson_upstairs"}),  # no area cleaning in v0: the vacuum of the bedroom's floor starts
+    ("clean the kitchen", {"vacuum.dyson_upstairs"}),  # none on that floor: the home's only vacuum
+])
+def test_every_device_of_a_type_and_cleaning_a_place(teacher, text, want):
+    label = teacher.label(text)
+    assert label.reading["output_class"] == "action" and _acted_on(label.answer) == want, label.answer
+
+
+def test_a_type_said_without_all_still_asks_which(teacher):
+    assert teacher.label("lock the locks").reading["reason"] == "ambiguous"
