@@ -155,3 +155,13 @@ def test_every_device_of_a_type_and_cleaning_a_place(teacher, text, want):
 
 def test_a_type_said_without_all_still_asks_which(teacher):
     assert teacher.label("lock the locks").reading["reason"] == "ambiguous"
+
+
+@pytest.mark.parametrize(("text", "output_class", "want"), [
+    ("water the garden", "action", {"valve.lawn_sprinkler"}),  # the valves of that area open
+    ("stop watering the lawn", "action", {"valve.lawn_sprinkler"}),
+    ("turn down the tv", "fetch", {"media_player.living_room_tv"}),  # a relative change: the volume is fetched first
+])
+def test_natural_verbs_per_domain(teacher, text, output_class, want):
+    label = teacher.label(text)
+    assert label.reading["output_class"] == output_class and _acted_on(label.answer) == want, label.answer
