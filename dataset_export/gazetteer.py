@@ -26,10 +26,13 @@ from typing import Any
 
 from statewise_protocol import Ontology
 
-from .intents import Intent, target_domains
+from .intents import UNKNOWN, Intent, resolve, target_domains
 from .templates import hass_meanings
 
 MIN_INTENTS = (2026, 8, 24)
+# Home Assistant intents v0 does as another: v0 has no area cleaning, so cleaning a place starts the vacuum there
+# (:meth:`GazetteerReader._widened`: the vacuum of that area, else of its floor, else the home's only one).
+READ_AS = {"HassVacuumCleanArea": "HassVacuumStart"}
 NAME = "gazetteer-matcher"
 
 
@@ -117,23 +120,26 @@ class GazetteerReader:
         return [(f.intent, dict(f.slots)) for f in result.frames]
 
     def intent(self, text: str) -> Intent | None:
-        """The v0 intent of ``text``, or ``None`` when the matcher rejects it or v0 cannot say it as one intent.
+        """The v0 intent of ``text``, or ``None`` when the matcher rejects it or a frame is no v0 intent.
 
-        Several frames are one intent when they ask the same thing of two named devices
-        ("turn off the desk lamp and the fan"); other sequences are not v0 intents.
+        Two frames asking the same thing of two named devices are one intent naming both
+        ("turn off the desk lamp and the fan"); other frames are steps in the order said
+        ("turn off the hallway and office lights": each area a step; "turn on X and turn off Y").
         """
         intents = [self._frame_intent(name, slots) for name, slots in self.frames(text)]
         if not intents or any(i is None for i in intents):
             return None
-        first = intents[0]
-        assert first is not None
-        if len(intents) == 1:
+        steps = [i for i in intents if i is not None]
+        if len(set(steps)) < len(steps):
+            return None  # a step repeated: the matcher carried a target over words it could not place ("... and the sauna")
+        first = steps[0]
+        if len(steps) == 1:
             return first
-        second = intents[1]
-        if (len(intents) == 2 and second is not None and first.mention and second.mention and first.area is None and second.area is None
+        second = steps[1]
+        if (len(steps) == 2 and first.mention and second.mention and first.area is None and second.area is None
                 and (first.kind, first.value) == (second.kind, second.value) and first.mention != second.mention):
             return replace(first, also=second.mention, domains=None)
-        return None
+        return replace(first, then=tuple(steps[1:]))
 
     def _frame_intent(self, name: str, slots: dict[str, Any]) -> Intent | None:
         entities = self.ontology.entities
@@ -141,7 +147,7 @@ class GazetteerReader:
         if eid is not None and eid not in entities:
             return None
         target_domain = entities[eid]["domain"] if eid else slots.get("domain")
-        for meaning in hass_meanings(name, {}, set(slots)):
+        for meaning in hass_meanings(READ_AS.get(name, name), {}, set(slots)):
             if target_domain is not None and meaning.domains and target_domain not in meaning.domains:
                 continue
             if meaning.slot is not None and meaning.slot not in slots:
@@ -156,5 +162,15 @@ class GazetteerReader:
                             device_class=slots.get("device_class"), domains=domains,
                             noun=meaning.name if meaning.name and eid is None else None)
             if target_domains(intent):
-                return intent
+                return self._widened(intent) if name in READ_AS else intent
         return None
+
+    def _widened(self, intent: Intent) -> Intent:
+        """A place with no device for the intent read as the place around it: the area's floor, then the home ("clean the bedroom")."""
+        if resolve(self.ontology, intent).status != UNKNOWN or intent.area is None:
+            return intent
+        floors = {e["floor"] for e in self.ontology.entities.values() if e.get("area") == intent.area and e.get("floor")}
+        on_floor = replace(intent, area=None, floor=floors.pop()) if len(floors) == 1 else None
+        if on_floor is not None and resolve(self.ontology, on_floor).status != UNKNOWN:
+            return on_floor
+        return replace(intent, area=None)

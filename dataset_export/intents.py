@@ -13,7 +13,7 @@ domains the intent can act on (a lock command never considers a binary sensor);
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -77,6 +77,7 @@ DEVICE_NOUNS: dict[str, Noun] = {
     "dehumidifier": _noun("dehumidifier[s]", "humidifier", classes="dehumidifier", words="dehumidifier"),
     "water heater": _noun("(water heater|boiler|hot water)", "water_heater", any_of="water_heater"),
     "plug": _noun("(plug|plugs|outlet|outlets|socket|sockets)", "switch", classes="outlet", words="plug,outlet,socket"),
+    "lock": _noun("lock[s]", "lock", any_of="lock"),
 }
 # Lists people name by what they hold ("add milk to my tasks"): matched on the to-do list's name words.
 LIST_NOUNS: dict[str, Noun] = {
@@ -139,18 +140,31 @@ class Intent:
     amount: float | None = None  # a relative change said with its size: "by 4 degrees"
     also: str | None = None  # a second name in the same request ("the desk lamp and the sauna")
     topic: str = ""
+    every: bool = False  # "every lock", "all the lights": every such device of the home, not the only one
+    then: tuple[Intent, ...] = ()  # the steps said after this one, each read on its own ("..., then lock the back door")
 
     def __post_init__(self) -> None:
-        """JSON round trips give lists: keep ``domains`` a sorted tuple."""
+        """JSON round trips give lists: keep ``domains`` a sorted tuple and ``then`` a tuple of intents."""
         if self.domains is not None and not isinstance(self.domains, tuple):
             object.__setattr__(self, "domains", tuple(sorted(self.domains)))
+        if not isinstance(self.then, tuple) or any(isinstance(step, dict) for step in self.then):
+            object.__setattr__(self, "then", tuple(Intent(**step) if isinstance(step, dict) else step for step in self.then))
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``None`` and empty fields left out)."""
-        out = {k: v for k, v in asdict(self).items() if v not in (None, "")}
+        """JSON-ready form (``None`` and empty fields left out; the steps after this one as a list of their own forms)."""
+        out = {k: v for k, v in asdict(self).items() if v not in (None, "") and k not in ("then", "every")}
+        if self.every:
+            out["every"] = True
         if "domains" in out:
             out["domains"] = list(out["domains"])
+        if self.then:
+            out["then"] = [step.as_dict() for step in self.then]
         return out
+
+    @property
+    def steps(self) -> tuple[Intent, ...]:
+        """The request step by step, in the order said: this one (without its followers), then each of ``then``."""
+        return (replace(self, then=()), *self.then)
 
     @property
     def needs_state(self) -> bool:
@@ -339,8 +353,8 @@ def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> R
     Order: a name or alias within the intent's domains; a name of another domain (the
     capability check then refuses it); a partial name ("the kitchen lights" for the light
     "Kitchen"); a generic noun; an area and a type; part of a name (:func:`_part_of_names`);
-    a device type (with an area or floor: every such device there); an area or floor (every device of the intent's domains there); nothing (the
-    only capable device, else a clarification).
+    a device type (with an area or floor, or said with "every"/"all": every such device there); an area or floor (every device of the
+    intent's domains there); nothing (the only capable device, else a clarification; with ``every``: every capable device).
     """
     domains = target_domains(intent)
     entities = ontology.entities
@@ -380,7 +394,7 @@ def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> R
             return _choose(ontology, scoped, "area_type", single=False)
         if not matching and intent.noun in LIST_NOUNS:
             matching = [eid for eid, e in entities.items() if e["domain"] in domains]  # the only list, if there is one
-        return _choose(ontology, matching, "noun", single=True)
+        return _choose(ontology, matching, "noun", single=not intent.every)
     if intent.area is not None or intent.floor is not None:
         key, place = ("area", intent.area) if intent.area is not None else ("floor", intent.floor)
         scoped = [eid for eid, e in entities.items() if e["domain"] in domains and _in_place(e, key, place or "")
@@ -388,7 +402,7 @@ def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> R
         return _choose(ontology, scoped, _place_via(ontology, key, place or ""), single=False)
     capable = [eid for eid, e in entities.items() if e["domain"] in domains
                and class_matches(e, intent.device_class)]
-    return _choose(ontology, capable, "implied", single=True)
+    return _choose(ontology, capable, "noun" if intent.every else "implied", single=not intent.every)
 
 
 def capability_gap(entity: dict[str, Any], intent: Intent) -> str | None:

@@ -31,8 +31,9 @@ switched on first). Plans that need state (row 9): toggles, relative changes
 title (multi-step: ``tv_power`` -> ``tv_input`` -> ``plex_play``). Row 8 emits
 only calls that change something; ``plex_play`` keeps a ``tv_input plex`` before
 it when another player could also be its target. A request naming two devices
-("the desk lamp and the fan") is planned part by part, then joined (row 1b when
-one part fails).
+("the desk lamp and the fan") or said in steps ("turn on the porch light and then
+turn off the hall light", each step read on its own) is planned part by part, then
+joined in the order said (row 1b when one part fails).
 """
 
 from __future__ import annotations
@@ -237,7 +238,7 @@ def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, in
     if intent.kind == "out_of_scope":
         return _text(phrases.out_of_scope(intent.topic, variant), "out_of_scope")
     intent = _said_as(intent)
-    if intent.also is not None:
+    if intent.also is not None or intent.then:
         return _decide_parts(ontology, state, intent, variant)
     refusal = _refusal(ontology, intent, None, variant)
     if refusal is not None:
@@ -276,21 +277,41 @@ def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, in
     return Decision(ACTION, tuple(calls), reason="action", targets=targets)
 
 
+def _parts(intent: Intent) -> list[Intent]:
+    """The request's parts in the order said: each step (``then``), a step naming two devices as two parts."""
+    out: list[Intent] = []
+    for step in intent.steps:
+        out += [replace(step, also=None), replace(step, mention=step.also, also=None)] if step.also is not None else [step]
+    return out
+
+
 def _decide_parts(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, intent: Intent, variant: int) -> Decision:
-    """Row 1b: a request naming two devices. Both possible: the two plans joined; one impossible: nothing runs."""
-    parts = [replace(intent, also=None), replace(intent, mention=intent.also, also=None)]
+    """Row 1b: a request of several parts (two devices, or steps said in order, each read on its own).
+
+    Every part possible: the parts' plans joined in the order said (one fetch of every
+    target a part needs state for); one impossible: nothing runs, the text says which.
+    """
+    parts = _parts(intent)
     for part in parts:
         refusal = _refusal(ontology, part, None, variant)
         if refusal is not None:
-            what = part.mention or "that"
+            what = part.mention or part.area or part.floor or part.noun or "that"
             return Decision(TEXT, text=phrases.partly_impossible(what, refusal.text, variant), reason="partly_impossible",
                             targets=refusal.targets, tags=("partly_impossible", refusal.reason))
     decisions = [decide(ontology, state, part, variant) for part in parts]
     targets = tuple(sorted({t for d in decisions for t in d.targets}))
+    for part, d in zip(parts, decisions, strict=True):
+        if d.output_class == TEXT and d.reason != "already_satisfied":  # too many targets, no level to step from, unavailable
+            what = part.mention or part.area or part.floor or part.noun or "that"
+            return Decision(TEXT, text=phrases.partly_impossible(what, d.text, variant), reason="partly_impossible", targets=d.targets,
+                            tags=("partly_impossible", d.reason))
     if any(d.output_class == FETCH for d in decisions):
         missing = sorted({e for d in decisions if d.output_class == FETCH for e in d.calls[0].arguments["entity_ids"]})
         return Decision(FETCH, (ToolCall(FETCH_TOOL, {"entity_ids": missing}),), reason="missing_state", targets=targets, tags=("missing_state",))
     calls = tuple({call_key(c): c for d in decisions for c in d.calls}.values())
+    if len(calls) > MAX_CALLS:
+        return _text(phrases.too_many(intent.mention or intent.area or intent.floor or intent.noun or "that", len(calls), variant),
+                     "too_many_targets", targets)
     if not calls:
         return Decision(TEXT, text=" ".join(d.text for d in decisions), reason="already_satisfied", targets=targets, tags=("already_satisfied",))
     return Decision(ACTION, calls, reason="action", targets=targets)

@@ -9,6 +9,9 @@ domain as context, so a template that needs a lock never reads a binary sensor's
 
 Readings are tried in three passes, the first that reads the sentence wins:
 
+Before the gazetteer matcher, a request said in steps ("..., then ...") is read clause
+by clause (:meth:`Recognizer._steps`), each clause as a sentence of its own.
+
 1. names with their domains (the command is one the home can be asked);
 2. names without domains (a command for the wrong kind of device: "dim the fan",
    answered with a capability refusal);
@@ -26,6 +29,7 @@ of the template's literal text, then has the smaller template id. :meth:`Recogni
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -46,6 +50,8 @@ SCOPE_RANK = {"name": 0, "area": 1, "floor": 1, "none": 2}
 UNMATCHABLE = frozenset({"name", "name_2"})  # the slots a name the home lacks may fill
 MISSING = "<missing>"  # hassil's text for a context an unmatched name could not give
 HASSIL, GAZETTEER = "hassil", "gazetteer-matcher"  # the readers, as the label command and the card name them
+# Where a request said in steps divides: "..., then ...", "... and then ...", "... then ...".
+SEQUENCE = re.compile(r"(?:\s*,\s*|\s+)(?:and\s+)?then\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -145,12 +151,30 @@ class Recognizer:
             found: tuple[Intent, str] | None = None
             if reading is not None and not reading.unmatched:
                 found = (self.to_intent(reading), HASSIL)
+            elif (steps := self._steps(text)) is not None:
+                found = steps
             elif self.gazetteer is not None and (read := self.gazetteer.intent(text)) is not None:
                 found = (read, GAZETTEER)
             elif reading is not None:
                 found = (self.to_intent(reading), HASSIL)
             self._understood[text] = found
         return self._understood[text]
+
+    def _steps(self, text: str) -> tuple[Intent, str] | None:
+        """A request said in steps ("turn on the porch light and then turn off the hall light"): each clause read on its own, in order.
+
+        ``None`` unless there are several clauses and every one is understood as a command
+        (a clause that is out of scope or not understood leaves the whole not understood).
+        """
+        clauses = [c.strip(" ,") for c in SEQUENCE.split(text)]
+        if len(clauses) < 2 or not all(clauses):
+            return None
+        read = [self.understand(c) for c in clauses]
+        if any(r is None or r[0].kind == OUT_OF_SCOPE for r in read):
+            return None
+        steps = [step for r in read if r is not None for step in r[0].steps]
+        readers = sorted({r[1] for r in read if r is not None})
+        return replace(steps[0], then=tuple(steps[1:])), "+".join(readers)
 
     def intent(self, text: str) -> Intent | None:
         """The intent ``text`` asks for in this home (``None`` when no reader understands it)."""
@@ -200,6 +224,7 @@ class Recognizer:
             domains=tuple(sorted(domains)) if domains else None,
             amount=int(amount) if isinstance(amount, float) and amount.is_integer() else amount,
             also=str(values["name_2"]) if "name_2" in values else None,
+            every=template.every and name is None and values.get("area") is None and values.get("floor") is None,
         )
         return self._switched(intent)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import random
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -76,6 +77,11 @@ class Template:
     def kind(self) -> str:
         """The first meaning's kind (templates of one kind are split together)."""
         return self.meanings[0].kind
+
+    @property
+    def every(self) -> bool:
+        """True when the sentence must say "all"/"every" (``<all>`` outside any optional or alternative part, or a fixed ``every`` slot)."""
+        return bool(dict(self.fixed).get("every")) or re.search(r"(?:^|\s)<all>", self.sentence.text) is not None
 
     @property
     def kinds(self) -> frozenset[str]:

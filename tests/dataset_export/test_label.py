@@ -122,3 +122,46 @@ def test_a_bad_sentences_file_exits_2_with_one_line_and_prints_nothing(home, tmp
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and needle in captured.err and str(path) in captured.err
+
+
+def test_steps_said_in_order_are_each_read_on_their_own_and_planned_in_that_order(teacher):
+    label = teacher.label("turn off the hallway light, then turn on the porch light")
+    calls = [(c.name, c.arguments["entity_id"], c.arguments["state"]) for c in parse_output(label.answer).calls]
+    assert calls == [("light_power", "light.hallway_light", "off"), ("light_power", "light.porch_light", "on")]
+    assert label.reading["intent"]["then"][0]["mention"] == "Porch Light"
+    impossible = teacher.label("turn on the porch light and then turn on the hot tub")
+    assert impossible.reading["reason"] == "partly_impossible" and "hot tub" in impossible.answer  # nothing runs, the text says which part
+    done = teacher.label("lock the back door and then lock the front door", {"lock.back_door": {"state": "locked"}, "lock.front_door": {"state": "unlocked"}})
+    assert _acted_on(done.answer) == {"lock.front_door"}  # the step that already holds adds nothing
+
+
+def test_a_stepped_intent_survives_its_json_form():
+    from dataset_export.intents import Intent
+
+    intent = Intent("power", "on", mention="Porch Light", then=(Intent("lock", "lock", mention="Back Door"),))
+    assert Intent(**json.loads(json.dumps(intent.as_dict()))) == intent
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("turn on all the lights", {e["id"] for e in plain.ENTITIES if e["domain"] == "light"}),  # every light of the home: 9 calls, within v0's 16
+    ("unlock all the locks", plain.ALL_LOCKS),
+    ("clean the bedroom", {"vacuum.dyson_upstairs"}),  # no area cleaning in v0: the vacuum of the bedroom's floor starts
+    ("clean the kitchen", {"vacuum.dyson_upstairs"}),  # none on that floor: the home's only vacuum
+])
+def test_every_device_of_a_type_and_cleaning_a_place(teacher, text, want):
+    label = teacher.label(text)
+    assert label.reading["output_class"] == "action" and _acted_on(label.answer) == want, label.answer
+
+
+def test_a_type_said_without_all_still_asks_which(teacher):
+    assert teacher.label("lock the locks").reading["reason"] == "ambiguous"
+
+
+@pytest.mark.parametrize(("text", "output_class", "want"), [
+    ("water the garden", "action", {"valve.lawn_sprinkler"}),  # the valves of that area open
+    ("stop watering the lawn", "action", {"valve.lawn_sprinkler"}),
+    ("turn down the tv", "fetch", {"media_player.living_room_tv"}),  # a relative change: the volume is fetched first
+])
+def test_natural_verbs_per_domain(teacher, text, output_class, want):
+    label = teacher.label(text)
+    assert label.reading["output_class"] == output_class and _acted_on(label.answer) == want, label.answer
