@@ -62,4 +62,29 @@ def partial_name(gen: Any) -> Unit:
     return [row] if row and row["output_class"] != "text" else None
 
 
-FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name}
+THEN = (" and then ", ", then ", " then ")  # how people join the steps of a request (the reader splits on these)
+
+
+def steps(gen: Any) -> Unit:
+    """Two commands for two devices said in order ("turn on the porch light, then lock the back door") -> both plans, in that order."""
+    home = gen.home()
+    options = gen._capable(home, gen.absolute)
+    if len(options) < 2:
+        return None
+    said = []
+    for eid, kind in gen.rng.sample(options, 2):
+        target = gen.naming(home, eid, kind)
+        entity = home.ontology.entities[eid]
+        made = None if target is None else gen.say(home, kind, gen.value_for(kind, entity), target, entity)
+        if made is None:
+            return None
+        said.append((eid, made))
+    if said[0][0] == said[1][0]:
+        return None
+    first, second = said[0][1][0], said[1][1][0]
+    text = f"{first.rstrip('.?! ')}{gen.rng.choice(THEN)}{second[:1].lower()}{second[1:]}"
+    row = gen._unit(home, text, said[0][1][1], None, None, None, tags=("steps",))
+    return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 else None
+
+
+FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name, "steps": steps}
