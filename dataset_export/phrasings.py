@@ -87,4 +87,27 @@ def steps(gen: Any) -> Unit:
     return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 else None
 
 
-FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name, "steps": steps}
+def several_areas(gen: Any) -> Unit:
+    """A device type in two areas at once ("turn off the hallway and office lights") -> the devices of both areas, area by area."""
+    home = gen.home()
+    o = home.ontology
+    areas: dict[tuple[str, str], list[str]] = {}
+    for eid, _kind in gen._capable(home, ("power",)):
+        e = o.entities[eid]
+        for key, noun in DEVICE_NOUNS.items():
+            if e.get("area") and noun_matches(noun, e):
+                areas.setdefault((key, e["area"]), []).append(eid)
+    nouns = sorted({k for k, _ in areas if sum(1 for n, _ in areas if n == k) >= 2})
+    if not nouns:
+        return None
+    noun = gen.rng.choice(nouns)
+    first, second = gen.rng.sample(sorted(a for n, a in areas if n == noun), 2)
+    entity = o.entities[areas[(noun, first)][0]]
+    made = gen.say(home, "power", gen.rng.choice(("on", "off")), {"area": first, "area_2": second, "device_noun": noun}, entity)
+    if made is None or " and " not in made[0]:
+        return None  # a template of one area was drawn
+    row = gen._unit(home, made[0], made[1], None, None, None, tags=("several_areas",))
+    return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 and "then" in row["intent"] else None
+
+
+FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name, "steps": steps, "several_areas": several_areas}

@@ -10,7 +10,7 @@ from statewise_protocol import load_export, parse_output
 from dataset_export.build import FAMILIES, templates_for, train_pair_ok
 from dataset_export.generate import Generator
 from dataset_export.intents import norm
-from dataset_export.phrasings import FAMILIES as PHRASINGS, partial_name, steps
+from dataset_export.phrasings import FAMILIES as PHRASINGS, partial_name, several_areas, steps
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo_home"
 
@@ -67,3 +67,16 @@ def test_the_card_counts_each_phrasing_familys_rows(tmp_path):
         counted = f"{family} {sum(family in r['tags'] for r in rows)}/{sum(family in r['tags'] for r in held)}"
         assert counted in card
     assert sum("steps" in r["tags"] for r in rows) > 0
+
+
+def test_a_device_type_in_two_areas_acts_in_both_areas():
+    export = load_export(DEMO)
+    gen = Generator(export, "train", 3, templates_for("train"), train_pair_ok)
+    units = [u for u in (several_areas(gen) for _ in range(60)) if u]
+    assert len(units) >= 3
+    for (row,) in units:
+        intent = json.loads(row["intent"])
+        areas = {intent["area"], intent["then"][0]["area"]}
+        assert len(areas) == 2 and " and " in row["messages"][1]["content"]
+        calls = parse_output(row["messages"][2]["content"]).calls
+        assert {row["_ontology"].entities[c.arguments["entity_id"]]["area"] for c in calls} == areas

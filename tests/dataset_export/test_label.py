@@ -175,3 +175,9 @@ def test_a_decimal_value_is_read_and_set_on_the_tools_grid(teacher, capsys):
     assert main(["label", str(demo), "set boiler to 40.3 degrees", "--json"]) == 0  # the example: its range starts at 43.3
     line = json.loads(capsys.readouterr().out)
     assert line["reading"]["reason"] == "missing_capability" and "40.5" in line["answer"] and "40 3" not in line["answer"]
+
+
+def test_two_areas_are_read_by_the_templates_too(teacher):
+    label = teacher.label("switch on the kitchen and the porch lights")
+    assert label.reading["reader"] == "hassil"  # also where the gazetteer matcher cannot run (the oldest intents leg)
+    assert _acted_on(label.answer) == {"light.kitchen_light", "light.porch_light"}
