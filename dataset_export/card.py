@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .build import COVERAGE
+from .phrasings import FAMILIES as PHRASINGS
 from .plots import LABELS
 from .templates import ATTRIBUTION
 
@@ -128,6 +129,9 @@ def render_card(stats: dict[str, Any]) -> str:
         f"Candidate commands no reader could place, dropped instead of answered: train {train['not_understood_dropped']}, "
         f"heldout {held['not_understood_dropped']}. The teacher answers only what it read; \"no such device\" is said only of a mention "
         "that matches nothing in the home by name, alias, fuzzy name, device type or class, phrased with the mention alone.",
+        "",
+        "Phrasing families of their own (dataset_export/phrasings.py), rows train/heldout: "
+        + ", ".join(f"{f} {train['tags'].get(f, 0)}/{held['tags'].get(f, 0)}" for f in PHRASINGS) + ".",
         "",
         "## Held-out design",
         "",

@@ -12,6 +12,7 @@ domains the intent can act on (a lock command never considers a binary sensor);
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, replace
 from functools import cache
@@ -415,6 +416,14 @@ def capability_gap(entity: dict[str, Any], intent: Intent) -> str | None:
     if spec is None:
         return _kind_specs(intent.kind)[0].said("cannot", {}) or "do that"
     arg = STATEFUL_VALUE_ARG.get(intent.kind) if intent.needs_state else (spec.intent or {}).get("value")
-    arguments = {arg: intent.value} if arg and intent.value is not None else {}
+    arguments = {arg: on_grid(intent.value, spec.arguments.get(arg, {}).get("multipleOf"))} if arg and intent.value is not None else {}
     problem = capability_problem(spec, entity["id"], entity, arguments)
     return problem.words if problem else None
+
+
+def on_grid(value: Any, step: float | None) -> Any:
+    """``value`` on the tool argument's grid (its schema's ``multipleOf``): 40.3 degrees is set as 40.5, as a thermostat's step rounds it."""
+    if step is None or not isinstance(value, int | float) or isinstance(value, bool):
+        return value
+    snapped = math.floor(value / step + 0.5) * step
+    return int(snapped) if float(snapped).is_integer() else round(snapped, 6)

@@ -62,4 +62,52 @@ def partial_name(gen: Any) -> Unit:
     return [row] if row and row["output_class"] != "text" else None
 
 
-FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name}
+THEN = (" and then ", ", then ", " then ")  # how people join the steps of a request (the reader splits on these)
+
+
+def steps(gen: Any) -> Unit:
+    """Two commands for two devices said in order ("turn on the porch light, then lock the back door") -> both plans, in that order."""
+    home = gen.home()
+    options = gen._capable(home, gen.absolute)
+    if len(options) < 2:
+        return None
+    said = []
+    for eid, kind in gen.rng.sample(options, 2):
+        target = gen.naming(home, eid, kind)
+        entity = home.ontology.entities[eid]
+        made = None if target is None else gen.say(home, kind, gen.value_for(kind, entity), target, entity)
+        if made is None:
+            return None
+        said.append((eid, made))
+    if said[0][0] == said[1][0]:
+        return None
+    first, second = said[0][1][0], said[1][1][0]
+    text = f"{first.rstrip('.?! ')}{gen.rng.choice(THEN)}{second[:1].lower()}{second[1:]}"
+    row = gen._unit(home, text, said[0][1][1], None, None, None, tags=("steps",))
+    return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 else None
+
+
+def several_areas(gen: Any) -> Unit:
+    """A device type in two areas at once ("turn off the hallway and office lights") -> the devices of both areas, area by area."""
+    home = gen.home()
+    o = home.ontology
+    areas: dict[tuple[str, str], list[str]] = {}
+    for eid, _kind in gen._capable(home, ("power",)):
+        e = o.entities[eid]
+        for key, noun in DEVICE_NOUNS.items():
+            if e.get("area") and noun_matches(noun, e):
+                areas.setdefault((key, e["area"]), []).append(eid)
+    nouns = sorted({k for k, _ in areas if sum(1 for n, _ in areas if n == k) >= 2})
+    if not nouns:
+        return None
+    noun = gen.rng.choice(nouns)
+    first, second = gen.rng.sample(sorted(a for n, a in areas if n == noun), 2)
+    entity = o.entities[areas[(noun, first)][0]]
+    made = gen.say(home, "power", gen.rng.choice(("on", "off")), {"area": first, "area_2": second, "device_noun": noun}, entity)
+    if made is None or " and " not in made[0]:
+        return None  # a template of one area was drawn
+    row = gen._unit(home, made[0], made[1], None, None, None, tags=("several_areas",))
+    return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 and "then" in row["intent"] else None
+
+
+FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name, "steps": steps, "several_areas": several_areas}

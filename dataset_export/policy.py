@@ -48,7 +48,7 @@ from statewise_protocol.parser import MAX_CALLS
 from statewise_protocol.simulate import changes, is_on
 
 from . import phrases
-from .intents import AMBIGUOUS, DEVICE_NOUNS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, kind_tool, noun_matches, resolve
+from .intents import AMBIGUOUS, DEVICE_NOUNS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, kind_tool, noun_matches, on_grid, resolve
 
 FETCH, ACTION, TEXT = KIND_FETCH, KIND_ACTION, KIND_TEXT
 STEP = {"brightness_step": 20, "volume_step": 10, "climate_step": 1}
@@ -89,8 +89,9 @@ def direct_calls(eid: str, intent: Intent) -> list[ToolCall]:
         raise ValueError(f"no tool does {intent.kind!r} on {eid}")
     args: dict[str, Any] = {spec.target_arg or "entity_id": eid}
     if spec.intent.get("value"):
-        args[spec.intent["value"]] = intent.value
+        args[spec.intent["value"]] = on_grid(intent.value, spec.arguments.get(spec.intent["value"], {}).get("multipleOf"))
     return [ToolCall(spec.name, args)]
+
 
 
 def _media_plan(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent, ontology: Ontology) -> tuple[list[ToolCall], str]:

@@ -226,7 +226,10 @@ class Recognizer:
             also=str(values["name_2"]) if "name_2" in values else None,
             every=template.every and name is None and values.get("area") is None and values.get("floor") is None,
         )
-        return self._switched(intent)
+        intent = self._switched(intent)
+        if "area_2" in values:  # "the hallway and office lights": the same request of a second area, a step of its own
+            intent = replace(intent, then=(replace(intent, area=str(values["area_2"])),))
+        return intent
 
     def _fits(self, intent: Intent) -> bool:
         """True when the intent names something within the domains its kind acts on."""

@@ -227,7 +227,7 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:12]
 
 
-TARGET_SLOTS = frozenset({"name", "name_2", "area", "floor", "device_noun", "list_noun", "device_class"})
+TARGET_SLOTS = frozenset({"name", "name_2", "area", "area_2", "floor", "device_noun", "list_noun", "device_class"})
 AMOUNT_SLOTS = ("step_percent", "step_degrees")
 
 

@@ -10,7 +10,7 @@ from statewise_protocol import load_export, parse_output
 from dataset_export.build import FAMILIES, templates_for, train_pair_ok
 from dataset_export.generate import Generator
 from dataset_export.intents import norm
-from dataset_export.phrasings import FAMILIES as PHRASINGS, partial_name
+from dataset_export.phrasings import FAMILIES as PHRASINGS, partial_name, several_areas, steps
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo_home"
 
@@ -36,3 +36,47 @@ def test_partial_names_act_on_the_device_they_name_without_saying_its_whole_name
                                                                                             "thermostat", "blinds", "plug", "tv", "speaker"))
                                  for n in names), said
         assert json.loads(row["intent"])["kind"]
+
+
+def test_steps_said_in_order_are_planned_in_that_order():
+    export = load_export(DEMO)
+    gen = Generator(export, "train", 5, templates_for("train"), train_pair_ok)
+    units = [u for u in (steps(gen) for _ in range(40)) if u]
+    assert len(units) >= 5
+    for (row,) in units:
+        assert "steps" in row["tags"] and row["output_class"] == "action" and row["num_calls"] >= 2
+        intent = json.loads(row["intent"])
+        assert len(intent["then"]) == 1  # each clause read on its own
+        said = norm(row["messages"][1]["content"])
+        calls = parse_output(row["messages"][2]["content"]).calls
+        first, last = calls[0].arguments.get("entity_id"), calls[-1].arguments.get("entity_id")
+        names = {eid: norm(row["_ontology"].entities[eid]["name"]) for eid in (first, last) if eid}
+        if all(n in said for n in names.values()) and len(set(names.values())) == 2:
+            assert said.index(names[first]) < said.index(names[last]), said  # the calls in the order said
+
+
+def test_the_card_counts_each_phrasing_familys_rows(tmp_path):
+    from dataset_export.cli import main
+
+    out = tmp_path / "out"
+    assert main(["build", str(DEMO), "--out", str(out), "--size", "300", "--heldout-size", "40", "--quiet"]) == 0
+    rows = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    held = [json.loads(line) for line in (out / "heldout.jsonl").read_text().splitlines()]
+    card = (out / "dataset_card.md").read_text()
+    for family in PHRASINGS:
+        counted = f"{family} {sum(family in r['tags'] for r in rows)}/{sum(family in r['tags'] for r in held)}"
+        assert counted in card
+    assert sum("steps" in r["tags"] for r in rows) > 0
+
+
+def test_a_device_type_in_two_areas_acts_in_both_areas():
+    export = load_export(DEMO)
+    gen = Generator(export, "train", 3, templates_for("train"), train_pair_ok)
+    units = [u for u in (several_areas(gen) for _ in range(60)) if u]
+    assert len(units) >= 3
+    for (row,) in units:
+        intent = json.loads(row["intent"])
+        areas = {intent["area"], intent["then"][0]["area"]}
+        assert len(areas) == 2 and " and " in row["messages"][1]["content"]
+        calls = parse_output(row["messages"][2]["content"]).calls
+        assert {row["_ontology"].entities[c.arguments["entity_id"]]["area"] for c in calls} == areas

@@ -165,3 +165,19 @@ def test_a_type_said_without_all_still_asks_which(teacher):
 def test_natural_verbs_per_domain(teacher, text, output_class, want):
     label = teacher.label(text)
     assert label.reading["output_class"] == output_class and _acted_on(label.answer) == want, label.answer
+
+
+def test_a_decimal_value_is_read_and_set_on_the_tools_grid(teacher, capsys):
+    label = teacher.label("set the thermostat to 21.3 degrees")
+    assert label.reading["intent"]["value"] == 21.3  # read as said, not "21 3"
+    assert parse_output(label.answer).calls[0].arguments == {"entity_id": "climate.hallway_thermostat", "temperature": 21.5}
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo_home"
+    assert main(["label", str(demo), "set boiler to 40.3 degrees", "--json"]) == 0  # the example: its range starts at 43.3
+    line = json.loads(capsys.readouterr().out)
+    assert line["reading"]["reason"] == "missing_capability" and "40.5" in line["answer"] and "40 3" not in line["answer"]
+
+
+def test_two_areas_are_read_by_the_templates_too(teacher):
+    label = teacher.label("switch on the kitchen and the porch lights")
+    assert label.reading["reader"] == "hassil"  # also where the gazetteer matcher cannot run (the oldest intents leg)
+    assert _acted_on(label.answer) == {"light.kitchen_light", "light.porch_light"}
