@@ -15,7 +15,6 @@ credentials is refused, and no error text names anything but the redacted URL.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ import aiohttp
 
 from .const import DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT, GRAMMAR_GBNF, GRAMMAR_VLLM
 from .protocol import CHAT_TEMPLATE_KWARGS
+from .protocol.canonical import strict_loads
 from .protocol.grammar import v0_grammar
 
 
@@ -123,13 +123,9 @@ async def read_capped(resp: aiohttp.ClientResponse, limit: int = MAX_RESPONSE_BY
 def _parse_json(body: bytes, path: str) -> Any:
     """A JSON body; anything Python's JSON cannot represent safely (NaN, deep nesting, huge integers) is refused."""
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+        return strict_loads(body.decode("utf-8"))
     except (ValueError, RecursionError, UnicodeDecodeError) as err:
         raise BadResponseError(f"{path}: body is not JSON ({type(err).__name__})") from None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def adapter_fields(adapter: int | None) -> dict[str, Any]:

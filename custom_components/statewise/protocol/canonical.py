@@ -17,6 +17,24 @@ def dumps(obj: Any, *, sort_keys: bool = True) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys, allow_nan=False)
 
 
+def reject_constant(name: str) -> Any:
+    """``parse_constant`` for :func:`json.loads`: NaN and Infinity are not JSON (Python's reader accepts them)."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def finite_float(text: str) -> float:
+    """``parse_float`` for :func:`json.loads`: ``1e999`` would be read as infinity; refuse it."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
+def strict_loads(text: str) -> Any:
+    """JSON as the spec reads it: NaN, Infinity and out-of-range numbers are errors (``ValueError``)."""
+    return json.loads(text, parse_constant=reject_constant, parse_float=finite_float)
+
+
 def sha256_hex(*parts: str) -> str:
     """``sha256:<hex>`` over the UTF-8 bytes of ``parts`` joined by newlines."""
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()

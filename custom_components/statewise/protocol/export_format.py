@@ -17,7 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .canonical import dumps, sha256_hex
+from .canonical import dumps, sha256_hex, strict_loads
 from .ontology_json import prompt_document
 from .sanitize import clean_name
 from .schema_validator import schema_validator
@@ -194,17 +194,6 @@ def export_files(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"{text[:20]} is out of range")
-    return value
-
-
 def load_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """A JSON file's value; :class:`ExportError` names the file (and line) when it is missing, too large or not JSON.
 
@@ -216,7 +205,7 @@ def load_json(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     if (size := path.stat().st_size) > max_bytes:
         raise ExportError(str(path), "", f"file of {size} bytes is larger than the {max_bytes} a Statewise file may have")
     try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
+        return strict_loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
         raise ExportError(str(path), "", f"not UTF-8 text ({err.reason})") from None
     except json.JSONDecodeError as err:

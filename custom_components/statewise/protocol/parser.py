@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .canonical import reject_constant
 from .errors import ErrorCode, ProtocolError
 from .tools import ToolCall, call_key, load_tools
 
@@ -69,10 +70,6 @@ def _invalid(code: ErrorCode, message: str, line: int = 0) -> Verdict:
     return Verdict(KIND_INVALID, errors=[ProtocolError(code, message, line)])
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -82,7 +79,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=reject_constant)
 
 
 def _is_json(text: str) -> bool:
