@@ -34,9 +34,10 @@ it from here (adding a tool is one new file plus its confirmation phrase):
   (``home-assistant-intents``), each with the ``value`` it implies or the HA
   ``slot`` that carries it, and a ``kind`` when that is not the tool's own;
 - ``confirm`` (+ ``confirm_value``): the phrase key spoken after it ran;
-- ``say``: the teacher's words when an entity cannot do it (``cannot``,
-  per capability ``requires``, ``member_of``, ``within``) and when its goal
-  already holds (``already``).
+
+Spoken words are not part of the wire format: the teacher's words about a tool
+(what an entity "can't" do, how a goal that already holds reads) are in each
+language's ``languages/<code>/phrases.yaml`` under ``tools``.
 
 Any rule may depend on one argument's value as ``{"by": arg, "map": {value: rule}}``.
 v1 may only add tools or optional arguments (see ``SCHEMA_VERSION``).
@@ -169,10 +170,6 @@ class ToolSpec:
     def sensitive_verbs(self) -> tuple[str, ...]:
         """The words that ask for this tool's sensitive action (empty when it has none)."""
         return tuple((self.mapping.get("sensitive") or {}).get("verbs", ()))
-
-    def said(self, what: str, arguments: Mapping[str, Any]) -> Any:
-        """One of the teacher's ``say`` phrases for a call (``None`` when the tool has none)."""
-        return by_value(self.mapping.get("say", {}).get(what), arguments)
 
 
 def _read_spec(path: Path) -> ToolSpec:

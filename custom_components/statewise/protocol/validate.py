@@ -12,7 +12,7 @@ capability refusals are this rule, not a copy of it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ErrorCode, ProtocolError
@@ -30,11 +30,17 @@ def _spoken(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CapabilityProblem:
-    """Why an entity cannot take a call: the error code, a message, and the teacher's words ("can't <words>")."""
+    """Why an entity cannot take a call: the error code, a message, and what the teacher says about it.
+
+    ``say`` names the phrase of the tool's words in a language (``cannot``, ``requires.<capability>``,
+    ``member_of``, ``within``, ``value``; ``dataset_export.language`` renders it with ``fields``): the
+    protocol itself holds no spoken text.
+    """
 
     code: ErrorCode
     message: str
-    words: str
+    say: str = "cannot"
+    fields: Mapping[str, str] = field(default_factory=dict)
 
 
 def _schema_problem(spec: ToolSpec, arguments: Mapping[str, Any]) -> str | None:
@@ -54,36 +60,33 @@ def capability_problem(spec: ToolSpec, eid: str, entity: Mapping[str, Any], argu
     this of a spoken value; the validator has already checked the whole call's schema).
     """
     mapping = spec.mapping
-    cannot = spec.said("cannot", arguments) or "do that"
     domain = entity.get("domain") or eid.split(".", 1)[0]
     if spec.is_fetch:
         return None
     if check_schema and (arg := _schema_problem(spec, arguments)) is not None:
-        words = (spec.said("value", arguments) or "be set to {value}").format(value=_spoken(arguments[arg]))
-        return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]!r} is not a v0 value", words)
+        return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]!r} is not a v0 value", "value",
+                                 {"value": _spoken(arguments[arg])})
     if domain not in spec.domains:
-        return CapabilityProblem(ErrorCode.WRONG_DOMAIN, f"{spec.name} does not apply to {domain} entity {eid}", cannot)
+        return CapabilityProblem(ErrorCode.WRONG_DOMAIN, f"{spec.name} does not apply to {domain} entity {eid}")
     caps = entity.get("capabilities") or {}
     needed = list(mapping.get("requires", []))
     for arg, by_value in mapping.get("requires_when", {}).items():
         needed += by_value.get(arguments.get(arg), [])
     for cap in needed:
         if not caps.get(cap):
-            words = (mapping.get("say", {}).get("requires") or {}).get(cap, cannot)
-            return CapabilityProblem(ErrorCode.MISSING_CAPABILITY, f"{spec.name}: {eid} lacks capability {cap!r}", words)
+            return CapabilityProblem(ErrorCode.MISSING_CAPABILITY, f"{spec.name}: {eid} lacks capability {cap!r}", f"requires.{cap}")
     if spec.via_input and spec.via_input not in caps.get(INPUTS_CAPABILITY, []):  # the implicit target has that input
-        return CapabilityProblem(ErrorCode.MISSING_CAPABILITY, f"{spec.name}: {eid} lacks input {spec.via_input!r}", cannot)
+        return CapabilityProblem(ErrorCode.MISSING_CAPABILITY, f"{spec.name}: {eid} lacks input {spec.via_input!r}")
     for arg, cap in mapping.get("member_of", {}).items():
         if arg in arguments and arguments[arg] not in caps.get(cap, []):
-            words = (spec.said("member_of", arguments) or cannot).format(value=_spoken(arguments[arg]))
-            return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]!r} is not one of {eid}'s {cap}", words)
+            return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]!r} is not one of {eid}'s {cap}",
+                                     "member_of", {"value": _spoken(arguments[arg])})
     for arg, cap in mapping.get("within", {}).items():
         if arg in arguments and isinstance(caps.get(cap), list | tuple):
             low, high = caps[cap]
             if not low <= arguments[arg] <= high:
-                template = spec.said("within", arguments) or cannot
-                words = template.format(value=_spoken(arguments[arg]), low=_spoken(low), high=_spoken(high))
-                return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]} is outside {eid}'s {cap} [{low}, {high}]", words)
+                return CapabilityProblem(ErrorCode.UNSUPPORTED_VALUE, f"{spec.name}: {arg}={arguments[arg]} is outside {eid}'s {cap} [{low}, {high}]",
+                                         "within", {"value": _spoken(arguments[arg]), "low": _spoken(low), "high": _spoken(high)})
     return None
 
 
