@@ -46,6 +46,7 @@ from statewise_protocol import Ontology, ToolCall, entity_state, slugify  # noqa
 from statewise_protocol.simulate import ON_STATES, apply_calls  # noqa: E402
 
 from dataset_export.intents import Intent, kinds  # noqa: E402
+from dataset_export.language import load_language  # noqa: E402
 from dataset_export.policy import ACTION, decide  # noqa: E402
 from dataset_export.recognize import Recognizer  # noqa: E402
 from dataset_export.templates import Meaning, hass_meanings  # noqa: E402
@@ -220,7 +221,7 @@ def measure(repo: Path) -> dict[str, Any]:
         if not meanings:
             continue
         ontology, states = fixture_home(fixtures, doc)
-        recognizer = Recognizer(ontology)
+        recognizer = Recognizer(ontology, load_language("en"))
         needs_area = "context_area: true" in text
         for test in doc.get("tests", []):
             slots = test.get("slots") or {}

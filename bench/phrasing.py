@@ -42,6 +42,7 @@ from intents_agreement import DEFAULT_REPO, SLOT_FIELDS, expected_intent, expect
 from statewise_protocol import Ontology  # noqa: E402
 
 from dataset_export.intents import kinds  # noqa: E402
+from dataset_export.language import load_language  # noqa: E402
 from dataset_export.policy import TEXT, decide  # noqa: E402
 from dataset_export.recognize import Recognizer  # noqa: E402
 from dataset_export.templates import hass_meanings  # noqa: E402
@@ -98,7 +99,7 @@ def _figures(results: list[tuple[str, bool, bool, bool]]) -> dict[str, Any]:
 def slurp(path: Path) -> tuple[dict[str, Any], list[str]]:
     """SLURP's iot commands in :data:`HOME`: (figures, misses)."""
     ontology = Ontology.from_entities(HOME)
-    reader = Recognizer(ontology)
+    reader = Recognizer(ontology, load_language("en"))
     results, misses = [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         doc = json.loads(line)
@@ -129,7 +130,7 @@ def intents_tests(repo: Path) -> tuple[dict[str, Any], list[str]]:
         if not meanings or "context_area: true" in text:
             continue
         ontology, _ = fixture_home(fixtures, doc)
-        reader = Recognizer(ontology)
+        reader = Recognizer(ontology, load_language("en"))
         for test in doc.get("tests", []):
             slots = test.get("slots") or {}
             if test.get("context"):

@@ -24,6 +24,7 @@ from statewise_protocol import Export, ExportError, check_output, dumps, load_to
 
 from .budget import TokenCounter
 from .generate import Generator, LabelBook
+from .language import Language
 from .phrasings import FAMILIES as PHRASINGS
 from .templates import Template, all_templates
 
@@ -124,9 +125,10 @@ def _verify(row: dict[str, Any]) -> None:
 
 
 def draw_split(export: Export, split: str, size: int, seed: int, templates: list[Template], pair_ok: Callable[[str, dict[str, Any]], bool],
-               counter: TokenCounter, max_length: int, tick: Callable[[int], None] = lambda n: None, book: LabelBook | None = None) -> SplitResult:
-    """Draw ``size`` rows, balancing classes, dropping over-long and duplicate units (``book``: shared by the build's splits)."""
-    gen = Generator(export, split, seed, templates, pair_ok, book)
+               counter: TokenCounter, max_length: int, tick: Callable[[int], None] = lambda n: None, book: LabelBook | None = None, *,
+               lang: Language) -> SplitResult:
+    """Draw ``size`` rows in ``lang``, balancing classes, dropping over-long and duplicate units (``book``: shared by the build's splits)."""
+    gen = Generator(export, split, seed, templates, pair_ok, lang, book)
     rng = gen.rng
     out = SplitResult()
     counts: Counter[str] = Counter()
@@ -341,9 +343,9 @@ def jsonl(rows: list[dict[str, Any]]) -> bytes:
     return "".join(dumps(r, sort_keys=False) + "\n" for r in rows).encode("utf-8")
 
 
-def templates_for(split: str) -> list[Template]:
-    """The split's side of the template partition."""
-    train, held = split_templates(all_templates())
+def templates_for(split: str, lang: Language) -> list[Template]:
+    """The split's side of ``lang``'s template partition."""
+    train, held = split_templates(all_templates(lang))
     return train if split == "train" else held
 
 

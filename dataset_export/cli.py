@@ -146,7 +146,7 @@ def add_build(sub: Subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, default=2000, help="training examples (default 2000)")
     parser.add_argument("--heldout-size", type=int, default=None, help="held-out examples (default size/10)")
-    parser.add_argument("--language", default="en")
+    parser.add_argument("--language", default="en", help="the language of the commands (a folder under protocol/languages; default en)")
     parser.add_argument("--heldout-export", metavar="DIR", default=None, help="draw the held-out set from this other home")
     parser.add_argument("--max-length", type=max_length_arg, default="auto", metavar="auto|N",
                         help="token budget per example (Qwen3 vocabulary); auto: the plan's 2048 when the home fits, else the smallest of "
@@ -160,6 +160,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     from statewise_protocol import load_export
 
     from .label import Teacher, describe, read_sentences, state_arg
+    from .language import load_language
 
     export = load_export(args.export_dir)
     if (args.sentence is None) == (args.sentences is None):
@@ -168,11 +169,11 @@ def cmd_label(args: argparse.Namespace) -> int:
         if args.state or args.snapshot:
             raise ExportError("--sentences", "", "each line carries its own state; --state and --snapshot are for one sentence")
         lines = read_sentences(args.sentences)  # every line checked before any output
-        teacher = Teacher(export)
+        teacher = Teacher(export, load_language(args.language))
         for text, state in lines:
             print_json(teacher.label(text, state).as_dict())
         return EXIT_OK
-    label = Teacher(export).label(args.sentence, state_arg(export, args.state, args.snapshot))
+    label = Teacher(export, load_language(args.language)).label(args.sentence, state_arg(export, args.state, args.snapshot))
     if args.json:
         print_json(label.as_dict())
     else:
@@ -190,6 +191,7 @@ def add_label(sub: Subparsers) -> None:
     state.add_argument("--snapshot", metavar="ID", help="STATE: the export's snapshot with this id")
     parser.add_argument("--sentences", metavar="FILE", help='a JSONL of {"text", "state"?}: one JSON line per input on stdout, in order')
     parser.add_argument("--json", action="store_true", help="print the JSON line instead of the readable form")
+    parser.add_argument("--language", default="en", help="the language the sentences are said in (a folder under protocol/languages)")
     parser.set_defaults(func=cmd_label)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from statewise_protocol import Ontology
 
 from .intents import UNKNOWN, Intent, resolve, target_domains
+from .language import Language
 from .templates import hass_meanings
 
 MIN_INTENTS = (2026, 8, 24)
@@ -55,6 +56,10 @@ def version() -> str | None:
     except ImportError:
         return None
     return found
+
+
+# The languages the matcher reads (its vocabulary is English); other languages are read by hassil alone.
+LANGUAGES = ("en",)
 
 
 def readers() -> list[str]:
@@ -101,9 +106,12 @@ _HOME: list[int] = [0]  # id of the reader whose home the shared matcher holds (
 class GazetteerReader:
     """Reads sentences of one home with ``gazetteer-matcher`` (one matcher per process, its home swapped per reader)."""
 
-    def __init__(self, ontology: Ontology) -> None:
-        """The home's gazetteer (the matcher is built once and shared)."""
+    def __init__(self, ontology: Ontology, lang: Language) -> None:
+        """The home's gazetteer (the matcher is built once and shared); ``lang`` must be one of :data:`LANGUAGES`."""
+        if lang.code not in LANGUAGES:
+            raise ValueError(f"{NAME} reads {', '.join(LANGUAGES)}, not {lang.code}")
         self.ontology = ontology
+        self.lang = lang
         self.home = gazetteer(ontology)
         self.areas = {k: v["name"] for k, v in self.home["areas"].items()}
         self.floors = {k: v["name"] for k, v in self.home["floors"].items()}

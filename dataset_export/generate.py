@@ -26,19 +26,20 @@ from statewise_protocol import Export, Ontology, allowed_entry, dumps, render_me
 
 from .injection import INJECTED_SHARE, inject
 from .intents import (
-    DEVICE_NOUNS,
-    LIST_NOUNS,
     OK,
     OUT_OF_SCOPE,
     STATEFUL as STATEFUL_KINDS,
     Intent,
     capability_gap,
+    device_nouns,
     kind_tool,
     kinds,
+    list_nouns,
     norm,
     noun_matches,
     resolve,
 )
+from .language import Language
 from .phrasing import say_number, variations
 from .policy import FETCH, TEXT, decide
 from .recognize import Recognizer
@@ -46,14 +47,8 @@ from .states import random_entry, variants
 from .templates import AMOUNT_SLOTS, Template, Unfillable, fill, fillable, hassil_intents, value_slot
 from .variants import CHANGES, VARIANT_SHARE, Variant, make_variant
 
-TITLES = ("Terminator", "The Matrix", "Casablanca", "Metropolis", "Alien", "Heat", "Amelie", "Paddington", "Inception", "Up",
-          "The Third Man", "Spirited Away", "Jaws", "Arrival", "Chinatown", "Brazil")
-ITEMS = ("milk", "eggs", "batteries", "dog food", "coffee beans", "light bulbs", "bread", "olive oil", "bin bags", "oat milk")
-UNKNOWN_NAMES = ("hot tub", "garden shed heater", "aquarium light", "sauna", "pool pump", "attic fan", "wine fridge", "treadmill",
-                 "greenhouse lamp", "doorbell camera", "dishwasher", "heated towel rail", "projector", "electric blanket", "garage heater")
 KELVINS = (2200, 2700, 3000, 3500, 4000, 5000, 6000, 6500)
 AREA_ALIAS_SHARE = 0.4  # how often an area with aliases is named by one of them
-OOS_VALUES = {"timer_minutes": "5", "timer_seconds": "30", "timer_hours": "1", "timer_half": "half", "timer_name": "pasta"}
 # Values of the stateful kinds (the absolute kinds' values are their tool's argument enum, see :func:`enum_values`).
 STATEFUL_VALUES: dict[str, tuple[Any, ...]] = {
     "brightness_step": ("up", "down"), "climate_step": ("up", "down"), "volume_step": ("up", "down"),
@@ -129,6 +124,7 @@ class Home:
     """One ontology rows are drawn in: the export's own, or a variant of it."""
 
     variant: Variant
+    lang: Language
     recognizer: Recognizer = field(init=False)
     present: list[str] = field(init=False)
     absent: list[str] = field(init=False)
@@ -136,7 +132,7 @@ class Home:
     def __post_init__(self) -> None:
         """Index the home."""
         o = self.variant.ontology
-        self.recognizer = Recognizer(o)
+        self.recognizer = Recognizer(o, self.lang)
         self.present = [eid for eid, e in o.entities.items() if e.get("present", True)]
         self.absent = [eid for eid, e in o.entities.items() if not e.get("present", True)]
 
@@ -147,9 +143,9 @@ class Home:
 
 
 @cache
-def _list_value_templates(list_name: str) -> dict[Any, list[Any]]:
+def _list_value_templates(list_name: str, lang: Language) -> dict[Any, list[Any]]:
     """A values list's ``out`` -> its ``in`` templates (``blind`` -> ``blind[s]``)."""
-    slot_list = hassil_intents().slot_lists.get(list_name)
+    slot_list = hassil_intents(lang).slot_lists.get(list_name)
     out: dict[Any, list[Any]] = defaultdict(list)
     if isinstance(slot_list, TextSlotList):
         for value in slot_list.values:
@@ -157,13 +153,11 @@ def _list_value_templates(list_name: str) -> dict[Any, list[Any]]:
     return dict(out)
 
 
-LIGHT_WORDS = frozenset({"light", "lights", "lamp", "lamps", "lighting"})
-
-
-def _stutters(text: str) -> bool:
+def _stutters(text: str, lang: Language) -> bool:
     """True for a template's word repeated by the name it was filled with ("the desk lamp lamp")."""
-    words = norm(text).split()
-    return any(a == b or (a in LIGHT_WORDS and b in LIGHT_WORDS) for a, b in itertools.pairwise(words))
+    words = norm(text, lang).split()
+    light = lang.word_set("light_words")
+    return any(a == b or (a in light and b in light) for a, b in itertools.pairwise(words))
 
 
 def _scope_fits(template: Template, target: dict[str, Any], noun: Any) -> bool:
@@ -194,9 +188,9 @@ class Generator:
     """Draws example units for one split of one home."""
 
     def __init__(self, export: Export, split: str, seed: int, templates: list[Template], pair_ok: Callable[[str, dict[str, Any]], bool],
-                 book: LabelBook | None = None) -> None:
-        """Templates of this split, the (entity, state) pair filter of this split, and the build's label book."""
-        self.export, self.split, self.pair_ok = export, split, pair_ok
+                 lang: Language, book: LabelBook | None = None) -> None:
+        """Templates of this split (in ``lang``), the (entity, state) pair filter of this split, and the build's label book."""
+        self.export, self.split, self.pair_ok, self.lang = export, split, pair_ok, lang
         self.book = book or LabelBook()
         self.rng = random.Random(f"{seed}/{split}/{export.manifest['content_hash']}")
         self.by_kind: dict[str, list[Template]] = defaultdict(list)
@@ -205,7 +199,7 @@ class Generator:
                 self.by_kind[kind].append(t)
         self.kinds = kinds()
         self.absolute = absolute_kinds()
-        self.base = Home(Variant(export.ontology))
+        self.base = Home(Variant(export.ontology), lang)
         self.o = self.base.ontology
         self._variants: dict[str, list[Home]] = {}
         snaps = export.snapshots or []
@@ -218,6 +212,10 @@ class Generator:
         self.extra = 3 if split == "train" else 12
         self.unread = 0  # filled sentences no reader understands (dropped and counted in the card, never answered "no such device")
 
+    def intent(self, kind: str, value: Any = None, **fields: Any) -> Intent:
+        """An :class:`Intent` said in this generator's language."""
+        return Intent(kind, value, language=self.lang.code, **fields)
+
     # ---- homes ----------------------------------------------------------------------------
     def variant_home(self, change: str | None = None) -> Home | None:
         """A variant of the home (of ``change``, or any), drawn once per split and reused."""
@@ -226,7 +224,7 @@ class Generator:
         if len(pool) < 4:
             made = make_variant(self.o, change, self.rng)
             if made is not None and all(h.ontology.prompt_json != made.ontology.prompt_json for h in pool):
-                pool.append(Home(made))
+                pool.append(Home(made, self.lang))
         return self.rng.choice(pool) if pool else None
 
     def home(self) -> Home:
@@ -269,9 +267,9 @@ class Generator:
             inputs = caps.get("inputs") or []
             return rng.choice(inputs) if valid and inputs else rng.choice([i for i in ("netflix", "hdmi_2", "game_console", "spotify") if i not in inputs])
         if kind == "play_title":
-            return rng.choice(TITLES)
+            return rng.choice(self.lang.words["titles"])
         if kind == "todo_add":
-            return rng.choice(ITEMS)
+            return rng.choice(self.lang.words["items"])
         return None
 
     def area_mention(self, home: Home, area: str) -> tuple[str, bool]:
@@ -280,12 +278,12 @@ class Generator:
         found: set[str] = set()
         for e in home.ontology.entities.values():
             if e.get("area"):
-                names[norm(e["area"])].add(e["area"])
+                names[norm(e["area"], self.lang)].add(e["area"])
                 for alias in e.get("area_aliases") or ():
-                    names[norm(alias)].add(e["area"])
+                    names[norm(alias, self.lang)].add(e["area"])
                     if e["area"] == area:
                         found.add(alias)
-        options = sorted(a for a in found if names[norm(a)] == {area})
+        options = sorted(a for a in found if names[norm(a, self.lang)] == {area})
         if options and self.rng.random() < AREA_ALIAS_SHARE:
             return self.rng.choice(options), True
         return area, False
@@ -313,7 +311,7 @@ class Generator:
             if entity.get("area") and rng.random() < 0.3:
                 target["area"] = self.area_mention(home, entity["area"])[0]
         elif style in ("noun", "area_noun"):
-            nouns = [key for key, noun in DEVICE_NOUNS.items() if noun_matches(noun, entity)]
+            nouns = [key for key, noun in device_nouns(self.lang).items() if noun_matches(noun, entity)]
             if not nouns:
                 return None
             noun = rng.choice(nouns)
@@ -324,7 +322,7 @@ class Generator:
                 target["area"] = self.area_mention(home, entity["area"])[0]
         else:
             target = {}
-        probe = Intent(kind, mention=target.get("name"), area=target.get("area") if "name" not in target else None,
+        probe = self.intent(kind, mention=target.get("name"), area=target.get("area") if "name" not in target else None,
                        noun=target.get("device_noun"))
         res = resolve(home.ontology, probe)
         return target if res.status in (OK, "not_present") and res.ids == (eid,) else None
@@ -334,12 +332,12 @@ class Generator:
         """A sentence asking ``kind``/``value`` of ``target`` (slot values), from a template of this split."""
         values = {k: v for k, v in target.items() if k != "device_noun"}
         if "device_noun" in target:
-            values["device_noun"] = self._noun_words(DEVICE_NOUNS, target["device_noun"])
+            values["device_noun"] = self._noun_words(device_nouns(self.lang), target["device_noun"])
         if "list_noun" in target:
-            values["list_noun"] = self._noun_words(LIST_NOUNS, target["list_noun"])
+            values["list_noun"] = self._noun_words(list_nouns(self.lang), target["list_noun"])
         values.update(extra or {})
         domain = (entity or {}).get("domain")
-        noun = DEVICE_NOUNS.get(target.get("device_noun", ""))
+        noun = device_nouns(self.lang).get(target.get("device_noun", ""))
         pool = []
         for t in self.by_kind.get(kind, []):
             if not _scope_fits(t, target, noun):
@@ -359,11 +357,11 @@ class Generator:
             if any(s in t.slots for s in AMOUNT_SLOTS) and "amount" not in (extra or {}):
                 continue
             if "amount" in (extra or {}):
-                filled.update({s: say_number(extra["amount"], self.rng) for s in AMOUNT_SLOTS})
+                filled.update({s: say_number(extra["amount"], self.rng, self.lang) for s in AMOUNT_SLOTS})
                 if not any(s in t.slots for s in AMOUNT_SLOTS):
                     continue
             if "device_class" in t.slots and noun is not None:
-                classes = sorted(c for c in noun.classes if _list_value_templates("cover_classes").get(c))
+                classes = sorted(c for c in noun.classes if _list_value_templates("cover_classes", self.lang).get(c))
                 if not classes:
                     continue
                 filled["device_class"] = self._spoken(t, "device_class", self.rng.choice(classes))
@@ -378,9 +376,9 @@ class Generator:
             text = fill(template, filled, self.rng)
         except Unfillable:
             return None
-        if _stutters(text):
+        if _stutters(text, self.lang):
             return None
-        return variations(text, self.rng), template
+        return variations(text, self.rng, self.lang), template
 
     def _noun_words(self, table: dict[str, Any], key: str) -> Any:
         return parse_sentence(self.rng.choice(table[key].spoken))
@@ -388,13 +386,13 @@ class Generator:
     def _spoken(self, template: Template, slot: str, value: Any) -> Any:
         """How to say ``value`` in ``slot`` of ``template`` (``None`` when that list cannot say it)."""
         list_name = _ref_lists(template).get(slot, slot)
-        slot_list = hassil_intents().slot_lists.get(list_name)
+        slot_list = hassil_intents(self.lang).slot_lists.get(list_name)
         if isinstance(slot_list, RangeSlotList):
             if not isinstance(value, int | float) or isinstance(value, bool) or not slot_list.start <= value <= slot_list.stop:
                 return None
-            return say_number(value, self.rng)
+            return say_number(value, self.rng, self.lang)
         if isinstance(slot_list, TextSlotList):
-            forms = _list_value_templates(list_name).get(value)
+            forms = _list_value_templates(list_name, self.lang).get(value)
             return self.rng.choice(forms) if forms else None
         if isinstance(slot_list, WildcardSlotList) or slot_list is None:
             return str(value).replace("_", " ")
@@ -460,8 +458,8 @@ class Generator:
         res = resolve(o, intent) if intent.kind != OUT_OF_SCOPE else None
         if res is not None and res.via_alias and res.status in (OK, "not_present") and decision.targets:
             all_tags.add("alias")
-        area_names = {norm(e["area"]) for e in o.entities.values() if e.get("area")}
-        if intent.area and norm(intent.area) not in area_names and decision.targets:
+        area_names = {norm(e["area"], self.lang) for e in o.entities.values() if e.get("area")}
+        if intent.area and norm(intent.area, self.lang) not in area_names and decision.targets:
             all_tags.add("alias")  # the place said by an area alias
         if group:
             all_tags.add("state_sensitive")
@@ -504,7 +502,7 @@ class Generator:
         """(entity, kind) pairs the home can do, among ``kinds_`` with templates in this split."""
         o = home.ontology
         return [(eid, k) for k in kinds_ if self.by_kind.get(k) for eid in home.present if o.entities[eid]["domain"] in self.kinds[k]
-                and capability_gap(o.entities[eid], Intent(k, self.value_for(k, o.entities[eid]))) is None]
+                and capability_gap(o.entities[eid], self.intent(k, self.value_for(k, o.entities[eid]))) is None]
 
     def _command(self, home: Home, kinds_: Sequence[str], value: Any = None) -> tuple[Intent, str, Template, str] | None:
         """A command an entity of the home can do: (intended intent, sentence, template, entity)."""
@@ -523,7 +521,7 @@ class Generator:
         made = self.say(home, kind, value, target, entity, extra)
         if made is None:
             return None
-        return Intent(kind, value), made[0], made[1], eid
+        return self.intent(kind, value), made[0], made[1], eid
 
     def _snapshot_entry(self, home: Home, eid: str) -> dict[str, Any]:
         _, states = self.rng.choice(self.snapshots)
@@ -531,7 +529,7 @@ class Generator:
         return dict(entry or random_entry(home.ontology.entities[eid], self.rng))
 
     def _entries(self, home: Home, eid: str, kind: str, value: Any) -> list[dict[str, Any]]:
-        return self._ok_entries(eid, variants(home.ontology, eid, self._snapshot_entry(home, eid), Intent(kind, value), self.rng, self.extra))
+        return self._ok_entries(eid, variants(home.ontology, eid, self._snapshot_entry(home, eid), self.intent(kind, value), self.rng, self.extra))
 
     def _unit(self, home: Home, text: str, template: Template, eid: str | None, entry: dict[str, Any] | None, shown_ids: Sequence[str] | None,
               group: str = "", tags: tuple[str, ...] = ()) -> dict[str, Any] | None:
@@ -698,8 +696,8 @@ class Generator:
     def unknown(self) -> list[dict[str, Any]] | None:
         """A device the home does not have -> refusal."""
         home = self.home()
-        mention = self.rng.choice(UNKNOWN_NAMES)
-        if resolve(home.ontology, Intent("power", mention=mention)).status != "unknown_entity":
+        mention = self.rng.choice(self.lang.words["unknown_names"])
+        if resolve(home.ontology, self.intent("power", mention=mention)).status != "unknown_entity":
             return None
         kind = self.rng.choice(("power", "power", "toggle", "brightness", "volume", "cover", "lock"))
         return self._text_unit(home, self.say(home, kind, self.value_for(kind, None), {"name": mention}))
@@ -711,10 +709,11 @@ class Generator:
         names = sorted({n for e in o.entities.values() for n in [e["name"], *e["aliases"]]})
         options: list[tuple[str, dict[str, Any], str]] = []
         for n in names:
-            ids = [eid for eid, e in o.entities.items() if norm(n) in {norm(x) for x in [e["name"], *e["aliases"]]} and e.get("present", True)]
+            said = norm(n, self.lang)
+            ids = [eid for eid, e in o.entities.items() if said in {norm(x, self.lang) for x in [e["name"], *e["aliases"]]} and e.get("present", True)]
             if len(ids) > 1:
                 options.append(("name", {"name": n}, ids[0]))
-        for key, noun in DEVICE_NOUNS.items():
+        for key, noun in device_nouns(self.lang).items():
             ids = [eid for eid in home.present if noun_matches(noun, o.entities[eid])]
             if len(ids) > 1:
                 options.append(("noun", {"device_noun": key}, ids[0]))
@@ -752,7 +751,7 @@ class Generator:
         same = self.rng.random() < 0.8
         options = [(eid, kind) for eid in home.present for kind in sorted(self.by_kind) if kind != OUT_OF_SCOPE
                    and (o.entities[eid]["domain"] in self.kinds[kind]) == same
-                   and capability_gap(o.entities[eid], Intent(kind, self.value_for(kind, o.entities[eid], valid=False))) is not None]
+                   and capability_gap(o.entities[eid], self.intent(kind, self.value_for(kind, o.entities[eid], valid=False))) is not None]
         if not options:
             return None
         eid, kind = self.rng.choice(options)
@@ -773,7 +772,7 @@ class Generator:
             return None
         first, second = self.rng.sample(sorted(set(capable)), 2)
         value = self.rng.choice(("on", "off"))
-        other = o.entities[second]["name"] if valid else self.rng.choice(UNKNOWN_NAMES)
+        other = o.entities[second]["name"] if valid else self.rng.choice(self.lang.words["unknown_names"])
         made = self.say(home, "power", value, {"name": o.entities[first]["name"], "name_2": other}, o.entities[first])
         if made is None:
             return None
@@ -787,11 +786,11 @@ class Generator:
     def out_of_scope(self) -> list[dict[str, Any]] | None:
         """Chit-chat, world knowledge, memory, unsupported -> refusal."""
         home = self.home()
-        pool = [t for t in self.by_kind.get(OUT_OF_SCOPE, []) if fillable(t, [*OOS_VALUES, "area", "name"])]
+        pool = [t for t in self.by_kind.get(OUT_OF_SCOPE, []) if fillable(t, [*self.lang.words["out_of_scope_values"], "area", "name"])]
         if not pool:
             return None
         template = self.rng.choice(pool)
-        values: dict[str, Any] = dict(OOS_VALUES)
+        values: dict[str, Any] = dict(self.lang.words["out_of_scope_values"])
         areas = sorted({e["area"] for e in home.ontology.entities.values() if e.get("area")})
         values.update({"area": self.rng.choice(areas) if areas else "kitchen", "name": "weather"})
         try:

@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Any
 
-from statewise_protocol import Ontology, ToolSpec, capability_problem, load_tools, tools_for
+from statewise_protocol import ExportError, Ontology, ToolSpec, capability_problem, load_tools, tools_for
+
+from .language import Language, load_language
 
 # Intents planned from STATE (row 8/9 of the policy): kind -> the tool it acts through, by name, or the
 # absolute kind whose tools it uses (toggle switches power). Every other kind is a tool's ``intent``.
@@ -52,44 +54,93 @@ class Noun:
     any_of: frozenset[str] = frozenset()
 
 
-def _noun(spoken: str, domains: str, classes: str = "", words: str = "", any_of: str = "") -> Noun:
-    split = lambda text: tuple(w for w in text.split(",") if w)  # noqa: E731
-    return Noun(split(spoken), frozenset(split(domains)), frozenset(split(classes)), split(words), frozenset(split(any_of)))
+@dataclass(frozen=True)
+class NounType:
+    """What a device type means, in every language: the entities it names (see :class:`Noun`)."""
+
+    domains: frozenset[str]
+    classes: frozenset[str] = frozenset()
+    any_of: frozenset[str] = frozenset()
 
 
-DEVICE_NOUNS: dict[str, Noun] = {
-    "light": _noun("(light|lights|lamp|lamps|lighting)", "light", any_of="light"),
-    "fan": _noun("fan[s]", "fan", words="fan"),
-    "air purifier": _noun("[air ]purifier[s]", "fan,switch", words="purifier"),
-    "heater": _noun("(heater[s]|heating|radiator[s])", "climate,switch", words="heater,heating,radiator", any_of="climate"),
-    "air conditioner": _noun("(air conditioner|air conditioning|aircon|ac)", "climate,switch", words="ac,aircon,air conditioner,air conditioning"),
-    "thermostat": _noun("thermostat[s]", "climate", any_of="climate"),
-    "tv": _noun("(tv|tvs|television|telly)", "media_player", classes="tv", words="tv,television"),
-    "speaker": _noun("speaker[s]", "media_player", classes="speaker", words="speaker"),
-    "curtains": _noun("curtain[s]", "cover", classes="curtain", words="curtain,curtains"),
-    "blinds": _noun("blind[s]", "cover", classes="blind", words="blind,blinds"),
-    "shades": _noun("shade[s]", "cover", classes="shade", words="shade,shades"),
-    "shutters": _noun("shutter[s]", "cover", classes="shutter", words="shutter,shutters"),
-    "garage door": _noun("garage door[s]", "cover", classes="garage", words="garage"),
-    "gate": _noun("gate[s]", "cover", classes="gate", words="gate"),
-    "vacuum": _noun("(vacuum|robot vacuum|hoover|vacuum cleaner|robot vacuum cleaner|roomba)", "vacuum", any_of="vacuum"),
-    "sprinklers": _noun("(sprinkler[s]|irrigation)", "valve", words="sprinkler,sprinklers,irrigation"),
-    "humidifier": _noun("humidifier[s]", "humidifier", classes="humidifier", words="humidifier"),
-    "dehumidifier": _noun("dehumidifier[s]", "humidifier", classes="dehumidifier", words="dehumidifier"),
-    "water heater": _noun("(water heater|boiler|hot water)", "water_heater", any_of="water_heater"),
-    "plug": _noun("(plug|plugs|outlet|outlets|socket|sockets)", "switch", classes="outlet", words="plug,outlet,socket"),
-    "lock": _noun("lock[s]", "lock", any_of="lock"),
+def _type(domains: str, classes: str = "", any_of: str = "") -> NounType:
+    split = lambda text: frozenset(w for w in text.split(",") if w)  # noqa: E731
+    return NounType(split(domains), split(classes), split(any_of))
+
+
+# Device types by id; how each is said, and the name words that make an entity one, are each language's ``words.yaml``.
+NOUN_TYPES: dict[str, NounType] = {
+    "light": _type("light", any_of="light"),
+    "fan": _type("fan"),
+    "air purifier": _type("fan,switch"),
+    "heater": _type("climate,switch", any_of="climate"),
+    "air conditioner": _type("climate,switch"),
+    "thermostat": _type("climate", any_of="climate"),
+    "tv": _type("media_player", classes="tv"),
+    "speaker": _type("media_player", classes="speaker"),
+    "curtains": _type("cover", classes="curtain"),
+    "blinds": _type("cover", classes="blind"),
+    "shades": _type("cover", classes="shade"),
+    "shutters": _type("cover", classes="shutter"),
+    "garage door": _type("cover", classes="garage"),
+    "gate": _type("cover", classes="gate"),
+    "vacuum": _type("vacuum", any_of="vacuum"),
+    "sprinklers": _type("valve"),
+    "humidifier": _type("humidifier", classes="humidifier"),
+    "dehumidifier": _type("humidifier", classes="dehumidifier"),
+    "water heater": _type("water_heater", any_of="water_heater"),
+    "plug": _type("switch", classes="outlet"),
+    "lock": _type("lock", any_of="lock"),
 }
 # Lists people name by what they hold ("add milk to my tasks"): matched on the to-do list's name words.
-LIST_NOUNS: dict[str, Noun] = {
-    "shopping list": _noun("(shopping list|grocery list|groceries)", "todo", words="shopping,grocery,groceries"),
-    "tasks": _noun("(tasks|task list|to do list|to-do list|todo list|to dos|chores)", "todo", words="task,tasks,to do,todo,to-do,chores"),
-}
+LIST_TYPES: dict[str, NounType] = {"shopping list": _type("todo"), "tasks": _type("todo")}
+
+
+def _nouns(lang: Language, key: str, types: dict[str, NounType]) -> dict[str, Noun]:
+    out = {}
+    for noun_id, said in lang.words[key].items():
+        if noun_id not in types:
+            raise ExportError(str(lang.folder / "words.yaml"), f"{key}/{noun_id}", f"is not a device type (known: {', '.join(types)})")
+        kind = types[noun_id]
+        out[noun_id] = Noun(tuple(said["spoken"]), kind.domains, kind.classes, tuple(said.get("words", ())), kind.any_of)
+    return out
+
+
+@cache
+def device_nouns(lang: Language) -> dict[str, Noun]:
+    """The device types ``lang`` has words for, by id."""
+    return _nouns(lang, "device_nouns", NOUN_TYPES)
+
+
+@cache
+def list_nouns(lang: Language) -> dict[str, Noun]:
+    """The list types ``lang`` has words for, by id."""
+    return _nouns(lang, "list_nouns", LIST_TYPES)
+
+
+def noun_say(noun_id: str | None, lang: Language) -> str | None:
+    """A device or list type as a reply names it in ``lang`` ("There is no {it} in the kitchen"); ``None`` for no type."""
+    if noun_id is None:
+        return None
+    said = lang.words["device_nouns"].get(noun_id) or lang.words["list_nouns"].get(noun_id)
+    if said is None:
+        return noun_id
+    if "say" in said:
+        return str(said["say"])
+    from hassil.parse_expression import parse_sentence
+    from hassil.sample import sample_expression
+
+    return next(iter(sample_expression(parse_sentence(said["spoken"][0]).expression)))
+
+
+def language_of(intent: Intent) -> Language:
+    """The language the intent was said in (its mention's words are that language's)."""
+    return load_language(intent.language)
+
+
 OK, UNKNOWN, AMBIGUOUS, NOT_PRESENT = "ok", "unknown_entity", "ambiguous", "not_present"
 # How a target can be named other than by its own name (the plan's "same entity, different names").
 OTHER_NAMES = frozenset({"alias", "area_alias", "noun", "area_type", "implied", "partial"})
-# Words that name a device type after a name ("the kitchen lights" for the light named "Kitchen"): partial names.
-TRAILING_TYPE_WORDS = ("light", "lights", "lamp", "lamps", "fan", "tv", "speaker", "blinds", "curtains", "lock")
 
 
 def _kind_specs(kind: str) -> list[ToolSpec]:
@@ -143,6 +194,7 @@ class Intent:
     topic: str = ""
     every: bool = False  # "every lock", "all the lights": every such device of the home, not the only one
     then: tuple[Intent, ...] = ()  # the steps said after this one, each read on its own ("..., then lock the back door")
+    language: str = "en"  # the language the sentence was said in: its mention is words of that language
 
     def __post_init__(self) -> None:
         """JSON round trips give lists: keep ``domains`` a sorted tuple and ``then`` a tuple of intents."""
@@ -153,7 +205,9 @@ class Intent:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (``None`` and empty fields left out; the steps after this one as a list of their own forms)."""
-        out = {k: v for k, v in asdict(self).items() if v not in (None, "") and k not in ("then", "every")}
+        out = {k: v for k, v in asdict(self).items() if v not in (None, "") and k not in ("then", "every", "language")}
+        if self.language != "en":
+            out["language"] = self.language
         if self.every:
             out["every"] = True
         if "domains" in out:
@@ -188,27 +242,29 @@ class Resolution:
         return self.via in OTHER_NAMES
 
 
-def norm(text: str) -> str:
-    """Case-folded, single-spaced, without a leading article or punctuation."""
+def norm(text: str, lang: Language | None = None) -> str:
+    """Case-folded, single-spaced, without punctuation or (given ``lang``) a leading article of that language."""
     words = re.sub(r"[^\w\s'-]", " ", text.casefold()).split()
-    while words and words[0] in ("the", "my", "our"):
+    articles = lang.word_set("leading_articles") if lang is not None else frozenset()
+    while words and words[0] in articles:
         words = words[1:]
     return " ".join(words)
 
 
 @cache
-def spoken_forms(spoken: tuple[str, ...]) -> frozenset[str]:
+def spoken_forms(spoken: tuple[str, ...], lang: Language) -> frozenset[str]:
     """Every text a noun's hassil templates expand to (normalised)."""
     from hassil.parse_expression import parse_sentence
     from hassil.sample import sample_expression
 
-    return frozenset(norm(text) for form in spoken for text in sample_expression(parse_sentence(form).expression))
+    return frozenset(norm(text, lang) for form in spoken for text in sample_expression(parse_sentence(form).expression))
 
 
-def noun_of(mention: str, table: dict[str, Noun] = DEVICE_NOUNS) -> str | None:
-    """The noun key a mention says ("the lamps" -> ``light``), or ``None``."""
-    wanted = norm(mention)
-    return next((key for key, noun in table.items() if wanted in spoken_forms(noun.spoken)), None)
+def noun_of(mention: str, lang: Language, lists: bool = False) -> str | None:
+    """The noun key a mention says ("the lamps" -> ``light``; ``lists``: a list noun), or ``None``."""
+    wanted = norm(mention, lang)
+    table = list_nouns(lang) if lists else device_nouns(lang)
+    return next((key for key, noun in table.items() if wanted in spoken_forms(noun.spoken, lang)), None)
 
 
 def _words(text: str) -> str:
@@ -229,7 +285,7 @@ def noun_matches(noun: Noun, entity: dict[str, Any]) -> bool:
 CLASS_FAMILY: dict[str, tuple[str, ...]] = {"door": ("garage", "gate")}
 
 
-def class_matches(entity: dict[str, Any], device_class: str | None) -> bool:
+def class_matches(entity: dict[str, Any], device_class: str | None, lang: Language) -> bool:
     """True when ``entity`` is of ``device_class`` (or no class is asked): by its own class, or as people name it.
 
     "Close the blinds" asks for the blind class; a window cover named "Lounge Blinds" is one
@@ -237,25 +293,25 @@ def class_matches(entity: dict[str, Any], device_class: str | None) -> bool:
     """
     if device_class is None or entity.get("device_class") == device_class or entity.get("device_class") in CLASS_FAMILY.get(device_class, ()):
         return True
-    return any(device_class in noun.classes and noun_matches(noun, entity) for noun in DEVICE_NOUNS.values())
+    return any(device_class in noun.classes and noun_matches(noun, entity) for noun in device_nouns(lang).values())
 
 
-_INDEX: dict[int, tuple[Ontology, dict[str, list[str]], dict[str, list[str]]]] = {}
+_INDEX: dict[tuple[int, int], tuple[Ontology, dict[str, list[str]], dict[str, list[str]]]] = {}
 
 
-def _names(ontology: Ontology) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """(normalised name -> ids, normalised alias -> ids), built once per ontology object."""
-    cached = _INDEX.get(id(ontology))
+def _names(ontology: Ontology, lang: Language) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(normalised name -> ids, normalised alias -> ids), built once per ontology object and language."""
+    cached = _INDEX.get((id(ontology), id(lang)))
     if cached is None or cached[0] is not ontology:
         names: dict[str, list[str]] = {}
         aliases: dict[str, list[str]] = {}
         for eid, e in ontology.entities.items():
-            names.setdefault(norm(e["name"]), []).append(eid)
+            names.setdefault(norm(e["name"], lang), []).append(eid)
             for alias in e["aliases"]:
-                aliases.setdefault(norm(alias), []).append(eid)
+                aliases.setdefault(norm(alias, lang), []).append(eid)
         if len(_INDEX) > 64:
             _INDEX.clear()
-        cached = _INDEX[id(ontology)] = (ontology, names, aliases)
+        cached = _INDEX[(id(ontology), id(lang))] = (ontology, names, aliases)
     return cached[1], cached[2]
 
 
@@ -269,9 +325,9 @@ def target_domains(intent: Intent) -> frozenset[str]:
     return domains & frozenset(intent.domains) if intent.domains is not None else domains
 
 
-def _by_name(ontology: Ontology, mention: str) -> tuple[list[str], str]:
-    wanted = norm(mention)
-    names, aliases = _names(ontology)
+def _by_name(ontology: Ontology, mention: str, lang: Language) -> tuple[list[str], str]:
+    wanted = norm(mention, lang)
+    names, aliases = _names(ontology, lang)
     by_name = names.get(wanted, [])
     by_alias = [eid for eid in aliases.get(wanted, []) if eid not in by_name]
     return sorted(set(by_name + by_alias)), ("name" if by_name else "alias")
@@ -294,55 +350,52 @@ def _choose(ontology: Ontology, ids: list[str], via: str, single: bool) -> Resol
     return Resolution(NOT_PRESENT, tuple(ids), tuple(ids), via)
 
 
-def _in_place(entity: dict[str, Any], key: str, place: str) -> bool:
+def _in_place(entity: dict[str, Any], key: str, place: str, lang: Language) -> bool:
     """True when the entity's area (or floor) is ``place`` by name or, for areas, by an alias."""
     if not entity.get(key):
         return False
-    wanted = norm(place)
-    if norm(entity[key]) == wanted:
+    wanted = norm(place, lang)
+    if norm(entity[key], lang) == wanted:
         return True
-    return key == "area" and wanted in {norm(a) for a in entity.get("area_aliases") or ()}
+    return key == "area" and wanted in {norm(a, lang) for a in entity.get("area_aliases") or ()}
 
 
-def _place_via(ontology: Ontology, key: str, place: str) -> str:
-    named = any(e.get(key) and norm(e[key]) == norm(place) for e in ontology.entities.values())
+def _place_via(ontology: Ontology, key: str, place: str, lang: Language) -> str:
+    named = any(e.get(key) and norm(e[key], lang) == norm(place, lang) for e in ontology.entities.values())
     return key if named else "area_alias"
 
 
-def _area_and_noun(ontology: Ontology, mention: str) -> tuple[str, str] | None:
+def _area_and_noun(ontology: Ontology, mention: str, lang: Language) -> tuple[str, str] | None:
     """("Bedroom", "fan") for "the bedroom fan" or "the fan in the bedroom": an area followed by a device type."""
-    said = norm(mention)
-    places = {norm(a): a for e in ontology.entities.values() if e.get("area") for a in [e["area"], *(e.get("area_aliases") or [])]}
+    said = norm(mention, lang)
+    places = {norm(a, lang): a for e in ontology.entities.values() if e.get("area") for a in [e["area"], *(e.get("area_aliases") or [])]}
     for spoken, area in sorted(places.items(), key=lambda kv: -len(kv[0])):
-        for rest in (said.removeprefix(spoken + " ") if said.startswith(spoken + " ") else None,
-                     said.removesuffix(" in " + spoken) if said.endswith(" in " + spoken) else None,
-                     said.removesuffix(" in the " + spoken) if said.endswith(" in the " + spoken) else None):
-            if rest and (noun := noun_of(rest)) is not None:
+        rests = [said.removeprefix(spoken + " ") if said.startswith(spoken + " ") else None]
+        rests += [said.removesuffix(f" {prep} {spoken}") if said.endswith(f" {prep} {spoken}") else None for prep in lang.words["in_place"]]
+        for rest in rests:
+            if rest and (noun := noun_of(rest, lang)) is not None:
                 return area, noun
     return None
 
 
-# Words people put before any device that say nothing about which one ("the smart plug", "the new socket").
-GENERIC = frozenset({"smart", "new", "old", "main", "big", "small", "little", "wifi", "wireless", "current"})
-MENTION_FILLER = frozenset({"the", "a", "an", "my", "our", "in", "of", "on", "at", "all", "every", "each"}) | GENERIC
-
-
-def _part_of_names(ontology: Ontology, mention: str, domains: frozenset[str]) -> list[str]:
+def _part_of_names(ontology: Ontology, mention: str, domains: frozenset[str], lang: Language) -> list[str]:
     """Entities of ``domains`` a mention names by part of their name, maybe with their type or floor.
 
     "the dyson" and "the upstairs vacuum" for the vacuum "Dyson Upstairs", "the back door lock"
     for the lock "Back Door", "the coffee" for "Coffee Maker": every word said is a word of the
     entity's name or alias, of its floor or area, or a device-type noun that fits it, and at
-    least one is a word of its name.
+    least one is a word of its name. Words of ``lang``'s ``mention_filler`` and ``generic`` name nothing.
     """
-    said = [w for w in norm(mention).split() if w not in MENTION_FILLER]
+    filler = lang.word_set("mention_filler") | lang.word_set("generic")
+    said = [w for w in norm(mention, lang).split() if w not in filler]
+    nouns = device_nouns(lang).values()
     out = []
     for eid, e in ontology.entities.items():
         if e["domain"] not in domains:
             continue
-        own = {w for n in [e["name"], *e.get("aliases", [])] for w in norm(n).split()}
-        place = {w for p in (e.get("area"), e.get("floor")) if p for w in norm(p).split()}
-        types = {w for noun in DEVICE_NOUNS.values() if noun_matches(noun, e) for form in spoken_forms(noun.spoken) for w in form.split()}
+        own = {w for n in [e["name"], *e.get("aliases", [])] for w in norm(n, lang).split()}
+        place = {w for p in (e.get("area"), e.get("floor")) if p for w in norm(p, lang).split()}
+        types = {w for noun in nouns if noun_matches(noun, e) for form in spoken_forms(noun.spoken, lang) for w in form.split()}
         if said and any(w in own for w in said) and all(w in own or w in place or w in types for w in said):
             out.append(eid)
     return out
@@ -356,69 +409,73 @@ def resolve(ontology: Ontology, intent: Intent, mention: str | None = None) -> R
     "Kitchen"); a generic noun; an area and a type; part of a name (:func:`_part_of_names`);
     a device type (with an area or floor, or said with "every"/"all": every such device there); an area or floor (every device of the
     intent's domains there); nothing (the only capable device, else a clarification; with ``every``: every capable device).
+    Words are read in the intent's language.
     """
+    lang = language_of(intent)
     domains = target_domains(intent)
     entities = ontology.entities
     mention = mention if mention is not None else intent.mention
     if mention is not None:
-        ids, via = _by_name(ontology, mention)
+        ids, via = _by_name(ontology, mention, lang)
         in_scope = [eid for eid in ids if entities[eid]["domain"] in domains]
         if in_scope:
             return _choose(ontology, in_scope, via, single=True)
         if ids:
             return _choose(ontology, ids, via, single=True)
-        words = norm(mention).split()
-        if len(words) > 1 and words[-1] in TRAILING_TYPE_WORDS:
-            ids, _ = _by_name(ontology, " ".join(words[:-1]))
+        words = norm(mention, lang).split()
+        if len(words) > 1 and words[-1] in lang.word_set("trailing_type_words"):
+            ids, _ = _by_name(ontology, " ".join(words[:-1]), lang)
             partial = [eid for eid in ids if entities[eid]["domain"] in domains]
             if partial:
                 return _choose(ontology, partial, "partial", single=True)
-        plain = " ".join(w for w in norm(mention).split() if w not in GENERIC)
-        noun = noun_of(plain) or noun_of(plain, LIST_NOUNS)
+        plain = " ".join(w for w in norm(mention, lang).split() if w not in lang.word_set("generic"))
+        noun = noun_of(plain, lang) or noun_of(plain, lang, lists=True)
         if noun is not None:
             return resolve(ontology, Intent(**{**asdict(intent), "mention": None, "noun": noun}))
-        place_noun = _area_and_noun(ontology, mention)
+        place_noun = _area_and_noun(ontology, mention, lang)
         if place_noun is not None:
             return resolve(ontology, Intent(**{**asdict(intent), "mention": None, "area": place_noun[0], "noun": place_noun[1]}))
-        partial = _part_of_names(ontology, mention, domains)
+        partial = _part_of_names(ontology, mention, domains, lang)
         if partial:
             return _choose(ontology, partial, "partial", single=True)
         return Resolution(UNKNOWN, via="name")
     if intent.noun is not None:
-        noun = DEVICE_NOUNS.get(intent.noun) or LIST_NOUNS.get(intent.noun)
+        lists = list_nouns(lang)
+        noun = device_nouns(lang).get(intent.noun) or lists.get(intent.noun)
         if noun is None:
             return Resolution(UNKNOWN, via="noun")
         matching = [eid for eid, e in entities.items() if e["domain"] in domains and noun_matches(noun, e)]
         place = ("area", intent.area) if intent.area else ("floor", intent.floor) if intent.floor else None
         if place is not None:
-            scoped = [eid for eid in matching if _in_place(entities[eid], *place)]
+            scoped = [eid for eid in matching if _in_place(entities[eid], *place, lang)]
             return _choose(ontology, scoped, "area_type", single=False)
-        if not matching and intent.noun in LIST_NOUNS:
+        if not matching and intent.noun in lists:
             matching = [eid for eid, e in entities.items() if e["domain"] in domains]  # the only list, if there is one
         return _choose(ontology, matching, "noun", single=not intent.every)
     if intent.area is not None or intent.floor is not None:
         key, place = ("area", intent.area) if intent.area is not None else ("floor", intent.floor)
-        scoped = [eid for eid, e in entities.items() if e["domain"] in domains and _in_place(e, key, place or "")
-                  and class_matches(e, intent.device_class)]
-        return _choose(ontology, scoped, _place_via(ontology, key, place or ""), single=False)
+        scoped = [eid for eid, e in entities.items() if e["domain"] in domains and _in_place(e, key, place or "", lang)
+                  and class_matches(e, intent.device_class, lang)]
+        return _choose(ontology, scoped, _place_via(ontology, key, place or "", lang), single=False)
     capable = [eid for eid, e in entities.items() if e["domain"] in domains
-               and class_matches(e, intent.device_class)]
+               and class_matches(e, intent.device_class, lang)]
     return _choose(ontology, capable, "noun" if intent.every else "implied", single=not intent.every)
 
 
 def capability_gap(entity: dict[str, Any], intent: Intent) -> str | None:
-    """Why ``entity`` cannot do ``intent`` (the words after "can't"), or ``None`` when it can.
+    """Why ``entity`` cannot do ``intent`` (the words after "can't", in the intent's language), or ``None`` when it can.
 
     The validator's own rule (:func:`statewise_protocol.capability_problem`) for the
     tool the intent acts through, with the value as that tool's argument.
     """
+    lang = language_of(intent)
     spec = kind_tool(intent.kind, entity["domain"])
     if spec is None:
-        return _kind_specs(intent.kind)[0].said("cannot", {}) or "do that"
+        return lang.tool_words(_kind_specs(intent.kind)[0].name, "cannot")
     arg = STATEFUL_VALUE_ARG.get(intent.kind) if intent.needs_state else (spec.intent or {}).get("value")
     arguments = {arg: on_grid(intent.value, spec.arguments.get(arg, {}).get("multipleOf"))} if arg and intent.value is not None else {}
     problem = capability_problem(spec, entity["id"], entity, arguments)
-    return problem.words if problem else None
+    return lang.tool_words(spec.name, problem.say, problem.fields, arguments) if problem else None
 
 
 def on_grid(value: Any, step: float | None) -> Any:

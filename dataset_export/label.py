@@ -26,6 +26,7 @@ from statewise_protocol.export_format import validate_document
 
 from .generate import LabelBook
 from .intents import OUT_OF_SCOPE, resolve
+from .language import Language
 from .policy import FETCH, decide
 from .recognize import Recognizer
 
@@ -55,11 +56,11 @@ def _allowed(state: Mapping[str, Mapping[str, Any]]) -> State:
 class Teacher:
     """The builder's reader and policy for one export."""
 
-    def __init__(self, export: Export) -> None:
-        """Read the export once."""
+    def __init__(self, export: Export, lang: Language) -> None:
+        """Read the export once; sentences are read in ``lang``."""
         self.export = export
         self.ontology = export.ontology
-        self.recognizer = Recognizer(export.ontology)
+        self.recognizer = Recognizer(export.ontology, lang)
         self.home_state: State = _allowed(export.snapshots[0].states) if export.snapshots else {}
 
     def label(self, text: str, state: Mapping[str, Mapping[str, Any]] | None = None) -> Label:

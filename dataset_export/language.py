@@ -27,9 +27,8 @@ from typing import Any
 import yaml
 from home_assistant_intents import get_intents
 from jsonschema import Draft202012Validator
-from statewise_protocol import ExportError
+from statewise_protocol import ExportError, __file__ as _protocol_file
 from statewise_protocol.tools import by_value
-from statewise_protocol import __file__ as _protocol_file
 
 LANGUAGES_DIR = Path(_protocol_file).resolve().parent / "languages"
 FILES = ("sentences.yaml", "words.yaml", "phrases.yaml")
@@ -37,7 +36,7 @@ FILES = ("sentences.yaml", "words.yaml", "phrases.yaml")
 _LIST = {"type": "array", "items": {"type": "string"}}
 _NOUNS = {"type": "object", "additionalProperties": {
     "type": "object", "required": ["spoken"], "additionalProperties": False,
-    "properties": {"spoken": {**_LIST, "minItems": 1}, "words": _LIST}}}
+    "properties": {"say": {"type": "string"}, "spoken": {**_LIST, "minItems": 1}, "words": _LIST}}}
 WORDS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["device_nouns", "list_nouns", "trailing_type_words", "light_words", "generic", "leading_articles", "articles",
@@ -52,9 +51,16 @@ REPLIES = ("unknown", "none_there", "none_at_all", "ambiguous", "many", "not_pre
            "too_many")
 PHRASES_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": [*REPLIES, "out_of_scope", "with_area", "the_place", "or", "others", "do_that", "set_to", "tools"],
+    "required": [*REPLIES, "out_of_scope", "with_area", "the_place", "or", "others", "do_that", "set_to", "that", "device_that_can", "and_list",
+                 "level", "already", "media_state", "media_verb", "tools"],
     "properties": {
         **{key: {**_LIST, "minItems": 1} for key in REPLIES},
+        "level": {"type": "object", "required": ["brightness_step", "volume_step", "climate_step"], "additionalProperties": {"type": "string"}},
+        "already": {"type": "object", "required": ["light_off", "full_brightness", "lowest_brightness", "highest_setting", "lowest_setting",
+                                                   "playing", "player_off", "nothing_to", "no_volume", "full_volume", "zero_volume", "on_input"],
+                    "additionalProperties": {"type": "string"}},
+        "media_state": {"type": "object", "additionalProperties": {"type": "string"}},
+        "media_verb": {"type": "object", "required": ["pause", "next", "previous", "stop"], "additionalProperties": {"type": "string"}},
         "out_of_scope": {"type": "object", "required": ["unsupported"], "additionalProperties": {**_LIST, "minItems": 1}},
         "tools": {"type": "object", "additionalProperties": {"type": "object"}},
     },
@@ -132,6 +138,14 @@ class Language:
     def join_or(self, items: Sequence[str]) -> str:
         """``a, b or c`` in this language."""
         return items[0] if len(items) == 1 else self.phrase("or", items=", ".join(items[:-1]), last=items[-1])
+
+    def join_and(self, items: Sequence[str]) -> str:
+        """``a, b and c`` in this language."""
+        return items[0] if len(items) == 1 else self.phrase("and_list", items=", ".join(items[:-1]), last=items[-1])
+
+    def already_said(self, key: str, **fields: Any) -> str:
+        """A no-op description of a change planned from STATE (``phrases.yaml`` ``already``)."""
+        return str(self.phrases["already"][key]).format(**fields)
 
     def tool_words(self, tool: str, say: str, fields: Mapping[str, str] | None = None, arguments: Mapping[str, Any] | None = None) -> str:
         """What an entity "can't" do with ``tool`` (``say``: ``cannot``, ``requires.<cap>``, ``member_of``, ``within``, ``value``).

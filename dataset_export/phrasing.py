@@ -12,31 +12,32 @@ import random
 import re
 from functools import cache
 
-POLITE_PREFIXES = ("please ", "can you ", "could you ", "would you ", "please can you ")
-POLITE_SUFFIXES = (" please", " for me", " for me please")
+from .language import Language
+
+# The polite words are the language's ``polite_prefixes`` / ``polite_suffixes`` (words.yaml).
 POLITE_SHARE = 0.2
 STT_SHARE = 0.25
 WORDS_SHARE = 0.2  # of sentences that carry a whole number
 
 
 @cache
-def _engine():
+def _engine(code: str):
     from unicode_rbnf import RbnfEngine
 
-    return RbnfEngine.for_language("en")
+    return RbnfEngine.for_language(code)
 
 
-def number_words(value: int) -> str:
-    """``45`` -> ``forty-five`` (hassil reads these back)."""
-    return _engine().format_number(value).text
+def number_words(value: int, lang: Language) -> str:
+    """``45`` -> ``forty-five`` in ``lang`` (hassil reads these back)."""
+    return _engine(lang.number_language).format_number(value).text
 
 
-def say_number(value: object, rng: random.Random) -> str:
+def say_number(value: object, rng: random.Random, lang: Language) -> str:
     """A number as a person says it: digits, or for whole numbers sometimes words."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000 and rng.random() < WORDS_SHARE:
-        return number_words(value)
+        return number_words(value, lang)
     return str(value)
 
 
@@ -45,10 +46,11 @@ def speech_to_text(text: str) -> str:
     return " ".join(re.sub(r"(?!(?<=\d)\.(?=\d))[^\w\s'%-]", " ", text.lower()).split())
 
 
-def variations(text: str, rng: random.Random) -> str:
-    """``text`` as one more person might say it (sometimes unchanged)."""
+def variations(text: str, rng: random.Random, lang: Language) -> str:
+    """``text`` as one more person might say it in ``lang`` (sometimes unchanged)."""
     if rng.random() < POLITE_SHARE:
-        text = rng.choice(POLITE_PREFIXES) + text[0].lower() + text[1:] if rng.random() < 0.6 else text + rng.choice(POLITE_SUFFIXES)
+        prefixes, suffixes = lang.words["polite_prefixes"], lang.words["polite_suffixes"]
+        text = rng.choice(prefixes) + text[0].lower() + text[1:] if rng.random() < 0.6 else text + rng.choice(suffixes)
     if rng.random() < STT_SHARE:
         text = speech_to_text(text)
     return text

@@ -12,34 +12,37 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from .intents import DEVICE_NOUNS, OK, Intent, norm, noun_matches, resolve
-from .mentions import DWELLING, PLACE_WORDS, command_words, type_words
+from .intents import OK, device_nouns, norm, noun_matches, noun_say, resolve
+from .language import Language
+from .mentions import command_words, type_words
 
 Unit = list[dict[str, Any]] | None
 
 
-def _partial_mentions(ontology: Any, entity: dict[str, Any]) -> list[str]:
+def _partial_mentions(ontology: Any, entity: dict[str, Any], lang: Language) -> list[str]:
     """Ways to say part of a name: its one telling word ("the dyson" for "Dyson Upstairs"), or the name with its type ("the back door lock").
 
     A telling word is no place of the home, no device type, no word of a command: "Living
     Room Window" has none ("room" and "living" name a place), "Garden Lights" neither.
     """
     places = {w for e in ontology.entities.values() for p in (e.get("area"), e.get("floor"), *(e.get("area_aliases") or ())) if p
-              for w in norm(p).split()}
-    plain = {*places, *type_words(), *command_words(), *DWELLING, *PLACE_WORDS}
-    name_words = norm(entity["name"]).split()
+              for w in norm(p, lang).split()}
+    plain = {*places, *type_words(lang), *command_words(lang), *lang.words["dwelling"], *lang.words["place_words"]}
+    name_words = norm(entity["name"], lang).split()
     out = [w for w in name_words if len(w) >= 4 and w not in plain]
-    for key, noun in sorted(DEVICE_NOUNS.items()):
+    for key, noun in sorted(device_nouns(lang).items()):
         stems = {w.rstrip("s") for w in name_words}
-        if noun_matches(noun, entity) and not any(w.rstrip("s") in stems for w in key.split()):
-            out.append(f"{norm(entity['name'])} {key}")
+        said = noun_say(key, lang) or key
+        if noun_matches(noun, entity) and not any(w.rstrip("s") in stems for w in said.split()):
+            out.append(f"{norm(entity['name'], lang)} {said}")
     return out
 
 
-def _stacked(text: str) -> bool:
+def _stacked(text: str, lang: Language) -> bool:
     """True for two device types in a row ("the radiator thermostat heater"): a template's noun after a name that has one."""
-    words = norm(text).split()
-    return any(a in type_words() and b in type_words() and a.rstrip("s") != b.rstrip("s") for a, b in itertools.pairwise(words))
+    words = norm(text, lang).split()
+    types = type_words(lang)
+    return any(a in types and b in types and a.rstrip("s") != b.rstrip("s") for a, b in itertools.pairwise(words))
 
 
 def partial_name(gen: Any) -> Unit:
@@ -50,13 +53,13 @@ def partial_name(gen: Any) -> Unit:
         return None
     eid, kind = gen.rng.choice(options)
     entity = home.ontology.entities[eid]
-    mentions = [m for m in _partial_mentions(home.ontology, entity)
-                if norm(m) != norm(entity["name"]) and resolve(home.ontology, Intent(kind, mention=m)).ids == (eid,)
-                and resolve(home.ontology, Intent(kind, mention=m)).status == OK]
+    mentions = [m for m in _partial_mentions(home.ontology, entity, gen.lang)
+                if norm(m, gen.lang) != norm(entity["name"], gen.lang) and resolve(home.ontology, gen.intent(kind, mention=m)).ids == (eid,)
+                and resolve(home.ontology, gen.intent(kind, mention=m)).status == OK]
     if not mentions:
         return None
     made = gen.say(home, kind, gen.value_for(kind, entity), {"name": gen.rng.choice(mentions)}, entity)
-    if made is None or _stacked(made[0]):
+    if made is None or _stacked(made[0], gen.lang):
         return None
     row = gen._unit(home, made[0], made[1], None, None, None, tags=("partial_name",))
     return [row] if row and row["output_class"] != "text" else None
@@ -94,7 +97,7 @@ def several_areas(gen: Any) -> Unit:
     areas: dict[tuple[str, str], list[str]] = {}
     for eid, _kind in gen._capable(home, ("power",)):
         e = o.entities[eid]
-        for key, noun in DEVICE_NOUNS.items():
+        for key, noun in device_nouns(gen.lang).items():
             if e.get("area") and noun_matches(noun, e):
                 areas.setdefault((key, e["area"]), []).append(eid)
     nouns = sorted({k for k, _ in areas if sum(1 for n, _ in areas if n == k) >= 2})
@@ -104,7 +107,7 @@ def several_areas(gen: Any) -> Unit:
     first, second = gen.rng.sample(sorted(a for n, a in areas if n == noun), 2)
     entity = o.entities[areas[(noun, first)][0]]
     made = gen.say(home, "power", gen.rng.choice(("on", "off")), {"area": first, "area_2": second, "device_noun": noun}, entity)
-    if made is None or " and " not in made[0]:
+    if made is None or f" {gen.lang.words['and']} " not in made[0]:
         return None  # a template of one area was drawn
     row = gen._unit(home, made[0], made[1], None, None, None, tags=("several_areas",))
     return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 and "then" in row["intent"] else None

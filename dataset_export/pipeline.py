@@ -31,9 +31,8 @@ from .build import (
 from .card import render_card
 from .gazetteer import readers
 from .generate import LabelBook
+from .language import load_language
 from .stats import split_stats
-
-LANGUAGES = ("en",)
 
 
 def supply_line(requested: dict[str, int], train: int, held: int) -> str:
@@ -59,8 +58,7 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
     if not auto and not isinstance(max_length, int):
         raise ExportError("--max-length", "", f"{max_length!r} is neither 'auto' nor a number of tokens")
     limit = AUTO_MAX_LENGTHS[-1] if auto else int(max_length)
-    if language not in LANGUAGES:
-        raise ExportError("--language", "", f"{language!r} is not supported (available: {', '.join(LANGUAGES)})")
+    lang = load_language(language)
     export = load_export(export_dir)
     other: Export = load_export(heldout_export) if heldout_export is not None else export
     check_replaceable(Path(out_dir))
@@ -72,8 +70,9 @@ def build_dataset(export_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
     for home in {id(export): export, id(other): other}.values():
         check_controllable(home)
     book = LabelBook()  # one teacher for both splits
-    train = draw_split(export, "train", size, seed, templates_for("train"), train_pair_ok, counters[id(export)], limit, tick, book)
-    held = draw_split(other, "heldout", held_n, seed, templates_for("heldout"), heldout_pair_ok, counters[id(other)], limit, tick, book)
+    train = draw_split(export, "train", size, seed, templates_for("train", lang), train_pair_ok, counters[id(export)], limit, tick, book, lang=lang)
+    held = draw_split(other, "heldout", held_n, seed, templates_for("heldout", lang), heldout_pair_ok, counters[id(other)], limit, tick, book,
+                      lang=lang)
     requested = {"train": size, "heldout": held_n}
     train.rows = supplied(train.rows, size, "train")
     held.rows = supplied(held.rows, held_n, "heldout", HELDOUT_REQUIRED)

@@ -48,7 +48,8 @@ from statewise_protocol.parser import MAX_CALLS
 from statewise_protocol.simulate import changes, is_on
 
 from . import phrases
-from .intents import AMBIGUOUS, DEVICE_NOUNS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, kind_tool, noun_matches, on_grid, resolve
+from .intents import AMBIGUOUS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, device_nouns, kind_tool, language_of, noun_matches, noun_say, on_grid, resolve
+from .language import Language
 
 FETCH, ACTION, TEXT = KIND_FETCH, KIND_ACTION, KIND_TEXT
 STEP = {"brightness_step": 20, "volume_step": 10, "climate_step": 1}
@@ -96,30 +97,32 @@ def direct_calls(eid: str, intent: Intent) -> list[ToolCall]:
 
 def _media_plan(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent, ontology: Ontology) -> tuple[list[ToolCall], str]:
     kind, value, state = intent.kind, intent.value, entry.get("state", "")
+    lang = language_of(intent)
     caps = entity.get("capabilities") or {}
     power_on = direct_calls(eid, Intent("power", "on")) if caps.get("power") and not is_on("media_player", entry) else []
     if kind == "media":
         if value == "resume":
             if state == "playing":
-                return [], "playing"
+                return [], lang.already_said("playing")
             if state == "off":
-                return ([*power_on, ToolCall("media_control", {"entity_id": eid, "command": "play"})] if power_on else []), "off"
+                return ([*power_on, ToolCall("media_control", {"entity_id": eid, "command": "play"})] if power_on else []), lang.already_said("player_off")
             return [ToolCall("media_control", {"entity_id": eid, "command": "play"})], ""
         active = {"pause": state == "playing", "next": state in ("playing", "paused"),
                   "previous": state in ("playing", "paused"), "stop": state in ("playing", "paused")}[value]
-        verb = {"pause": "pause", "next": "skip", "previous": "go back to", "stop": "stop"}[value]
-        return ([ToolCall("media_control", {"entity_id": eid, "command": value})] if active else []), f"{state}, with nothing to {verb}"
+        said_state = lang.phrases["media_state"].get(state, str(state).replace("_", " "))
+        desc = lang.already_said("nothing_to", state=said_state, verb=lang.phrases["media_verb"][value])
+        return ([ToolCall("media_control", {"entity_id": eid, "command": value})] if active else []), desc
     if kind == "volume_step":
         if not is_on("media_player", entry):
-            return [], "off, so there is no volume to change"
+            return [], lang.already_said("no_volume")
         vol = entry.get("volume", 50)
         step = _step(intent)
         new = min(100, vol + step) if value == "up" else max(0, vol - step)
-        desc = "at full volume" if value == "up" else "at zero volume"
+        desc = lang.already_said("full_volume" if value == "up" else "zero_volume")
         return ([ToolCall("media_volume", {"entity_id": eid, "volume": new})] if new != vol else []), desc
     if kind == "tv_input":
         if is_on("media_player", entry) and entry.get("source") == value:
-            return [], f"on {str(value).replace('_', ' ')}"
+            return [], lang.already_said("on_input", value=str(value).replace("_", " "))
         return [*power_on, ToolCall("tv_input", {"entity_id": eid, "input": value})], ""
     # play_title
     others = [o for o, e in ontology.entities.items() if o != eid and e.get("present", True) and "plex" in (e.get("capabilities") or {}).get("inputs", [])]
@@ -131,6 +134,7 @@ def _media_plan(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], inte
 def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent, ontology: Ontology) -> tuple[list[ToolCall], str]:
     """Minimal calls from ``entry`` to the intent's goal, and a no-op description when none are needed."""
     kind, value, domain = intent.kind, intent.value, entity["domain"]
+    lang = language_of(intent)
     on = is_on(domain, entry)
     if kind in ("media", "volume_step", "tv_input", "play_title"):
         return _media_plan(eid, entity, entry, intent, ontology)
@@ -138,30 +142,27 @@ def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], i
         return direct_calls(eid, Intent("power", "off" if on else "on")), ""
     if kind == "brightness_step":
         if not on:
-            return ([ToolCall("light_power", {"entity_id": eid, "state": "on"})] if value == "up" else []), "off"
+            return ([ToolCall("light_power", {"entity_id": eid, "state": "on"})] if value == "up" else []), lang.already_said("light_off")
         cur = entry.get("brightness", 100)
         new = min(100, cur + _step(intent)) if value == "up" else max(1, cur - _step(intent))
-        desc = "at full brightness" if value == "up" else "at its lowest brightness"
+        desc = lang.already_said("full_brightness" if value == "up" else "lowest_brightness")
         return ([ToolCall("light_brightness", {"entity_id": eid, "brightness": new})] if new != cur else []), desc
     if kind == "climate_step":
         low, high = entity["capabilities"]["temp_range"]
         cur = entry.get("temperature", entry.get("current_temperature", low))
         new = _half_degrees(cur + _step(intent) if value == "up" else cur - _step(intent), low, high)
-        desc = f"at its {'highest' if value == 'up' else 'lowest'} setting of {cur} degrees"
+        desc = lang.already_said("highest_setting" if value == "up" else "lowest_setting", value=cur)
         return ([ToolCall("climate_temperature", {"entity_id": eid, "temperature": new})] if new != cur else []), desc
     calls = direct_calls(eid, intent)
     if changes(entry, calls, ontology, eid):
         return calls, ""
-    return [], _already(calls[0], value)
+    return [], _already(calls[0], value, lang)
 
 
 def _step(intent: Intent) -> float:
     """How far a relative change goes: what the user said ("by 4 degrees"), else the kind's usual step."""
     amount = intent.amount
     return amount if isinstance(amount, int | float) and not isinstance(amount, bool) and amount > 0 else STEP[intent.kind]
-
-
-LEVEL_WORD = {"brightness_step": "brightness", "volume_step": "volume", "climate_step": "target temperature"}
 
 
 def _level_unknown(entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent) -> bool:
@@ -181,9 +182,9 @@ def _half_degrees(temp: float, low: float, high: float) -> float:
     return int(snapped) if snapped.is_integer() else snapped
 
 
-def _already(call: ToolCall, value: Any) -> str:
-    """How to say that a call's goal already holds (the tool's ``say.already``)."""
-    words = call.spec.said("already", call.arguments) or ""
+def _already(call: ToolCall, value: Any, lang: Language) -> str:
+    """How to say that a call's goal already holds (the tool's ``already`` words in ``lang``)."""
+    words = lang.already(call.name, call.arguments)
     shown = int(value) if isinstance(value, float) and value.is_integer() else value
     return words.format(value=str(shown).replace("_", " "))
 
@@ -209,35 +210,38 @@ def _capable(ontology: Ontology, targets: tuple[str, ...], intent: Intent, scope
 def _refusal(ontology: Ontology, intent: Intent, mention: str | None, variant: int) -> Decision | None:
     """Rows 2-5 for one target (``None`` when it resolves to devices that can do it)."""
     res = resolve(ontology, intent, mention)
+    lang = language_of(intent)
     entities = ontology.entities
-    said = mention or intent.mention or intent.area or intent.floor or intent.noun or "that"
+    said = mention or intent.mention or intent.area or intent.floor or noun_say(intent.noun, lang) or lang.phrase("that")
     if res.status == UNKNOWN:
         if mention or intent.mention:
-            return _text(phrases.unknown(said, variant), "unknown_entity")
-        kind_there = [e for e in entities.values() if intent.noun in DEVICE_NOUNS and noun_matches(DEVICE_NOUNS[intent.noun], e)]
+            return _text(phrases.unknown(said, variant, lang), "unknown_entity")
+        nouns = device_nouns(lang)
+        kind_there = [e for e in entities.values() if intent.noun in nouns and noun_matches(nouns[intent.noun], e)]
         if kind_there and not (intent.area or intent.floor):  # the home has one, it just cannot do this
-            why = capability_gap(kind_there[0], intent) or "do that"
-            return _text(phrases.missing(phrases.display(kind_there[0]), why, variant), "missing_capability", (kind_there[0]["id"],))
+            why = capability_gap(kind_there[0], intent) or lang.phrase("do_that")
+            return _text(phrases.missing(phrases.display(kind_there[0], lang), why, variant, lang), "missing_capability", (kind_there[0]["id"],))
         place = intent.area or intent.floor
         domains = intent.domains or ()
-        what = intent.noun or (intent.device_class or "").replace("_", " ") or (domains[0].replace("_", " ") if len(domains) == 1 else "")
-        what = what or "device that can do that"
-        return _text(phrases.none_there(what, f"the {place}" if place else None, variant), "unknown_entity")
+        what = noun_say(intent.noun, lang) or (intent.device_class or "").replace("_", " ") or (domains[0].replace("_", " ") if len(domains) == 1 else "")
+        what = what or lang.phrase("device_that_can")
+        return _text(phrases.none_there(what, lang.phrase("the_place", place=place) if place else None, variant, lang), "unknown_entity")
     if res.status == AMBIGUOUS:
-        names = [phrases.display(entities[c], with_area=True) for c in res.candidates]
-        return _text(phrases.ambiguous(said, names, variant), "ambiguous", res.candidates)
+        names = [phrases.display(entities[c], lang, with_area=True) for c in res.candidates]
+        return _text(phrases.ambiguous(said, names, variant, lang), "ambiguous", res.candidates)
     if res.status == NOT_PRESENT:
-        return _text(phrases.not_present([phrases.display(entities[c]) for c in res.ids], variant), "not_present", res.ids)
+        return _text(phrases.not_present([phrases.display(entities[c], lang) for c in res.ids], variant, lang), "not_present", res.ids)
     _, refused, why = _capable(ontology, res.ids, intent, scoped=res.via in ("area", "floor", "area_alias", "area_type"))
     if refused is not None:
-        return _text(phrases.missing(phrases.display(entities[refused]), why, variant), "missing_capability", res.ids)
+        return _text(phrases.missing(phrases.display(entities[refused], lang), why, variant, lang), "missing_capability", res.ids)
     return None
 
 
 def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, intent: Intent, variant: int = 0) -> Decision:
     """Apply the decision table (module docstring). Pure; ``variant`` only picks the text phrasing."""
+    lang = language_of(intent)
     if intent.kind == "out_of_scope":
-        return _text(phrases.out_of_scope(intent.topic, variant), "out_of_scope")
+        return _text(phrases.out_of_scope(intent.topic, variant, lang), "out_of_scope")
     intent = _said_as(intent)
     if intent.also is not None or intent.then:
         return _decide_parts(ontology, state, intent, variant)
@@ -246,18 +250,18 @@ def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, in
         return refusal
     res = resolve(ontology, intent)
     targets, _, _ = _capable(ontology, res.ids, intent, scoped=True)
-    mention = intent.mention or intent.area or intent.floor or intent.noun or "that"
+    mention = intent.mention or intent.area or intent.floor or noun_say(intent.noun, lang) or lang.phrase("that")
     entities = ontology.entities
     if len(targets) > MAX_CALLS:
-        return _text(phrases.too_many(mention, len(targets), variant), "too_many_targets", targets)
+        return _text(phrases.too_many(mention, len(targets), variant, lang), "too_many_targets", targets)
     if state is not None and all(eid in state for eid in targets):
         gone = [eid for eid in targets if state[eid].get("state") == "unavailable"]
         if gone:
-            return _text(phrases.not_present([phrases.display(entities[e]) for e in gone], variant), "not_present", targets)
+            return _text(phrases.not_present([phrases.display(entities[e], lang) for e in gone], variant, lang), "not_present", targets)
         blind = [eid for eid in targets if _level_unknown(entities[eid], state[eid], intent)]
         if blind:
-            what = LEVEL_WORD[intent.kind]
-            return _text(phrases.unknown_level(phrases.display(entities[blind[0]]), what, variant), "unknown_level", targets)
+            what = lang.phrases["level"][intent.kind]
+            return _text(phrases.unknown_level(phrases.display(entities[blind[0]], lang), what, variant, lang), "unknown_level", targets)
         calls: list[ToolCall] = []
         descs: list[str] = []
         for eid in targets:
@@ -265,9 +269,8 @@ def decide(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None, in
             calls += more
             descs.append(desc)
         if not calls:
-            names = [phrases.display(entities[e]) for e in targets]
-            subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-            text = phrases.noop(subject, descs[0], variant)
+            subject = lang.join_and([phrases.display(entities[e], lang) for e in targets])
+            text = phrases.noop(subject, descs[0], variant, lang)
             return Decision(TEXT, text=text, reason="already_satisfied", targets=targets, tags=("already_satisfied",))
         return Decision(ACTION, tuple(calls), reason="action", targets=targets)
     if intent.needs_state:
@@ -293,25 +296,27 @@ def _decide_parts(ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | N
     target a part needs state for); one impossible: nothing runs, the text says which.
     """
     parts = _parts(intent)
+    lang = language_of(intent)
     for part in parts:
         refusal = _refusal(ontology, part, None, variant)
         if refusal is not None:
-            what = part.mention or part.area or part.floor or part.noun or "that"
-            return Decision(TEXT, text=phrases.partly_impossible(what, refusal.text, variant), reason="partly_impossible",
+            what = part.mention or part.area or part.floor or noun_say(part.noun, lang) or lang.phrase("that")
+            return Decision(TEXT, text=phrases.partly_impossible(what, refusal.text, variant, lang), reason="partly_impossible",
                             targets=refusal.targets, tags=("partly_impossible", refusal.reason))
     decisions = [decide(ontology, state, part, variant) for part in parts]
     targets = tuple(sorted({t for d in decisions for t in d.targets}))
     for part, d in zip(parts, decisions, strict=True):
         if d.output_class == TEXT and d.reason != "already_satisfied":  # too many targets, no level to step from, unavailable
-            what = part.mention or part.area or part.floor or part.noun or "that"
-            return Decision(TEXT, text=phrases.partly_impossible(what, d.text, variant), reason="partly_impossible", targets=d.targets,
+            what = part.mention or part.area or part.floor or noun_say(part.noun, lang) or lang.phrase("that")
+            return Decision(TEXT, text=phrases.partly_impossible(what, d.text, variant, lang), reason="partly_impossible", targets=d.targets,
                             tags=("partly_impossible", d.reason))
     if any(d.output_class == FETCH for d in decisions):
         missing = sorted({e for d in decisions if d.output_class == FETCH for e in d.calls[0].arguments["entity_ids"]})
         return Decision(FETCH, (ToolCall(FETCH_TOOL, {"entity_ids": missing}),), reason="missing_state", targets=targets, tags=("missing_state",))
     calls = tuple({call_key(c): c for d in decisions for c in d.calls}.values())
     if len(calls) > MAX_CALLS:
-        return _text(phrases.too_many(intent.mention or intent.area or intent.floor or intent.noun or "that", len(calls), variant),
+        said = intent.mention or intent.area or intent.floor or noun_say(intent.noun, lang) or lang.phrase("that")
+        return _text(phrases.too_many(said, len(calls), variant, lang),
                      "too_many_targets", targets)
     if not calls:
         return Decision(TEXT, text=" ".join(d.text for d in decisions), reason="already_satisfied", targets=targets, tags=("already_satisfied",))

@@ -29,7 +29,6 @@ of the template's literal text, then has the smaller template id. :meth:`Recogni
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -41,7 +40,8 @@ from statewise_protocol import Ontology
 
 from . import gazetteer
 from .gazetteer import GazetteerReader
-from .intents import LIST_NOUNS, OUT_OF_SCOPE, UNKNOWN, Intent, kinds, norm, resolve, target_domains
+from .intents import OUT_OF_SCOPE, UNKNOWN, Intent, kinds, list_nouns, norm, resolve, target_domains
+from .language import Language, load_language
 from .mentions import FRAGMENT, Mentions
 from .templates import AMOUNT_SLOTS, Meaning, Template, hass_meanings, hassil_intents, templates_by_sentence
 
@@ -50,8 +50,6 @@ SCOPE_RANK = {"name": 0, "area": 1, "floor": 1, "none": 2}
 UNMATCHABLE = frozenset({"name", "name_2"})  # the slots a name the home lacks may fill
 MISSING = "<missing>"  # hassil's text for a context an unmatched name could not give
 HASSIL, GAZETTEER = "hassil", "gazetteer-matcher"  # the readers, as the label command and the card name them
-# Where a request said in steps divides: "..., then ...", "... and then ...", "... then ...".
-SEQUENCE = re.compile(r"(?:\s*,\s*|\s+)(?:and\s+)?then\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class Reading:
 
     def rank(self) -> tuple[Any, ...]:
         """Sort key: better readings first (see the module docstring); an unmatched "name" holding " and " is two names."""
-        joined = any(" and " in str(self.values.get(slot, "")) for slot in self.unmatched)
+        joined = any(f" {load_language(self.template.language).words['and']} " in str(self.values.get(slot, "")) for slot in self.unmatched)
         said = sum(len(str(self.values.get(slot, "")).split()) for slot in self.unmatched)  # the whole mention: "aquarium light", not "aquarium"
         return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -said, -self.chunks, self.template.id)
 
@@ -78,9 +76,10 @@ def _values(texts: Iterable[tuple[str, Any, dict[str, Any] | None]]) -> list[Tex
 class Recognizer:
     """Reads sentences against one home's ontology (slot lists built once)."""
 
-    def __init__(self, ontology: Ontology) -> None:
-        """Build the home's slot lists: names (with and without domain context), areas, floors, inputs."""
+    def __init__(self, ontology: Ontology, lang: Language) -> None:
+        """Build the home's slot lists: names (with and without domain context), areas, floors, inputs; sentences are read in ``lang``."""
         self.ontology = ontology
+        self.lang = lang
         names = [(n, n, {"domain": e["domain"]}) for e in ontology.entities.values() for n in [e["name"], *e["aliases"]]]
         areas = sorted({(a, a) for e in ontology.entities.values() if e.get("area") for a in [e["area"], *(e.get("area_aliases") or [])]})
         floors = sorted({e["floor"] for e in ontology.entities.values() if e.get("floor")})
@@ -91,15 +90,15 @@ class Recognizer:
             "input": TextSlotList("input", _values((i.replace("_", " "), i, None) for i in inputs)),
         }
         self._lists = {**common, "name": TextSlotList("name", _values(names))}
-        self.mentions = Mentions(ontology)
-        self.gazetteer = GazetteerReader(ontology) if gazetteer.version() else None
+        self.mentions = Mentions(ontology, lang)
+        self.gazetteer = GazetteerReader(ontology, lang) if gazetteer.version() and lang.code in gazetteer.LANGUAGES else None
         self._understood: dict[str, tuple[Intent, str] | None] = {}
         self._cache: dict[str, Reading | None] = {}
 
     def _read(self, text: str, any_domain: bool, unmatched: bool) -> list[Reading]:
-        by_sentence = templates_by_sentence(any_domain)
+        by_sentence = templates_by_sentence(self.lang, any_domain)
         out = []
-        for result in recognize_all(text, hassil_intents(any_domain), slot_lists=self._lists, allow_unmatched_entities=unmatched):
+        for result in recognize_all(text, hassil_intents(self.lang, any_domain), slot_lists=self._lists, allow_unmatched_entities=unmatched):
             template = by_sentence.get(id(result.intent_sentence))
             if template is None:
                 continue
@@ -110,7 +109,7 @@ class Recognizer:
             values = {name: e.value for name, e in result.entities.items()}
             spoken = {name: e.text for name, e in result.entities.items()}
             for name, e in spoken_unmatched.items():
-                values[name] = spoken[name] = norm(e.text)
+                values[name] = spoken[name] = norm(e.text, self.lang)
             if spoken_unmatched and not result.text_chunks_matched:
                 continue  # the template said nothing but the name: the whole sentence is no device ("brew some coffee")
             problems = {self.mentions.problem(values[name]) for name in spoken_unmatched} - {None}
@@ -166,7 +165,7 @@ class Recognizer:
         ``None`` unless there are several clauses and every one is understood as a command
         (a clause that is out of scope or not understood leaves the whole not understood).
         """
-        clauses = [c.strip(" ,") for c in SEQUENCE.split(text)]
+        clauses = [c.strip(" ,") for c in self.lang.sequence.split(text)]
         if len(clauses) < 2 or not all(clauses):
             return None
         read = [self.understand(c) for c in clauses]
@@ -187,7 +186,7 @@ class Recognizer:
         if len(meanings) == 1 or mention is None:
             return meanings[0]
         for meaning in meanings:  # the meaning whose domains hold the named entity
-            probe = Intent(meaning.kind, meaning.value, mention=str(mention), domains=tuple(sorted(meaning.domains)))
+            probe = Intent(meaning.kind, meaning.value, mention=str(mention), domains=tuple(sorted(meaning.domains)), language=self.lang.code)
             res = resolve(self.ontology, probe)
             if res.ids and all(self.ontology.entities[e]["domain"] in meaning.domains for e in res.ids):
                 return meaning
@@ -198,7 +197,7 @@ class Recognizer:
         template, values = reading.template, reading.values
         fixed = dict(template.fixed)
         if template.kind == OUT_OF_SCOPE:
-            return Intent(OUT_OF_SCOPE, topic=template.topic or str(fixed.get("topic", "unsupported")))
+            return Intent(OUT_OF_SCOPE, topic=template.topic or str(fixed.get("topic", "unsupported")), language=self.lang.code)
         meaning = self._meaning(reading)
         value = values.get(meaning.slot) if meaning.slot else meaning.value
         amount = next((values[s] for s in AMOUNT_SLOTS if s in values), None)
@@ -211,7 +210,7 @@ class Recognizer:
             name = None
         noun = values.get("device_noun") or values.get("list_noun")
         if meaning.name is not None and name is None:  # Home Assistant's shopping list intent
-            noun = next((k for k in LIST_NOUNS if k == meaning.name), meaning.name)
+            noun = next((k for k in list_nouns(self.lang) if k == meaning.name), meaning.name)
         domains = meaning.domains if meaning.domains and meaning.domains != kinds().get(meaning.kind) else None
         intent = Intent(
             meaning.kind,
@@ -225,6 +224,7 @@ class Recognizer:
             amount=int(amount) if isinstance(amount, float) and amount.is_integer() else amount,
             also=str(values["name_2"]) if "name_2" in values else None,
             every=template.every and name is None and values.get("area") is None and values.get("floor") is None,
+            language=self.lang.code,
         )
         intent = self._switched(intent)
         if "area_2" in values:  # "the hallway and office lights": the same request of a second area, a step of its own

@@ -1,13 +1,13 @@
 """Sentence templates: Home Assistant's (home-assistant-intents) and the project's own, as one hassil ``Intents``.
 
-Home Assistant's English intents are used as they are; a block (one ``data`` entry
+Home Assistant's intents of the language (:class:`~.language.Language`) are used as they are; a block (one ``data`` entry
 of an intent) is used when a v0 tool asks for that intent (the tool registry's
 ``hass`` entries), chosen by the block's own declared domain (``requires_context``
 or fixed ``slots``), the slots its sentences reference and its fixed slots, never by
 its position, so a new release of the package keeps working. Blocks that need the
 speaker's area (``requires_context: area``) are kept without that condition: they
 read as commands with an implied target ("turn on the lights", "pause").
-``sentences/en.yaml`` adds the project's own intents, named by intent kind.
+The language folder's ``sentences.yaml`` adds the project's own intents, named by intent kind.
 
 Each sentence of a used block is a :class:`Template` whose id is derived from its
 content (``hass/<Intent>/<digest>`` or ``own/<kind>/<digest>``), so ids, and with
@@ -25,17 +25,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
 from hassil.expression import Alternative, Expression, ListReference, Permutation, RuleReference, Sentence, Sequence, TextChunk
 from hassil.intents import IntentData, Intents
 from hassil.util import normalize_whitespace
-from home_assistant_intents import get_intents
 from statewise_protocol import load_tools
 
-from .intents import DEVICE_NOUNS, LIST_NOUNS, OUT_OF_SCOPE, kinds
+from .intents import OUT_OF_SCOPE, device_nouns, kinds, list_nouns
+from .language import Language
 
 ATTRIBUTION = (
     "Sentence templates from home-assistant-intents (https://github.com/OHF-Voice/intents), "
@@ -72,6 +70,8 @@ class Template:
     slots: frozenset[str] = frozenset()  # slot names its sentence fills (``{cover_classes:device_class}`` fills device_class)
     fixed: tuple[tuple[str, Any], ...] = ()  # the block's fixed slots
     topic: str = ""
+    rules: dict[str, Sentence] = field(default_factory=dict, compare=False, repr=False)  # its expansion rules (its language's and its block's)
+    language: str = "en"
 
     @property
     def kind(self) -> str:
@@ -160,11 +160,6 @@ def hass_meanings(intent: str, data: Mapping[str, Any], slot_names: set[str]) ->
     return tuple(meanings)
 
 
-def _own_data() -> dict[str, Any]:
-    text = (resources.files("dataset_export") / "sentences" / "en.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
 def _noun_list(table: Mapping[str, Any]) -> dict[str, Any]:
     return {"values": [{"in": spoken, "out": key} for key, spec in table.items() for spoken in spec.spoken]}
 
@@ -176,16 +171,19 @@ def _used_hass_intents(raw: Mapping[str, Any]) -> set[str]:
 
 
 @cache
-def combined_data() -> dict[str, Any]:
-    """Home Assistant's English intents with the project's own merged in (the input of :func:`hassil_intents`)."""
-    data = copy.deepcopy(get_intents("en"))
+def combined_data(lang: Language) -> dict[str, Any]:
+    """Home Assistant's intents in ``lang`` with the project's own merged in (the input of :func:`hassil_intents`).
+
+    A language Home Assistant has no sentences for is read with the project's templates alone.
+    """
+    data = copy.deepcopy(lang.hass) if lang.hass else {"language": lang.code, "intents": {}, "lists": {}, "expansion_rules": {}}
     data["intents"] = {name: data["intents"][name] for name in sorted(_used_hass_intents(data["intents"]))}
-    own = _own_data()
+    own = copy.deepcopy(lang.sentences)
     for name, intent in own["intents"].items():
         data["intents"][name] = intent
     data["lists"].update(own.get("lists", {}))
-    data["lists"]["device_noun"] = _noun_list(DEVICE_NOUNS)
-    data["lists"]["list_noun"] = _noun_list(LIST_NOUNS)
+    data["lists"]["device_noun"] = _noun_list(device_nouns(lang))
+    data["lists"]["list_noun"] = _noun_list(list_nouns(lang))
     data["lists"]["input"] = {"wildcard": True}  # replaced by the home's inputs when recognising
     data["expansion_rules"].update(own.get("expansion_rules", {}))
     for intent in data["intents"].values():
@@ -202,15 +200,15 @@ def combined_data() -> dict[str, Any]:
 
 
 @cache
-def hassil_intents(any_domain: bool = False) -> Intents:
+def hassil_intents(lang: Language, any_domain: bool = False) -> Intents:
     """The combined templates as hassil ``Intents`` (what the recogniser reads and :func:`all_templates` splits).
 
     ``any_domain``: the same templates without their domain conditions, to read a request
     for the wrong kind of device ("dim the fan") as what it asks.
     """
     if not any_domain:
-        return Intents.from_dict(combined_data())
-    data = copy.deepcopy(combined_data())
+        return Intents.from_dict(combined_data(lang))
+    data = copy.deepcopy(combined_data(lang))
     for intent in data["intents"].values():
         for block in intent["data"]:
             for key in ("requires_context", "excludes_context"):
@@ -246,11 +244,11 @@ def _own_meanings(kind: str, fixed: Mapping[str, Any], data: Mapping[str, Any], 
 
 
 @cache
-def all_templates() -> tuple[Template, ...]:
-    """Every used template, in a stable order (by id)."""
-    intents = hassil_intents()
-    raw = combined_data()["intents"]
-    own_names = set(_own_data()["intents"])
+def all_templates(lang: Language) -> tuple[Template, ...]:
+    """Every used template of ``lang``, in a stable order (by id)."""
+    intents = hassil_intents(lang)
+    raw = combined_data(lang)["intents"]
+    own_names = set(lang.sentences["intents"])
     out: dict[str, Template] = {}
     for name, intent in intents.intents.items():
         for data, raw_block in zip(intent.data, raw[name]["data"], strict=True):
@@ -271,20 +269,21 @@ def all_templates() -> tuple[Template, ...]:
                     meanings, prefix = hass_meanings(name, raw_block, slot_names), f"hass/{name}"
                 if not meanings:
                     continue
-                tid = f"{prefix}/{_digest(text, sorted(fixed.items()), sorted((raw_block.get('requires_context') or {}).items()))}"
+                digest = _digest(text, sorted(fixed.items()), sorted((raw_block.get('requires_context') or {}).items()))
+                tid = f"{prefix}/{digest}" if lang.code == "en" else f"{lang.code}/{prefix}/{digest}"
                 out.setdefault(tid, Template(tid, name, meanings, _scope(lists & set(TARGET_LISTS)), sentence, data, frozenset(lists),
-                                             frozenset(slot_names), tuple(sorted(fixed.items())), topic))
+                                             frozenset(slot_names), tuple(sorted(fixed.items())), topic, rules, lang.code))
     return tuple(out[k] for k in sorted(out))
 
 
 @cache
-def templates_by_sentence(any_domain: bool = False) -> dict[int, Template]:
+def templates_by_sentence(lang: Language, any_domain: bool = False) -> dict[int, Template]:
     """Template by ``id()`` of its hassil sentence (what a recognition result names), for either :func:`hassil_intents`."""
-    by_id = {t.id: t for t in all_templates()}
-    by_text = {(t.intent, id(t.data), t.sentence.text): t for t in all_templates()}
+    by_id = {t.id: t for t in all_templates(lang)}
+    by_text = {(t.intent, id(t.data), t.sentence.text): t for t in all_templates(lang)}
     out: dict[int, Template] = {}
-    for name, intent in hassil_intents(any_domain).intents.items():
-        for data, plain in zip(intent.data, hassil_intents().intents[name].data, strict=True):
+    for name, intent in hassil_intents(lang, any_domain).intents.items():
+        for data, plain in zip(intent.data, hassil_intents(lang).intents[name].data, strict=True):
             for sentence, text in zip(data.sentences, data.sentence_texts, strict=True):
                 template = by_text.get((name, id(plain), text))
                 if template is not None and template.id in by_id:
@@ -297,7 +296,7 @@ class Unfillable(Exception):
 
 
 def _rules(template: Template) -> dict[str, Sentence]:
-    return {**hassil_intents().expansion_rules, **template.data.expansion_rules}
+    return template.rules
 
 
 def _fillable(expr: Expression, values: Mapping[str, Any], rules: Mapping[str, Sentence], seen: frozenset[str] = frozenset()) -> bool:

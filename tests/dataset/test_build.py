@@ -26,6 +26,7 @@ from statewise_protocol import (
 from dataset_export.budget import TokenCounter
 from dataset_export.build import BANDS, COVERAGE, ROW_KEYS, class_of, pair_key
 from dataset_export.cli import main
+from dataset_export.language import load_language
 from dataset_export.pipeline import build_dataset
 from dataset_export.tokens import count_message_tokens
 
@@ -345,7 +346,7 @@ def test_commands_naming_an_area_alias_target_that_area(rows):
     ontology = load_export(DEMO).ontology
     named, _ = _check_area_alias_rows(rows[0] + rows[1], ontology)
     assert named >= 1
-    gen = Generator(load_export(DEMO), "train", 11, split_templates(all_templates())[0], lambda eid, entry: True)
+    gen = Generator(load_export(DEMO), "train", 11, split_templates(all_templates(load_language("en")))[0], lambda eid, entry: True, load_language("en"))
     drawn = [r for _ in range(700) if (unit := gen.direct()) for r in unit]
     named, acting = _check_area_alias_rows(drawn, ontology)
     assert acting >= 5 and named >= acting
@@ -360,7 +361,7 @@ def test_area_commands_by_alias_target_the_whole_area():
     from dataset_export.templates import all_templates
 
     export = load_export(DEMO)
-    gen = Generator(export, "train", 5, split_templates(all_templates())[0], lambda eid, entry: True)
+    gen = Generator(export, "train", 5, split_templates(all_templates(load_language("en")))[0], lambda eid, entry: True, load_language("en"))
     units = [gen.area() for _ in range(40)]
     rows = [r for unit in units if unit for r in unit if json.loads(r["intent"]).get("area") == "lounge"]
     assert rows
@@ -445,5 +446,6 @@ def test_the_alias_rule_is_met_in_a_big_home_without_aliases_whatever_the_seed(t
 
     subprocess.run([sys.executable, str(EXAMPLES / "make_ha_style_homes.py"), "--mansion", str(tmp_path)], check=True, capture_output=True)
     export = load_export(tmp_path / "mansion")
-    drawn = draw_split(export, "train", 20, 16, templates_for("train"), train_pair_ok, TokenCounter(export.ontology), 8192, book=LabelBook())
+    en = load_language("en")
+    drawn = draw_split(export, "train", 20, 16, templates_for("train", en), train_pair_ok, TokenCounter(export.ontology), 8192, book=LabelBook(), lang=en)
     assert any("alias" in r["tags"] for r in drawn.rows), dict(drawn.failed)

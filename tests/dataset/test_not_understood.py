@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from statewise_protocol import load_export
 
-from dataset_export import phrases
+from dataset_export.language import load_language
 from dataset_export.mentions import FRAGMENT, FUZZY, PLACEABLE, Mentions
 from dataset_export.phrasing import speech_to_text
 from dataset_export.pipeline import build_dataset
@@ -26,7 +26,7 @@ def home():
 
 @pytest.fixture(scope="module")
 def reader(home):
-    return Recognizer(home)
+    return Recognizer(home, load_language("en"))
 
 
 def test_speech_to_text_keeps_decimal_points_and_drops_other_punctuation():
@@ -52,7 +52,7 @@ def test_speech_to_text_keeps_decimal_points_and_drops_other_punctuation():
     ("sauna", None),
 ])
 def test_a_mention_may_be_refused_only_when_it_names_nothing_here(home, mention, why):
-    assert Mentions(home).problem(mention) == why
+    assert Mentions(home, load_language("en")).problem(mention) == why
 
 
 @pytest.mark.parametrize("text", [
@@ -76,7 +76,7 @@ def test_a_device_the_home_lacks_is_refused_with_the_whole_mention(home, reader)
 def test_no_such_device_in_a_place_names_the_kind_and_the_place(home, reader):
     decision = decide(home, None, reader.intent("turn on the kitchen fan"))
     assert decision.reason == "unknown_entity"
-    assert decision.text in [p.format(w="fan", p="the Kitchen") for p in phrases.NONE_THERE]
+    assert decision.text in [p.format(w="fan", p="the Kitchen") for p in load_language("en").replies("none_there")]
 
 
 def test_blinds_said_as_a_class_find_a_window_cover_called_blinds(home, reader):
@@ -86,8 +86,8 @@ def test_blinds_said_as_a_class_find_a_window_cover_called_blinds(home, reader):
 
 def test_a_default_size_demo_build_quotes_no_fragment_and_counts_what_it_dropped(tmp_path):
     stats = build_dataset(DEMO, tmp_path / "out", seed=0, size=2000)
-    mentions = Mentions(load_export(DEMO).ontology)
-    said = [re.compile(re.escape(p).replace(re.escape("{m}"), "(?P<m>.+?)")) for p in phrases.UNKNOWN]
+    mentions = Mentions(load_export(DEMO, load_language("en")).ontology)
+    said = [re.compile(re.escape(p).replace(re.escape("{m}"), "(?P<m>.+?)")) for p in load_language("en").replies("unknown")]
     quoted = []
     for split in ("train", "heldout"):
         for line in (tmp_path / "out" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():

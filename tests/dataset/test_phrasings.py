@@ -10,6 +10,7 @@ from statewise_protocol import load_export, parse_output
 from dataset_export.build import FAMILIES, templates_for, train_pair_ok
 from dataset_export.generate import Generator
 from dataset_export.intents import norm
+from dataset_export.language import load_language
 from dataset_export.phrasings import FAMILIES as PHRASINGS, partial_name, several_areas, steps
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo_home"
@@ -22,7 +23,7 @@ def test_every_phrasing_family_is_drawn_by_the_builder():
 
 def test_partial_names_act_on_the_device_they_name_without_saying_its_whole_name():
     export = load_export(DEMO)
-    gen = Generator(export, "train", 3, templates_for("train"), train_pair_ok)
+    gen = Generator(export, "train", 3, templates_for("train", load_language("en")), train_pair_ok, load_language("en"))
     units = [u for u in (partial_name(gen) for _ in range(60)) if u]
     assert len(units) >= 5
     for (row,) in units:
@@ -40,7 +41,7 @@ def test_partial_names_act_on_the_device_they_name_without_saying_its_whole_name
 
 def test_steps_said_in_order_are_planned_in_that_order():
     export = load_export(DEMO)
-    gen = Generator(export, "train", 5, templates_for("train"), train_pair_ok)
+    gen = Generator(export, "train", 5, templates_for("train", load_language("en")), train_pair_ok, load_language("en"))
     units = [u for u in (steps(gen) for _ in range(40)) if u]
     assert len(units) >= 5
     for (row,) in units:
@@ -71,7 +72,7 @@ def test_the_card_counts_each_phrasing_familys_rows(tmp_path):
 
 def test_a_device_type_in_two_areas_acts_in_both_areas():
     export = load_export(DEMO)
-    gen = Generator(export, "train", 3, templates_for("train"), train_pair_ok)
+    gen = Generator(export, "train", 3, templates_for("train", load_language("en")), train_pair_ok, load_language("en"))
     units = [u for u in (several_areas(gen) for _ in range(60)) if u]
     assert len(units) >= 3
     for (row,) in units:

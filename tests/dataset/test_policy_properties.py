@@ -10,6 +10,7 @@ from statewise_protocol import check_output, load_export, load_tools
 
 from dataset_export.generate import Generator, enum_values
 from dataset_export.intents import Intent, kinds
+from dataset_export.language import load_language
 from dataset_export.policy import decide
 from dataset_export.states import random_entry
 from dataset_export.templates import all_templates
@@ -26,7 +27,7 @@ def test_any_intent_any_state_gives_a_valid_answer(home, kind, seed, with_state,
     export = HOMES[home]
     ontology = export.ontology
     rng = random.Random(seed)
-    gen = Generator(export, "train", seed, list(all_templates()), lambda eid, entry: True)
+    gen = Generator(export, "train", seed, list(all_templates(load_language("en"))), lambda eid, entry: True, load_language("en"))
     eid = rng.choice(sorted(ontology.entities))
     entity = ontology.entities[eid]
     value = gen.value_for(kind, entity, valid=valid)

@@ -14,6 +14,7 @@ from statewise_protocol import check_output, load_export, parse_system_text
 from dataset_export.build import InconsistentTeacher, check_teacher
 from dataset_export.cli import main
 from dataset_export.intents import Intent, resolve
+from dataset_export.language import load_language
 from dataset_export.policy import decide
 from dataset_export.recognize import Recognizer
 
@@ -25,13 +26,13 @@ HA_HOMES = ("ha_apartment", "ha_family_home", "ha_big_house")
 @pytest.fixture(scope="module")
 def family():
     ontology = load_export(EXAMPLES / "ha_family_home").ontology
-    return ontology, Recognizer(ontology)
+    return ontology, Recognizer(ontology, load_language("en"))
 
 
 @pytest.fixture(scope="module")
 def apartment():
     ontology = load_export(EXAMPLES / "ha_apartment").ontology
-    return ontology, Recognizer(ontology)
+    return ontology, Recognizer(ontology, load_language("en"))
 
 
 def _answer(home, text, state=None):

@@ -13,6 +13,7 @@ import pytest
 from home_assistant_intents import get_intents
 
 from dataset_export.build import split_templates
+from dataset_export.language import load_language
 from dataset_export.templates import Unfillable, all_templates, block_domains, fill, fillable, hassil_intents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,11 +26,12 @@ FULL = {"name": "Kitchen Lights", "name_2": "Desk Lamp", "area": "Kitchen", "flo
 
 
 def test_ids_unique_stable_and_derived_from_content():
-    ids = [t.id for t in all_templates()]
+    ids = [t.id for t in all_templates(load_language("en"))]
     assert len(ids) == len(set(ids)) > 300
     assert all(i.startswith(("hass/", "own/")) and len(i.rsplit("/", 1)[1]) == 12 for i in ids)
     # the same content gives the same id in another process (no positions, no hash seeds)
-    code = "from dataset_export.templates import all_templates; print('\\n'.join(t.id for t in all_templates()))"
+    code = ("from dataset_export.language import load_language; from dataset_export.templates import all_templates; "
+            "print('\\n'.join(t.id for t in all_templates(load_language('en'))))")
     again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
                            env={**os.environ, "PYTHONHASHSEED": "123"}).stdout.split()  # fmt: skip
     assert again == ids
@@ -37,7 +39,7 @@ def test_ids_unique_stable_and_derived_from_content():
 
 def test_home_assistant_sentences_are_used_verbatim_and_chosen_by_their_declarations():
     raw = get_intents("en")["intents"]
-    hass = [t for t in all_templates() if t.source == "hassil"]
+    hass = [t for t in all_templates(load_language("en")) if t.source == "hassil"]
     assert {t.intent for t in hass} >= {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassSetPosition", "HassClimateSetTemperature",
                                         "HassMediaPause", "HassSetVolume", "HassVacuumStart", "HassListAddItem", "HassMediaPlayerMute"}
     for t in hass:
@@ -55,7 +57,7 @@ def test_home_assistant_sentences_are_used_verbatim_and_chosen_by_their_declarat
 def test_every_template_fills_without_leaving_a_slot(seed):
     rng = random.Random(seed)
     filled = 0
-    for t in all_templates():
+    for t in all_templates(load_language("en")):
         if not fillable(t, FULL):
             continue
         text = fill(t, FULL, rng)
@@ -66,7 +68,7 @@ def test_every_template_fills_without_leaving_a_slot(seed):
 
 
 def test_missing_required_slot_is_refused_not_left_in_text():
-    turn_on = next(t for t in all_templates() if t.intent == "HassTurnOn" and t.slots == {"name"} and fillable(t, {"name": "Lamp"}))
+    turn_on = next(t for t in all_templates(load_language("en")) if t.intent == "HassTurnOn" and t.slots == {"name"} and fillable(t, {"name": "Lamp"}))
     assert not fillable(turn_on, {"area": "Kitchen"})
     with pytest.raises(Unfillable):
         fill(turn_on, {"area": "Kitchen"}, random.Random(0))
@@ -75,9 +77,9 @@ def test_missing_required_slot_is_refused_not_left_in_text():
 
 
 def test_template_split_holds_out_some_of_every_large_kind():
-    train, held = split_templates(all_templates())
+    train, held = split_templates(all_templates(load_language("en")))
     assert not {t.id for t in train} & {t.id for t in held}
-    sizes = Counter(t.kind for t in all_templates())
+    sizes = Counter(t.kind for t in all_templates(load_language("en")))
     held_kinds = {t.kind for t in held}
     assert all(kind in held_kinds for kind, n in sizes.items() if n >= 3)
     assert {t.kind for t in train} == set(sizes)
@@ -95,7 +97,7 @@ def test_random_walk_only_produces_sentences_hassil_itself_expands():
     from dataset_export.templates import _rules
 
     checked = 0
-    for t in all_templates():
+    for t in all_templates(load_language("en")):
         if not fillable(t, FULL) or "name_2" in t.slots:  # the oracle's lists are by list name: one value per list
             continue
         lists = {list_name: TextSlotList.from_strings([FULL[slot]]) for slot, list_name in _ref_lists(t).items() if slot in FULL}
@@ -120,10 +122,10 @@ def test_every_own_template_is_read_back_by_the_recogniser_as_its_kind():
     from dataset_export.recognize import Recognizer
 
     home = load_export(ROOT / "examples" / "demo_home").ontology
-    recognizer = Recognizer(home)
+    recognizer = Recognizer(home, load_language("en"))
     rng = random.Random(1)
     read = 0
-    for t in all_templates():
+    for t in all_templates(load_language("en")):
         if t.source != "own" or t.kind == "out_of_scope":
             continue
         domains = t.meanings[0].domains
@@ -146,13 +148,13 @@ def test_both_intents_releases_give_templates_for_every_home_assistant_intent_a_
     old = ROOT / ".venv" / "intents-oldest"
     if not (old / "home_assistant_intents").is_dir():
         pytest.fail(f"{old} is missing: scripts/setup.sh installs the oldest supported home-assistant-intents there")
-    code = ("from dataset_export.templates import all_templates; import home_assistant_intents, hassil.intents as h; "
-            "ts = all_templates(); print(len(ts)); print(sorted({t.intent for t in ts if t.source == 'hassil'}))")
+    code = ("from dataset_export.language import load_language; from dataset_export.templates import all_templates; "
+            "import home_assistant_intents, hassil.intents as h; ts = all_templates(load_language('en')); print(len(ts)); print(sorted({t.intent for t in ts if t.source == 'hassil'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
                          env={**os.environ, "PYTHONPATH": f"{old}{os.pathsep}{ROOT}"}).stdout.splitlines()  # fmt: skip
-    new_intents = sorted({t.intent for t in all_templates() if t.source == "hassil"})
+    new_intents = sorted({t.intent for t in all_templates(load_language("en")) if t.source == "hassil"})
     assert int(out[0]) > 300 and eval(out[1]) == new_intents
-    assert hassil_intents().intents
+    assert hassil_intents(load_language("en")).intents
 
 
 def test_loose_commands_keep_a_template_of_the_devices_own_domain():
@@ -166,7 +168,7 @@ def test_loose_commands_keep_a_template_of_the_devices_own_domain():
     fan = export.ontology.entities["fan.ceiling_fan"]
     said = set()
     for seed in range(40):
-        gen = Generator(export, "train", seed, templates_for("train"), train_pair_ok)
+        gen = Generator(export, "train", seed, templates_for("train", load_language("en")), train_pair_ok, load_language("en"))
         for value in ("on", "off"):
             made = gen.say(gen.base, "power", value, {"name": "Ceiling Fan"}, fan)
             if made is None:

@@ -12,6 +12,7 @@ from statewise_protocol import load_export, parse_output
 from dataset_export import gazetteer
 from dataset_export.cli import main
 from dataset_export.label import Teacher
+from dataset_export.language import load_language
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dataset"))
 import plain_ha_home as plain
@@ -24,7 +25,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def teacher(home):
-    return Teacher(load_export(home))
+    return Teacher(load_export(home), load_language("en"))
 
 
 def _acted_on(answer: str) -> set[str]:
