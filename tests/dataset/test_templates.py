@@ -149,7 +149,8 @@ def test_both_intents_releases_give_templates_for_every_home_assistant_intent_a_
     if not (old / "home_assistant_intents").is_dir():
         pytest.fail(f"{old} is missing: scripts/setup.sh installs the oldest supported home-assistant-intents there")
     code = ("from dataset_export.language import load_language; from dataset_export.templates import all_templates; "
-            "import home_assistant_intents, hassil.intents as h; ts = all_templates(load_language('en')); print(len(ts)); print(sorted({t.intent for t in ts if t.source == 'hassil'}))")
+            "import home_assistant_intents, hassil.intents as h; ts = all_templates(load_language('en')); print(len(ts)); "
+            "print(sorted({t.intent for t in ts if t.source == 'hassil'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
                          env={**os.environ, "PYTHONPATH": f"{old}{os.pathsep}{ROOT}"}).stdout.splitlines()  # fmt: skip
     new_intents = sorted({t.intent for t in all_templates(load_language("en")) if t.source == "hassil"})
