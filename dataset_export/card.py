@@ -32,7 +32,7 @@ def render_card(stats: dict[str, Any]) -> str:
         "---",
         "license: cc-by-4.0",
         "language:",
-        f"- {stats['language']}",
+        *[f"- {code}" for code in stats["language"].split(",")],
         "task_categories:",
         "- text-generation",
         "tags:",
@@ -77,6 +77,10 @@ def render_card(stats: dict[str, Any]) -> str:
         low, high = train["classes"][cls]["band"]
         tr, he = train["classes"][cls], held["classes"][cls]
         lines.append(f"| {label} | {low:.0%}-{high:.0%} | {tr['count']} ({tr['share']:.1%}) | {he['count']} ({he['share']:.1%}) |")
+    for code, split in (stats.get("languages") or {}).items():
+        tr, he = split["train"], split["heldout"]
+        shares = lambda s: " / ".join(f"{s['classes'][c]['share']:.1%}" for c in LABELS)  # noqa: E731
+        lines.append(f"| {code}: {' / '.join(LABELS.values())} | | {tr['examples']} ({shares(tr)}) | {he['examples']} ({shares(he)}) |")
     lines += ["", f"Output classes (train): {', '.join(f'{k} {v}' for k, v in train['output_class'].items())}. "
               "A state fetch counts as one call.", "", "## Coverage (required by the plan)", "", "| requirement | train | heldout |", "| --- | --- | --- |"]
     for tag, what in COVERAGE.items():

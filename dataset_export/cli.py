@@ -104,7 +104,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     with tqdm(total=args.size + held, unit="ex", desc="build", file=sys.stderr, disable=args.quiet) as bar:
         try:
             stats = build_dataset(args.export_dir, args.out, seed=args.seed, size=args.size, heldout_size=held, language=args.language,
-                                  heldout_export=args.heldout_export, max_length=args.max_length, tick=bar.update)
+                                  language_dir=args.language_dir, heldout_export=args.heldout_export, max_length=args.max_length, tick=bar.update)
         except BudgetError as err:
             failure, code = f"error: {args.export_dir}: token budget: {err}", EXIT_BAD_INPUT
         except InvalidTraining as err:
@@ -146,7 +146,10 @@ def add_build(sub: Subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, default=2000, help="training examples (default 2000)")
     parser.add_argument("--heldout-size", type=int, default=None, help="held-out examples (default size/10)")
-    parser.add_argument("--language", default="en", help="the language of the commands (a folder under protocol/languages; default en)")
+    parser.add_argument("--language", default=None, metavar="CODE[,CODE]",
+                        help="the language(s) of the commands, each a folder under protocol/languages (several: one model, equal shares); "
+                             "default: the language Home Assistant reported at export time, else en")
+    parser.add_argument("--language-dir", default=None, metavar="DIR", help="a folder of language folders of your own (one not shipped yet)")
     parser.add_argument("--heldout-export", metavar="DIR", default=None, help="draw the held-out set from this other home")
     parser.add_argument("--max-length", type=max_length_arg, default="auto", metavar="auto|N",
                         help="token budget per example (Qwen3 vocabulary); auto: the plan's 2048 when the home fits, else the smallest of "

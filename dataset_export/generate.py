@@ -192,7 +192,7 @@ class Generator:
         """Templates of this split (in ``lang``), the (entity, state) pair filter of this split, and the build's label book."""
         self.export, self.split, self.pair_ok, self.lang = export, split, pair_ok, lang
         self.book = book or LabelBook()
-        self.rng = random.Random(f"{seed}/{split}/{export.manifest['content_hash']}")
+        self.rng = random.Random(f"{seed}/{split}/{export.manifest['content_hash']}" + ("" if lang.code == "en" else f"/{lang.code}"))
         self.by_kind: dict[str, list[Template]] = defaultdict(list)
         for t in templates:
             for kind in t.kinds:

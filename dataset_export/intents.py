@@ -20,7 +20,7 @@ from typing import Any
 
 from statewise_protocol import ExportError, Ontology, ToolSpec, capability_problem, load_tools, tools_for
 
-from .language import Language, load_language
+from .language import Language, language
 
 # Intents planned from STATE (row 8/9 of the policy): kind -> the tool it acts through, by name, or the
 # absolute kind whose tools it uses (toggle switches power). Every other kind is a tool's ``intent``.
@@ -135,7 +135,7 @@ def noun_say(noun_id: str | None, lang: Language) -> str | None:
 
 def language_of(intent: Intent) -> Language:
     """The language the intent was said in (its mention's words are that language's)."""
-    return load_language(intent.language)
+    return language(intent.language)
 
 
 OK, UNKNOWN, AMBIGUOUS, NOT_PRESENT = "ok", "unknown_entity", "ambiguous", "not_present"

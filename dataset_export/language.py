@@ -168,9 +168,31 @@ class Language:
         return str(by_value(self.phrases["tools"].get(tool, {}).get("already"), arguments) or "")
 
 
-@cache
+_LOADED: dict[str, Language] = {}  # code -> the language last loaded under that code (a folder of one's own included)
+
+
+def language(code: str) -> Language:
+    """The loaded language ``code`` (what an intent's ``language`` names), else the shipped folder of that code."""
+    return _LOADED.get(code) or load_language(code)
+
+
+def resolve_code(code: str, root: Path = LANGUAGES_DIR) -> str:
+    """Home Assistant's language tag as a folder: ``de-CH`` -> ``de`` when there is no ``de-CH`` folder."""
+    if (root / code).is_dir():
+        return code
+    base = code.replace("_", "-").split("-", 1)[0].lower()
+    return base if (root / base).is_dir() else code
+
+
 def load_language(code: str, root: Path = LANGUAGES_DIR) -> Language:
-    """The language ``code`` (raises ``ExportError`` naming what is missing when Statewise has no folder for it)."""
+    """The language ``code`` from ``root`` (raises ``ExportError`` naming what is missing when there is no folder for it)."""
+    found = _load(resolve_code(code, root), root.resolve())
+    _LOADED[found.code] = found
+    return found
+
+
+@cache
+def _load(code: str, root: Path) -> Language:
     folder = root / code
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing:

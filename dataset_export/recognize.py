@@ -41,7 +41,7 @@ from statewise_protocol import Ontology
 from . import gazetteer
 from .gazetteer import GazetteerReader
 from .intents import OUT_OF_SCOPE, UNKNOWN, Intent, kinds, list_nouns, norm, resolve, target_domains
-from .language import Language, load_language
+from .language import Language, language
 from .mentions import FRAGMENT, Mentions
 from .templates import AMOUNT_SLOTS, Meaning, Template, hass_meanings, hassil_intents, templates_by_sentence
 
@@ -64,7 +64,7 @@ class Reading:
 
     def rank(self) -> tuple[Any, ...]:
         """Sort key: better readings first (see the module docstring); an unmatched "name" holding " and " is two names."""
-        joined = any(f" {load_language(self.template.language).words['and']} " in str(self.values.get(slot, "")) for slot in self.unmatched)
+        joined = any(f" {language(self.template.language).words['and']} " in str(self.values.get(slot, "")) for slot in self.unmatched)
         said = sum(len(str(self.values.get(slot, "")).split()) for slot in self.unmatched)  # the whole mention: "aquarium light", not "aquarium"
         return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -said, -self.chunks, self.template.id)
 

@@ -269,8 +269,9 @@ def all_templates(lang: Language) -> tuple[Template, ...]:
                     meanings, prefix = hass_meanings(name, raw_block, slot_names), f"hass/{name}"
                 if not meanings:
                     continue
-                digest = _digest(text, sorted(fixed.items()), sorted((raw_block.get('requires_context') or {}).items()))
-                tid = f"{prefix}/{digest}" if lang.code == "en" else f"{lang.code}/{prefix}/{digest}"
+                context = sorted((raw_block.get("requires_context") or {}).items())
+                # English ids are those of the English-only releases (held-out splits stay put); another language's differ by its code
+                tid = f"{prefix}/{_digest(text, sorted(fixed.items()), context, *([lang.code] if lang.code != 'en' else []))}"
                 out.setdefault(tid, Template(tid, name, meanings, _scope(lists & set(TARGET_LISTS)), sentence, data, frozenset(lists),
                                              frozenset(slot_names), tuple(sorted(fixed.items())), topic, rules, lang.code))
     return tuple(out[k] for k in sorted(out))

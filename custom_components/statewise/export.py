@@ -277,7 +277,7 @@ async def async_export_training_seed(
         recorder_snaps = [s for s in recorder_snaps if repr(sorted(s.states.items())) not in seen]
     snapshots.extend(recorder_snaps)
 
-    files = export_files(ontology, snapshots, created=_iso(now), ha_version=HA_VERSION)
+    files = export_files(ontology, snapshots, created=_iso(now), ha_version=HA_VERSION, language=hass.config.language)
     stamp = dt_util.as_utc(now).strftime("%Y%m%dT%H%M%SZ")
     export_id, path = await hass.async_add_executor_job(_write_export, exports_root(hass), stamp, files)
     keep, protected = retention(hass)

@@ -86,7 +86,7 @@ def test_blinds_said_as_a_class_find_a_window_cover_called_blinds(home, reader):
 
 def test_a_default_size_demo_build_quotes_no_fragment_and_counts_what_it_dropped(tmp_path):
     stats = build_dataset(DEMO, tmp_path / "out", seed=0, size=2000)
-    mentions = Mentions(load_export(DEMO, load_language("en")).ontology)
+    mentions = Mentions(load_export(DEMO).ontology, load_language("en"))
     said = [re.compile(re.escape(p).replace(re.escape("{m}"), "(?P<m>.+?)")) for p in load_language("en").replies("unknown")]
     quoted = []
     for split in ("train", "heldout"):

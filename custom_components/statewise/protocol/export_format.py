@@ -165,9 +165,9 @@ def content_hash(ontology: Ontology, snapshots: Sequence[Snapshot]) -> str:
     return sha256_hex(ontology.file_json(), snapshots_json(snapshots))
 
 
-def build_manifest(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: str, ha_version: str) -> dict[str, Any]:
-    """The ``manifest.json`` document."""
-    return {
+def build_manifest(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: str, ha_version: str, language: str | None = None) -> dict[str, Any]:
+    """The ``manifest.json`` document (``language``: Home Assistant's language, the dataset builder's default)."""
+    manifest = {
         "format": "statewise.export",
         "version": 0,
         "created": created,
@@ -176,14 +176,18 @@ def build_manifest(ontology: Ontology, snapshots: Sequence[Snapshot], *, created
         "entity_count": len(ontology.entities),
         "snapshot_count": len(snapshots),
     }
+    if language:
+        manifest["language"] = language
+    return manifest
 
 
-def export_files(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: str, ha_version: str) -> dict[str, str]:
+def export_files(ontology: Ontology, snapshots: Sequence[Snapshot], *, created: str, ha_version: str, language: str | None = None) -> dict[str, str]:
     """File name -> canonical text for a whole export folder (validated)."""
+    manifest = build_manifest(ontology, snapshots, created=created, ha_version=ha_version, language=language)
     files = {
         ONTOLOGY_FILE: ontology.file_json(),
         SNAPSHOTS_FILE: snapshots_json(snapshots),
-        MANIFEST_FILE: dumps(build_manifest(ontology, snapshots, created=created, ha_version=ha_version), sort_keys=False) + "\n",
+        MANIFEST_FILE: dumps(manifest, sort_keys=False) + "\n",
     }
     for name, text in files.items():
         validate_document(name.removesuffix(".json"), json.loads(text), name)
