@@ -48,6 +48,11 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {exp} | " + " | ".join(str(row[c]) for c in CLASSES) + " |")
     lines += ["", "## Per-domain exact-plan accuracy", "", "| domain | accuracy |", "| --- | --- |"]
     lines += [f"| {d} | {a} |" for d, a in s["per_domain_accuracy"].items()]
+    if s.get("per_language"):
+        lines += ["", "## Per language of the commands", "", "| language | rows | decision accuracy | exact plan | schema compliance |",
+                  "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {code} | {v['rows']} | {v['decision_accuracy']} | {v['exact_plan_accuracy']} | {v['schema_compliance_rate']} |"
+                  for code, v in s["per_language"].items()]
     if s["errors"]:
         lines += ["", "## Protocol errors seen", "", *(f"- `{k}`: {v}" for k, v in s["errors"].items())]
     return "\n".join(lines) + "\n"

@@ -133,7 +133,7 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
     turn = score_turn(output, expected, ontology, state)
     _mark_no_op_actions(turn, row["output_class"], row, ontology)
     result = {"id": row["id"], "expected_class": row["output_class"], "domain": row.get("domain", ""), "group": row.get("group", ""),
-              "variant": row.get("variant", ""), **turn}
+              "variant": row.get("variant", ""), "language": row_language(row), **turn}
     result["correct"] = turn["exact"]
     result["text_exact"] = turn["decision"] == "text" and output.strip() == expected.strip()
     final_calls, final_expected = turn["calls"] if turn["decision"] == "action" else [], expected if row["output_class"] == "action" else ""
@@ -153,6 +153,25 @@ def score_row(row: Mapping[str, Any], output: str, followup_output: str | None =
     else:
         result["final_state"] = _final_state(row, final_expected, final_calls, ontology, final)
     return result
+
+
+def row_language(row: Mapping[str, Any]) -> str:
+    """The language the row's command was said in (its intent's ``language``; English when it names none)."""
+    try:
+        intent = json.loads(row.get("intent") or "{}")
+    except (TypeError, ValueError):  # an older row names only Home Assistant's intent
+        return "en"
+    return str(intent.get("language", "en")) if isinstance(intent, dict) else "en"
+
+
+def _per_language(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The main criteria per language of the commands (a dataset of several languages is judged in each)."""
+    by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        by_language[r.get("language", "en")].append(r)
+    return {code: {"rows": len(rs), "decision_accuracy": _rate([_decided(r) for r in rs]), "exact_plan_accuracy": _rate([r["correct"] for r in rs]),
+                   "schema_compliance_rate": _rate([r["schema_ok"] for r in rs])}
+            for code, rs in sorted(by_language.items())}
 
 
 def _rate(values: list[bool]) -> float:
@@ -184,7 +203,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         drifted[r["variant"].split(":", 1)[0] if r.get("variant") else "(home)"].append(r["correct"])
     fetches = [r for r in results if r["expected_class"] == "fetch"]
     followups = [r["followup"] for r in fetches if r.get("followup")]
-    return {
+    summary: dict[str, Any] = {
         "rows": len(results),
         "decision_accuracy": _rate([_decided(r) for r in results]),
         "redundant_call_rate": _rate([t["redundant"] for t in turns]),
@@ -212,6 +231,10 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "errors": dict(sorted(Counter(code for t in turns for code in t["errors"]).items())),
     }
+    languages = _per_language(results)
+    if len(languages) > 1:
+        summary["per_language"] = languages
+    return summary
 
 
 def check_thresholds(summary: dict[str, Any], thresholds: Mapping[str, tuple[str, float]]) -> dict[str, dict[str, Any]]:

@@ -227,3 +227,17 @@ def test_accuracy_on_a_drifted_home_is_reported_apart(rows):
     assert variants["home_exact"] == 1.0 and variants["variant_exact"] < 1.0
     assert variants["rows"]["added"] == sum(1 for r in marked if r.get("variant"))
     assert variants["rows"]["(home)"] == sum(1 for r in marked if not r.get("variant"))
+
+
+def test_a_dataset_of_two_languages_is_judged_in_each(rows):
+    """Rows whose intent names another language are scored apart: a model that learnt one language well and one badly shows it."""
+    marked = [dict(r, intent=json.dumps({"kind": "power", "language": "de"})) if i % 2 else r for i, r in enumerate(rows)]
+    preds = expected_predictions(marked)
+    german = [r["id"] for i, r in enumerate(marked) if i % 2]
+    preds[german[0]]["output"] = "Das kann ich nicht."
+    summary = summarize(score_predictions(marked, preds))
+    per = summary["per_language"]
+    assert set(per) == {"de", "en"}
+    assert per["en"]["exact_plan_accuracy"] == 1.0 and per["de"]["exact_plan_accuracy"] < 1.0
+    assert per["de"]["rows"] == len(german) and per["en"]["rows"] == len(marked) - len(german)
+    assert "per_language" not in summarize(score_predictions(rows, expected_predictions(rows)))
