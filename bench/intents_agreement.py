@@ -22,7 +22,8 @@ reports per intent that a v0 tool performs:
   has several candidates is answered right with a clarification: Home Assistant
   uses the speaker's area there, and a v0 prompt has none (``implied_several``).
 
-Run: ``.venv/trainer/bin/python bench/intents_agreement.py --repo PATH [--json]``.
+Run: ``.venv/trainer/bin/python bench/intents_agreement.py --repo PATH [--language en,de] [--json]`` (every language
+Statewise has a folder for by default; each over its own ``tests/<code>`` and fixture home).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from statewise_protocol import Ontology, ToolCall, entity_state, slugify  # noqa
 from statewise_protocol.simulate import ON_STATES, apply_calls  # noqa: E402
 
 from dataset_export.intents import Intent, kinds  # noqa: E402
-from dataset_export.language import load_language  # noqa: E402
+from dataset_export.language import available_languages, load_language  # noqa: E402
 from dataset_export.policy import ACTION, decide  # noqa: E402
 from dataset_export.recognize import Recognizer  # noqa: E402
 from dataset_export.templates import Meaning, hass_meanings  # noqa: E402
@@ -73,11 +74,11 @@ def read_text(repo: Path, path: str) -> str:
     return subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{path}"], capture_output=True, text=True, check=True).stdout
 
 
-def list_tests(repo: Path) -> list[str]:
-    """``tests/en/<Intent>/<file>.yaml`` paths."""
-    if (repo / "tests" / "en").is_dir():
-        return sorted(str(p.relative_to(repo)) for p in (repo / "tests" / "en").glob("*/*.yaml"))
-    out = subprocess.run(["git", "--git-dir", str(repo), "ls-tree", "-r", "--name-only", "HEAD", "tests/en"], capture_output=True, text=True,
+def list_tests(repo: Path, code: str = "en") -> list[str]:
+    """``tests/<code>/<Intent>/<file>.yaml`` paths."""
+    if (repo / "tests" / code).is_dir():
+        return sorted(str(p.relative_to(repo)) for p in (repo / "tests" / code).glob("*/*.yaml"))
+    out = subprocess.run(["git", "--git-dir", str(repo), "ls-tree", "-r", "--name-only", "HEAD", f"tests/{code}"], capture_output=True, text=True,
                          check=True).stdout.split()  # fmt: skip
     return sorted(p for p in out if p.count("/") == 3 and p.endswith(".yaml"))
 
@@ -141,7 +142,7 @@ def expected_targets(ontology: Ontology, intent: str, slots: Mapping[str, Any], 
     return sorted(out)
 
 
-def expected_intent(intent: str, slots: Mapping[str, Any], meanings: tuple[Meaning, ...], domain: str | None) -> Intent | None:
+def expected_intent(intent: str, slots: Mapping[str, Any], meanings: tuple[Meaning, ...], domain: str | None, code: str = "en") -> Intent | None:
     """The teacher's intent for Home Assistant's (intent, slots): the meaning for the targets' domain."""
     meaning = next((m for m in meanings if domain is None or domain in m.domains), None)
     if meaning is None:
@@ -152,18 +153,20 @@ def expected_intent(intent: str, slots: Mapping[str, Any], meanings: tuple[Meani
         value, amount = ("up" if value >= 0 else "down"), abs(value)
     domains = (slots["domain"],) if "domain" in slots else None
     return Intent(meaning.kind, value, mention=slots.get("name"), area=slots.get("area"), floor=slots.get("floor"),
-                  device_class=slots.get("device_class"), domains=domains, amount=amount)
+                  device_class=slots.get("device_class"), domains=domains, amount=amount, language=code)
 
 
 def same_reading(got: Intent, wanted: Intent, slots: Mapping[str, Any]) -> bool:
     """The recogniser's intent says what Home Assistant's test expects: kind, value and every expected slot."""
-    from dataset_export.intents import norm
+    from dataset_export.intents import language_of, norm
+
+    lang = language_of(wanted)
 
     if got.kind != wanted.kind or got.value != wanted.value or (wanted.amount or None) != (got.amount or None):
         return False
     said = {"name": got.mention, "area": got.area, "floor": got.floor, "device_class": got.device_class}
     for key in ("name", "area", "floor", "device_class"):
-        if key in slots and norm(str(said[key] or "")) != norm(str(slots[key])):
+        if key in slots and norm(str(said[key] or ""), lang) != norm(str(slots[key]), lang):
             return False
         if key not in slots and said[key] and key != "device_class":
             return False
@@ -207,12 +210,13 @@ def _stepped(before: int | None, after: int | None, up: bool) -> bool:
     return (100 if after is None else after) < (100 if before is None else before) or before == 0
 
 
-def measure(repo: Path) -> dict[str, Any]:
-    """Per intent: sentences, producible, recognised, teacher agrees (see the module docstring)."""
-    fixtures = yaml.safe_load(read_text(repo, "tests/en/_fixtures.yaml"))
+def measure(repo: Path, code: str = "en") -> dict[str, Any]:
+    """Per intent: sentences, producible, recognised, teacher agrees (see the module docstring), for ``tests/<code>``."""
+    lang = load_language(code)
+    fixtures = yaml.safe_load(read_text(repo, f"tests/{code}/_fixtures.yaml"))
     rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     misses: dict[str, list[str]] = defaultdict(list)
-    for path in list_tests(repo):
+    for path in list_tests(repo, code):
         intent = path.split("/")[2]
         text = read_text(repo, path)
         doc = yaml.safe_load(text) or {}
@@ -221,7 +225,7 @@ def measure(repo: Path) -> dict[str, Any]:
         if not meanings:
             continue
         ontology, states = fixture_home(fixtures, doc)
-        recognizer = Recognizer(ontology, load_language("en"))
+        recognizer = Recognizer(ontology, lang)
         needs_area = "context_area: true" in text
         for test in doc.get("tests", []):
             slots = test.get("slots") or {}
@@ -237,7 +241,7 @@ def measure(repo: Path) -> dict[str, Any]:
             named = [e for e in doc.get("entities", []) if slots.get("name") and _norm(e["name"]) == _norm(slots["name"])]
             domain = (ontology.entities[targets[0]]["domain"] if targets else
                       slots.get("domain") or (named[0].get("domain") or named[0]["id"].split(".", 1)[0] if named else None))
-            wanted = expected_intent(intent, slots, meanings, domain)
+            wanted = expected_intent(intent, slots, meanings, domain, code)
             for sentence in sentences:
                 row["sentences"] += 1
                 reading = recognizer.reading(sentence)
@@ -280,6 +284,18 @@ def _rate(n: int, d: int) -> str:
     return f"{n / d:.1%}" if d else "-"
 
 
+def format_languages(reports: Mapping[str, dict[str, Any]]) -> str:
+    """One line per language: the totals of its ``tests/<code>``."""
+    lines = ["| language | sentences | recognised | teacher agrees | needs speaker area |", "| --- | --- | --- | --- | --- |"]
+    for code, report in reports.items():
+        r = report["total"]
+        n = r.get("sentences", 0)
+        lines.append(f"| {code} | {n} | {r.get('recognised', 0)} ({_rate(r.get('recognised', 0), n)}) | "
+                     f"{r.get('teacher_agrees', 0)} of {r.get('teacher_cases', 0)} ({_rate(r.get('teacher_agrees', 0), r.get('teacher_cases', 0))}) | "
+                     f"{r.get('needs_speaker_area', 0)} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def format_report(report: dict[str, Any]) -> str:
     """A Markdown table."""
     lines = ["| intent | sentences | producible | recognised | teacher agrees | needs speaker area |", "| --- | --- | --- | --- | --- | --- |"]
@@ -296,17 +312,22 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table (``--json`` for the figures)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, default=DEFAULT_REPO, help="a clone of OHF-Voice/intents (work tree or bare git folder)")
+    parser.add_argument("--language", default=",".join(available_languages()),
+                        help="languages to measure, comma-separated (default: every language Statewise has a folder for)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", action="store_true", help="also print up to five disagreements per intent")
     args = parser.parse_args(argv)
     if not args.repo.exists():
         print(f"error: {args.repo}: no clone of OHF-Voice/intents (git clone https://github.com/OHF-Voice/intents)", file=sys.stderr)
         return 2
-    report = measure(args.repo)
+    reports = {code: measure(args.repo, code) for code in args.language.split(",")}
     if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(format_report(report))
+        print(json.dumps(reports if len(reports) > 1 else next(iter(reports.values())), indent=2))
+        return 0
+    if len(reports) > 1:
+        print(format_languages(reports) + "\n")
+    for code, report in reports.items():
+        print(f"### {code}\n\n{format_report(report)}\n")
         if args.misses:
             for intent, lines in report["misses"].items():
                 print(f"\n{intent}:\n  " + "\n  ".join(lines))
