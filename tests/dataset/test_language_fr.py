@@ -48,6 +48,10 @@ HOMES: dict[str, dict[str, Any]] = {
                     "water_heater": "chauffe-eau", "cover": "volet de la cuisine", "valve": "arrosage du potager",
                     "vacuum": "robot aspirateur", "lock": "porte d'entrée", "todo": "liste de courses"},
            "area": ["cuisine", "salon", "chambre d'amis", "bureau"], "floor": ["rez-de-chaussée", "premier étage"]},
+    "en": {"name": {"light": "living room lamp", "switch": "office plug", "fan": "bedroom fan", "media_player": "living room tv",
+                    "humidifier": "humidifier", "climate": "hallway thermostat", "water_heater": "boiler", "cover": "kitchen shutter",
+                    "valve": "garden sprinkler", "vacuum": "robot", "lock": "front door", "todo": "groceries"},
+           "area": ["kitchen", "living room", "guest room", "office"], "floor": ["ground floor", "first floor"]},
     "es": {"name": {"light": "lámpara del salón", "switch": "enchufe del despacho", "fan": "ventilador del dormitorio",
                     "media_player": "tele del salón", "humidifier": "humidificador", "climate": "termostato del pasillo",
                     "water_heater": "termo", "cover": "persiana de la cocina", "valve": "riego del huerto",
@@ -223,8 +227,9 @@ def references(expr: Expression) -> Iterator[ListReference | RuleReference]:
 def readback(code: str, root: Path = ROOT) -> tuple[int, int, list[str]]:
     """Sample every template of the folder's intents and read each sample back (templates, samples, failures).
 
-    A sample passes when hassil reads it as its own intent, and every reading of that intent carries the block's
-    fixed slots (a sentence two blocks of one intent both say, "on" and "off", fails).
+    A sample passes when hassil reads it as its own intent, every reading of that intent carries the block's fixed
+    slots (a sentence two blocks of one intent both say, "on" and "off", fails), and no other of the folder's intents
+    reads it for a device of the same domain (one sentence, one meaning).
     """
     lang = language(code, root)
     intents = Intents.from_dict(merged_data(lang))
@@ -253,7 +258,10 @@ def readback(code: str, root: Path = ROOT) -> tuple[int, int, list[str]]:
             sampled += 1
             results = list(recognize_all(said, intents, slot_lists=read_lists, language=code))
             own = [r for r in results if r.intent.name == name]
-            if not own or not all(set(fixed) <= set(r.entities) and all(str(r.entities[k].value) == str(v) for k, v in fixed.items()) for r in own):
+            others = sorted({r.intent.name for r in results if r.intent.name in lang.sentences["intents"] and r.intent.name != name})
+            if others:
+                failures.append(f"{name}: {text!r} -> {said!r} is also read as {others}")
+            elif not own or not all(set(fixed) <= set(r.entities) and all(str(r.entities[k].value) == str(v) for k, v in fixed.items()) for r in own):
                 got = sorted({(r.intent.name, tuple(sorted((k, str(e.value)) for k, e in r.entities.items()))) for r in results})[:3]
                 failures.append(f"{name}: {text!r} -> {said!r} read as {got or 'nothing'}")
     return len(found), sampled, failures
