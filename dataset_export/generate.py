@@ -149,7 +149,8 @@ def _list_value_templates(list_name: str, lang: Language) -> dict[Any, list[Any]
     out: dict[Any, list[Any]] = defaultdict(list)
     if isinstance(slot_list, TextSlotList):
         for value in slot_list.values:
-            out[value.value_out].append(value.text_in)
+            for one in value.value_out if isinstance(value.value_out, list) else [value.value_out]:  # "stores": blind or shade
+                out[one].append(value.text_in)
     return dict(out)
 
 

@@ -133,6 +133,24 @@ def noun_say(noun_id: str | None, lang: Language) -> str | None:
     return next(iter(sample_expression(parse_sentence(said["spoken"][0]).expression)))
 
 
+def kind_say(device_class: str | tuple[str, ...] | None, domains: tuple[str, ...], lang: Language) -> str | None:
+    """A device class ("garage"), else the one domain a sentence allows, as a reply names it in ``lang``.
+
+    ``words.yaml``'s ``class_words`` / ``domain_words``, else the device type of that class or domain; ``None``
+    when the language has no word for it (the reply then says "a device that can do that").
+    """
+    nouns = lang.words["device_nouns"]
+    if device_class:
+        classes = [device_class] if isinstance(device_class, str) else list(device_class)
+        said = [lang.words.get("class_words", {}).get(c)
+                or next((noun_say(k, lang) for k, t in NOUN_TYPES.items() if c in t.classes and k in nouns), None) for c in classes]
+        return lang.join_or([w for w in said if w]) if all(said) else None
+    if len(domains) == 1:
+        return lang.words.get("domain_words", {}).get(domains[0]) or next(
+            (noun_say(k, lang) for k, t in NOUN_TYPES.items() if t.any_of == {domains[0]} and k in nouns), None)
+    return None
+
+
 def language_of(intent: Intent) -> Language:
     """The language the intent was said in (its mention's words are that language's)."""
     return language(intent.language)
@@ -187,7 +205,7 @@ class Intent:
     area: str | None = None
     floor: str | None = None
     noun: str | None = None
-    device_class: str | None = None
+    device_class: str | tuple[str, ...] | None = None  # several when the words name several classes (French "stores": blind or shade)
     domains: tuple[str, ...] | None = None  # the domains the sentence itself allows (its template's)
     amount: float | None = None  # a relative change said with its size: "by 4 degrees"
     also: str | None = None  # a second name in the same request ("the desk lamp and the sauna")
@@ -200,6 +218,9 @@ class Intent:
         """JSON round trips give lists: keep ``domains`` a sorted tuple and ``then`` a tuple of intents."""
         if self.domains is not None and not isinstance(self.domains, tuple):
             object.__setattr__(self, "domains", tuple(sorted(self.domains)))
+        if isinstance(self.device_class, list | tuple):
+            classes = tuple(sorted(set(self.device_class)))
+            object.__setattr__(self, "device_class", classes[0] if len(classes) == 1 else classes)
         if not isinstance(self.then, tuple) or any(isinstance(step, dict) for step in self.then):
             object.__setattr__(self, "then", tuple(Intent(**step) if isinstance(step, dict) else step for step in self.then))
 
@@ -212,6 +233,8 @@ class Intent:
             out["every"] = True
         if "domains" in out:
             out["domains"] = list(out["domains"])
+        if isinstance(self.device_class, tuple):
+            out["device_class"] = list(self.device_class)
         if self.then:
             out["then"] = [step.as_dict() for step in self.then]
         return out
@@ -285,12 +308,14 @@ def noun_matches(noun: Noun, entity: dict[str, Any]) -> bool:
 CLASS_FAMILY: dict[str, tuple[str, ...]] = {"door": ("garage", "gate")}
 
 
-def class_matches(entity: dict[str, Any], device_class: str | None, lang: Language) -> bool:
+def class_matches(entity: dict[str, Any], device_class: str | tuple[str, ...] | None, lang: Language) -> bool:
     """True when ``entity`` is of ``device_class`` (or no class is asked): by its own class, or as people name it.
 
     "Close the blinds" asks for the blind class; a window cover named "Lounge Blinds" is one
     to the speaker, as the device-type noun of that class says.
     """
+    if isinstance(device_class, tuple):
+        return any(class_matches(entity, one, lang) for one in device_class)
     if device_class is None or entity.get("device_class") == device_class or entity.get("device_class") in CLASS_FAMILY.get(device_class, ()):
         return True
     return any(device_class in noun.classes and noun_matches(noun, entity) for noun in device_nouns(lang).values())

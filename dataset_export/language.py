@@ -44,6 +44,8 @@ WORDS_SCHEMA: dict[str, Any] = {
                  "polite_prefixes", "polite_suffixes", "media_sources", "inputs", "items", "unknown_names", "titles", "out_of_scope_values"],
     "properties": {"device_nouns": _NOUNS, "list_nouns": _NOUNS, "sequence": {"type": "string"}, "and": {"type": "string"},
                    "out_of_scope_values": {"type": "object", "additionalProperties": {"type": "string"}},
+                   "class_words": {"type": "object", "additionalProperties": {"type": "string"}},
+                   "domain_words": {"type": "object", "additionalProperties": {"type": "string"}},
                    "number_words": {"type": "string"}},
     "additionalProperties": _LIST,
 }

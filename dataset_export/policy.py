@@ -48,7 +48,21 @@ from statewise_protocol.parser import MAX_CALLS
 from statewise_protocol.simulate import changes, is_on
 
 from . import phrases
-from .intents import AMBIGUOUS, NOT_PRESENT, UNKNOWN, Intent, capability_gap, device_nouns, kind_tool, language_of, noun_matches, noun_say, on_grid, resolve
+from .intents import (
+    AMBIGUOUS,
+    NOT_PRESENT,
+    UNKNOWN,
+    Intent,
+    capability_gap,
+    device_nouns,
+    kind_say,
+    kind_tool,
+    language_of,
+    noun_matches,
+    noun_say,
+    on_grid,
+    resolve,
+)
 from .language import Language
 
 FETCH, ACTION, TEXT = KIND_FETCH, KIND_ACTION, KIND_TEXT
@@ -223,7 +237,7 @@ def _refusal(ontology: Ontology, intent: Intent, mention: str | None, variant: i
             return _text(phrases.missing(phrases.display(kind_there[0], lang), why, variant, lang), "missing_capability", (kind_there[0]["id"],))
         place = intent.area or intent.floor
         domains = intent.domains or ()
-        what = noun_say(intent.noun, lang) or (intent.device_class or "").replace("_", " ") or (domains[0].replace("_", " ") if len(domains) == 1 else "")
+        what = noun_say(intent.noun, lang) or kind_say(intent.device_class, tuple(domains), lang)
         what = what or lang.phrase("device_that_can")
         return _text(phrases.none_there(what, lang.phrase("the_place", place=place) if place else None, variant, lang), "unknown_entity")
     if res.status == AMBIGUOUS:
