@@ -112,11 +112,22 @@ class AgentWords:
         return self.verbs.get(call.name, {}).get(str(key), ())
 
 
-def available_languages() -> list[str]:
-    """The languages the agent has words for: the folders under ``languages/`` that hold an ``agent.yaml``."""
+@cache
+def _folders() -> tuple[str, ...]:
     if not LANGUAGES_DIR.is_dir():
-        return []
-    return sorted(p.name for p in LANGUAGES_DIR.iterdir() if (p / AGENT_FILE).is_file())
+        return ()
+    return tuple(sorted(p.name for p in LANGUAGES_DIR.iterdir() if (p / AGENT_FILE).is_file()))
+
+
+def available_languages() -> list[str]:
+    """The languages the agent has words for: the folders under ``languages/`` that hold an ``agent.yaml`` (read once)."""
+    return list(_folders())
+
+
+@cache
+def shipped_words() -> Mapping[str, AgentWords]:
+    """Every shipped language's words, read and checked once (Home Assistant calls this in its executor at setup)."""
+    return MappingProxyType({language: load_agent_words(language) for language in _folders()})
 
 
 def language_for(requested: str | None, available: list[str] | None = None) -> str | None:
@@ -133,8 +144,9 @@ def language_for(requested: str | None, available: list[str] | None = None) -> s
 
 def words_for(requested: str | None) -> AgentWords:
     """The words for a request's language (no words when the agent has none for it)."""
-    language = language_for(requested)
-    return load_agent_words(language) if language else AgentWords(requested or "")
+    shipped = shipped_words()
+    language = language_for(requested, list(shipped))
+    return shipped[language] if language else AgentWords(requested or "")
 
 
 @cache
