@@ -8,13 +8,15 @@ German attacker sentences (the negation after the object) never unlock.
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 from homeassistant.components import conversation
-from homeassistant.config_entries import SOURCE_USER, ConfigSubentry
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
@@ -22,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 
 from custom_components.statewise.const import CONF_LANGUAGES, CONF_MODEL, CONF_SENSITIVE_POLICY, DOMAIN, SUBENTRY_CONVERSATION
+from custom_components.statewise.protocol import language
 from custom_components.statewise.protocol.agent import translated_phrases
 from custom_components.statewise.protocol.language import available_languages
 
@@ -217,3 +220,29 @@ async def test_a_new_agent_defaults_to_home_assistants_language(hass: HomeAssist
     assert result["type"] is FlowResultType.CREATE_ENTRY
     sub = next(s for s in mock_config_entry.subentries.values() if s.title == "Küche")
     assert sub.data[CONF_LANGUAGES] == ["de", "nl"]
+
+
+BROKEN = "verbs: {}\nrequest_prefixes: []\nnegations: nicht\nquestions: []\nclause_breaks: [und]\naffirmatives: [ja]\npolite: []\n"
+
+
+def _forget_words() -> None:
+    """The words are read once per process: forget them so a test can point the loader elsewhere (and back)."""
+    language._folders.cache_clear()
+    language.shipped_words.cache_clear()
+    language.load_agent_words.cache_clear()
+
+
+async def test_a_broken_language_file_fails_setup_in_one_line(hass: HomeAssistant, mock_config_entry: MockConfigEntry, tmp_path: Path) -> None:
+    """A broken agent.yaml: the entry does not set up, and its reason is one line naming the file and the field."""
+    folder = tmp_path / "languages"
+    await hass.async_add_executor_job(partial(folder.joinpath("de").mkdir, parents=True))
+    broken = folder / "de" / "agent.yaml"
+    await hass.async_add_executor_job(broken.write_text, BROKEN, "utf-8")
+    _forget_words()
+    try:
+        with patch.object(language, "LANGUAGES_DIR", folder):
+            assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    finally:
+        _forget_words()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert mock_config_entry.reason == f"{broken}: negations: 'nicht' is not of type 'array'"

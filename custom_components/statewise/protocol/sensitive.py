@@ -45,14 +45,9 @@ POLICY_EVALUATE = "evaluate"
 
 CONFIRM_TTL = 30.0  # seconds an asked-back plan waits for "yes"
 
+
 def _english() -> AgentWords:
     return load_agent_words("en")
-
-
-def says(text: str, phrase: str) -> bool:
-    """True when ``text`` holds ``phrase`` as whole words."""
-    wanted = words(phrase)
-    return bool(wanted.strip()) and wanted in words(text)
 
 
 def negated(text: str, lang: AgentWords | None = None) -> bool:
