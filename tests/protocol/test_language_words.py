@@ -55,6 +55,7 @@ UNLOCK_CASES = [
     ("de", "schließ die Haustür erst morgen auf", False),  # more than the name between the verb and its particle
     ("de", "mach das Licht im Flur an", False),  # the lock's area only
     ("de", "entsperre es", False),
+    ("de", "Haustür aufschließen?", False),  # the agent's own question echoed: a question needs "kannst du"
     ("fr", "déverrouille la porte", True),
     ("fr", "Déverrouille la porte d'entrée, s'il te plaît", True),
     ("fr", "peux-tu ouvrir la porte d'entrée ?", True),
@@ -65,6 +66,7 @@ UNLOCK_CASES = [
     ("fr", "verrouille la porte", False),
     ("fr", "comment déverrouiller la porte", False),
     ("fr", "allume la lumière de l'entrée", False),
+    ("fr", "ouvrir la porte ?", False),
     ("es", "abre la puerta", True),
     ("es", "desbloquea la puerta principal, por favor", True),
     ("es", "¿puedes abrir la puerta?", True),
@@ -75,6 +77,7 @@ UNLOCK_CASES = [
     ("es", "cierra la puerta", False),
     ("es", "¿cómo abro la puerta?", False),
     ("es", "enciende la luz de la entrada", False),
+    ("es", "¿abre la puerta?", False),  # also "does it open the door?": a question needs "puedes"
     ("nl", "ontgrendel de voordeur", True),
     ("nl", "doe de voordeur open", True),
     ("nl", "kun je de voordeur even openmaken?", True),
@@ -87,6 +90,7 @@ UNLOCK_CASES = [
     ("nl", "wie kan de voordeur openen", False),
     ("nl", "is de voordeur open?", False),
     ("nl", "doe de voordeur morgen open", False),
+    ("nl", "de voordeur openen?", False),
 ]
 
 

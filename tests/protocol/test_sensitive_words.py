@@ -27,6 +27,7 @@ UNLOCK = ToolCall("lock_control", {"entity_id": "lock.front_door", "command": "u
         ("unlock the frontdoor", False),
         ("unlock it", False),
         ("can you unlock the front door?", True),  # a polite request
+        ("unlock the front door?", True),  # English keeps its rule: no "can you" needed (questions_need_prefix: false)
         ("turn on the porch light and unlock the front door", True),  # the second clause asks
         # questions and every negation are not requests (found by the security review)
         ("how do I unlock the front door", False),

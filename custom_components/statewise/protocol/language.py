@@ -17,6 +17,10 @@ format only; the words a user says live here, so a language is added by adding a
   asks for a sensitive action, wherever the negation stands (fr "ne ... pas", de/nl
   "nicht"/"niet" after the object);
 - ``questions``: words that open a question; a clause that starts with one asks for nothing;
+- ``questions_need_prefix`` (default true): a command that ends with "?" asks only when it opens with
+  a request prefix ("kannst du ... ?", "¿puedes ... ?"): a bare "Haustür aufschließen?" or "¿abre la
+  puerta?" (also "does it open the door?") is a question. English keeps its rule from before the
+  languages (false: "unlock the front door?" asks);
 - ``clause_breaks``: words between two requests ("and then", "und");
 - ``affirmatives`` and ``polite``: the whole replies that confirm an asked-back plan once
   the polite phrases are dropped.
@@ -63,6 +67,7 @@ _SCHEMA: dict[str, Any] = {
         "clause_breaks": _PHRASES,
         "affirmatives": {**_PHRASES, "minItems": 1},
         "polite": _PHRASES,
+        "questions_need_prefix": {"type": "boolean"},
     },
 }
 _VALIDATOR = Draft202012Validator(_SCHEMA)
@@ -102,6 +107,7 @@ class AgentWords:
     clause_break: re.Pattern[str] = re.compile(r"[,;.!?¿¡]+")
     affirmatives: frozenset[str] = frozenset()
     polite: tuple[str, ...] = ()
+    questions_need_prefix: bool = True
 
     def frames_for(self, call: ToolCall) -> tuple[Frame, ...]:
         """The frames that ask for this call's sensitive action: keyed by its value, or by the argument of a position rule."""
@@ -215,6 +221,7 @@ def _build(language: str, doc: Mapping[str, Any], path: Path) -> AgentWords:
         clause_break=clause_break,
         affirmatives=frozenset(" ".join(_phrase(a)) for a in doc["affirmatives"] if _phrase(a)),
         polite=tuple(sorted({" ".join(_phrase(p)) for p in doc["polite"] if _phrase(p)}, key=len, reverse=True)),
+        questions_need_prefix=bool(doc.get("questions_need_prefix", True)),
     )
 
 

@@ -99,15 +99,17 @@ def _fits(tokens: Sequence[str], frame: Frame, allowed: frozenset[str] | None) -
     return allowed is None or all(token in allowed for token in middle)
 
 
-def _is_request(text: str, frames: Iterable[Frame], lang: AgentWords, allowed: frozenset[str] | None) -> bool:
-    """``text`` (as :func:`words`) is one request frame, after at most one of the language's request prefixes."""
+def _is_request(text: str, frames: Iterable[Frame], lang: AgentWords, allowed: frozenset[str] | None, *, polite: bool = False) -> bool:
+    """``text`` (as :func:`words`) is one request frame, after at most one of the language's request prefixes.
+
+    ``polite``: only after a prefix that is said ("can you ...?"), for a command that ends with "?".
+    """
     tokens = text.split()
     if any(tuple(tokens[: len(q)]) == q for q in lang.questions):
         return False
     frames = tuple(frames)
-    return any(
-        tuple(tokens[: len(prefix)]) == prefix and any(_fits(tokens[len(prefix) :], f, allowed) for f in frames) for prefix in lang.request_prefixes
-    )
+    prefixes = [p for p in lang.request_prefixes if p or not polite]
+    return any(tuple(tokens[: len(prefix)]) == prefix and any(_fits(tokens[len(prefix) :], f, allowed) for f in frames) for prefix in prefixes)
 
 
 def _names_it(clause: str, entity: Mapping[str, Any], others: Iterable[str]) -> bool:
@@ -150,7 +152,7 @@ def asked_for(command: str, call: ToolCall, entity: Mapping[str, Any], other_nam
     # What may stand between a separable or final verb and its frame's first words: the device's names, its area, fillers, the position.
     places = [words(p) for p in (entity.get("area"), *(entity.get("area_aliases") or [])) if isinstance(p, str)]
     allowed = lang.fillers | {w for name in (*_names(entity), *places) for w in name.split()} | ({said} if said else set())
-    if command.strip().endswith("?") and not _is_request(words(command), frames, lang, allowed):
+    if command.strip().endswith("?") and not _is_request(words(command), frames, lang, allowed, polite=lang.questions_need_prefix):
         return False
     others = list(other_names)
     for clause in clauses(command, lang):
