@@ -47,7 +47,7 @@ from statewise_protocol import Ontology, ToolCall, entity_state, slugify  # noqa
 from statewise_protocol.simulate import ON_STATES, apply_calls  # noqa: E402
 
 from dataset_export.intents import Intent, kinds  # noqa: E402
-from dataset_export.language import available_languages, load_language  # noqa: E402
+from dataset_export.language import buildable_languages, load_language  # noqa: E402
 from dataset_export.policy import ACTION, decide  # noqa: E402
 from dataset_export.recognize import Recognizer  # noqa: E402
 from dataset_export.templates import Meaning, hass_meanings  # noqa: E402
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table (``--json`` for the figures)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, default=DEFAULT_REPO, help="a clone of OHF-Voice/intents (work tree or bare git folder)")
-    parser.add_argument("--language", default=",".join(available_languages()),
+    parser.add_argument("--language", default=",".join(buildable_languages()),
                         help="languages to measure, comma-separated (default: every language Statewise has a folder for)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", action="store_true", help="also print up to five disagreements per intent")

@@ -74,8 +74,8 @@ SENTENCES_SCHEMA: dict[str, Any] = {"type": "object", "required": ["language", "
 SCHEMAS = {"sentences.yaml": SENTENCES_SCHEMA, "words.yaml": WORDS_SCHEMA, "phrases.yaml": PHRASES_SCHEMA}
 
 
-def available_languages(root: Path = LANGUAGES_DIR) -> tuple[str, ...]:
-    """The codes whose folder has every file the teacher needs."""
+def buildable_languages(root: Path = LANGUAGES_DIR) -> tuple[str, ...]:
+    """The codes whose folder has every file the teacher needs (a dataset can be built in them)."""
     if not root.is_dir():
         return ()
     return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and all((p / f).is_file() for f in FILES)))
@@ -198,7 +198,7 @@ def _load(code: str, root: Path) -> Language:
     folder = root / code
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing:
-        have = ", ".join(available_languages(root)) or "none"
+        have = ", ".join(buildable_languages(root)) or "none"
         raise ExportError("--language", code, f"Statewise has no {'/'.join(missing)} for {code!r} in {folder} (available: {have})")
     sentences, words, phrases = (_read(folder, name) for name in FILES)
     if sentences["language"] != code:

@@ -21,6 +21,7 @@ from .export import async_setup_services
 from .http import async_register_views
 from .live_ontology import LiveOntology
 from .models import StatewiseConfigEntry, StatewiseData
+from .protocol.language import LanguageError, shipped_words
 from .repairs import async_check_entry_issues, async_delete_stale_issues
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -50,6 +51,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: StatewiseConfigEntry) ->
     for subentry in entry.subentries.values():
         if (model := subentry.data.get(CONF_MODEL)) and model not in models:
             LOGGER.warning("Model %s of %s is not listed by %s (listed: %s)", model, subentry.title, client.redacted_url, models)
+
+    try:  # every language's agent words, read and checked once, off the event loop
+        await hass.async_add_executor_job(shipped_words)
+    except LanguageError as err:  # a broken languages/<lang>/agent.yaml: one line naming the file and field
+        raise ConfigEntryError(str(err)) from None
 
     live = LiveOntology(hass)
     entry.async_on_unload(live.async_start())

@@ -6,7 +6,7 @@ before the entry is created. ``reauth_confirm`` replaces the API key;
 ``reconfigure`` changes URL/key and then the model (``reconfigure_model``).
 
 Each conversation agent is a config subentry (as in core's ``ollama``), with
-options: fetch rounds, request timeout, sensitive-action policy and the
+options: the languages its model was trained for, fetch rounds, request timeout, sensitive-action policy and the
 export the model was trained on (picked from the exports found under
 ``<config>/statewise/exports``).
 """
@@ -26,7 +26,7 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -51,6 +51,7 @@ from .const import (
     CONF_BASE_URL,
     CONF_FETCH_ROUNDS,
     CONF_KEEP_EXPORTS,
+    CONF_LANGUAGES,
     CONF_LORA_ADAPTER,
     CONF_MAX_LENGTH,
     CONF_MODEL,
@@ -68,6 +69,7 @@ from .const import (
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SENSITIVE_POLICY,
     DOMAIN,
+    FALLBACK_LANGUAGE,
     GRAMMAR_OFF,
     LOGGER,
     MAX_ACTION_TIMEOUT,
@@ -87,7 +89,9 @@ from .const import (
     TRAINED_EXPORT_NONE,
 )
 from .export import list_exports
+from .models import agent_languages
 from .ontology import exposed_entity_ids
+from .protocol.language import available_languages, language_for
 from .repairs import async_load_trained_ontology, estimate_tokens
 
 RECOMMENDED_CONVERSATION_OPTIONS: dict[str, Any] = {
@@ -100,6 +104,11 @@ RECOMMENDED_CONVERSATION_OPTIONS: dict[str, Any] = {
     CONF_ACTION_TIMEOUT: DEFAULT_ACTION_TIMEOUT,
     CONF_OUTPUT_GRAMMAR: GRAMMAR_OFF,
 }
+
+
+def default_languages(hass: HomeAssistant, available: list[str]) -> list[str]:
+    """A new agent's languages: Home Assistant's own language when the agent has words for it, else English."""
+    return [language_for(hass.config.language, available) or FALLBACK_LANGUAGE]
 
 
 SERVER_SCHEMA = vol.Schema(
@@ -191,13 +200,14 @@ class StatewiseConfigFlow(ConfigFlow, domain=DOMAIN):
         """Pick the model from the server's list."""
         if user_input is not None and user_input[CONF_MODEL] in self._models:
             model = user_input[CONF_MODEL]
+            languages = default_languages(self.hass, await self.hass.async_add_executor_job(available_languages))
             return self.async_create_entry(
                 title=self._server[CONF_BASE_URL],
                 data=dict(self._server),
                 subentries=[
                     {
                         "subentry_type": SUBENTRY_CONVERSATION,
-                        "data": {**RECOMMENDED_CONVERSATION_OPTIONS, CONF_MODEL: model},
+                        "data": {**RECOMMENDED_CONVERSATION_OPTIONS, CONF_MODEL: model, CONF_LANGUAGES: languages},
                         "title": DEFAULT_CONVERSATION_NAME,
                         "unique_id": None,
                     }
@@ -320,7 +330,7 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                 out.append(eid)
         return out
 
-    def _schema(self, options: Mapping[str, Any], exports: list[str], models: list[str]) -> vol.Schema:
+    def _schema(self, options: Mapping[str, Any], exports: list[str], models: list[str], languages: list[str]) -> vol.Schema:
         schema: dict[Any, Any] = {}
         if self._is_new:
             schema[vol.Required(CONF_NAME, default=DEFAULT_CONVERSATION_NAME)] = str
@@ -328,6 +338,10 @@ class ConversationFlowHandler(ConfigSubentryFlow):
         choices = models if current in models or not current else [current, *models]  # a model no longer listed stays choosable
         schema[vol.Required(CONF_MODEL, default=current if current else choices[0])] = SelectSelector(
             SelectSelectorConfig(options=choices, mode=SelectSelectorMode.DROPDOWN, custom_value=True)
+        )
+        chosen = [lang for lang in agent_languages(options) if lang in languages]
+        schema[vol.Required(CONF_LANGUAGES, default=chosen)] = SelectSelector(
+            SelectSelectorConfig(options=languages, multiple=True, translation_key=CONF_LANGUAGES, mode=SelectSelectorMode.LIST)
         )
         schema.update(
             {
@@ -396,6 +410,9 @@ class ConversationFlowHandler(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         exports = await self._async_export_options()
         models = await self._async_models()
+        languages = await self.hass.async_add_executor_job(available_languages)
+        if self._is_new:
+            options[CONF_LANGUAGES] = default_languages(self.hass, languages)
         if not models and not options.get(CONF_MODEL):
             return self.async_abort(reason="no_models")
         if user_input is not None:
@@ -410,7 +427,10 @@ class ConversationFlowHandler(ConfigSubentryFlow):
                 CONF_SENSITIVE_ENTITIES: sorted(set(user_input.get(CONF_SENSITIVE_ENTITIES) or [])),
                 CONF_TRAINED_EXPORT: user_input.get(CONF_TRAINED_EXPORT) or TRAINED_EXPORT_NONE,
                 CONF_MAX_LENGTH: int(user_input.get(CONF_MAX_LENGTH, DEFAULT_MAX_LENGTH)),
+                CONF_LANGUAGES: sorted(set(user_input.get(CONF_LANGUAGES) or [])),
             }
+            if not data[CONF_LANGUAGES]:
+                errors[CONF_LANGUAGES] = "no_languages"
             if data[CONF_TRAINED_EXPORT]:
                 trained = (
                     await async_load_trained_ontology(self.hass, data[CONF_TRAINED_EXPORT])
@@ -429,7 +449,7 @@ class ConversationFlowHandler(ConfigSubentryFlow):
         review = self._worth_reviewing(self._exposed())
         return self.async_show_form(
             step_id="set_options",
-            data_schema=self._schema(options, exports, models),
+            data_schema=self._schema(options, exports, models, languages),
             errors=errors,
             description_placeholders={"review": ", ".join(review) if review else "-"},
         )

@@ -71,6 +71,11 @@ SENSITIVE_POLICIES: Final = POLICIES
 DEFAULT_SENSITIVE_POLICY: Final = POLICY_BLOCK
 # Entities the user makes sensitive on top of the tool registry's rules (a gate relay switch, an alarm script).
 CONF_SENSITIVE_ENTITIES: Final = "sensitive_entities"
+# The languages the agent's model was trained for (its dataset card says them): Home Assistant offers the agent to
+# Assist pipelines in these languages (supported_languages). Agents set up before the option keep LEGACY_LANGUAGES.
+CONF_LANGUAGES: Final = "languages"
+LEGACY_LANGUAGES: Final = ("en",)
+FALLBACK_LANGUAGE: Final = "en"
 
 # Server checks during setup and in the config flow.
 SETUP_TIMEOUT: Final = 10.0  # seconds

@@ -44,7 +44,7 @@ from .const import (
     SUBENTRY_CONVERSATION,
 )
 from .entity import StatewiseBaseEntity
-from .models import StatewiseConfigEntry
+from .models import StatewiseConfigEntry, agent_languages
 from .ontology import live_states
 from .protocol import FETCH_TOOL, Ontology, load_tools
 from .protocol.agent import (
@@ -54,7 +54,6 @@ from .protocol.agent import (
     OUTCOME_REFUSED,
     OUTCOME_TEXT,
     PHRASE_CATEGORY,
-    SUPPORTED_LANGUAGES,
     AskFn,
     ModelUnavailableError,
     PreparedAction,
@@ -63,6 +62,7 @@ from .protocol.agent import (
     TurnResult,
     english_phrases,
 )
+from .protocol.language import AgentWords, language_for, words_for
 from .protocol.sensitive import PendingPlans, can_be_sensitive, is_affirmative, negated
 
 # Refusal and error replies -> the intent response's error code.
@@ -174,10 +174,13 @@ def model_asker(client: StatewiseClient, *, model: str | None, timeout: float, m
 
 
 async def async_phrases(hass: HomeAssistant, language: str) -> dict[str, str]:
-    """The agent's replies in ``language`` (Home Assistant fills in English for anything untranslated)."""
+    """The agent's replies in ``language`` (Home Assistant fills in English for anything untranslated).
+
+    A regional tag with no file of its own ("de-CH") speaks its language's file ("de").
+    """
     prefix = f"component.{DOMAIN}.{PHRASE_CATEGORY}."
     try:
-        translations = await async_get_translations(hass, language, PHRASE_CATEGORY, {DOMAIN})
+        translations = await async_get_translations(hass, language_for(language) or language, PHRASE_CATEGORY, {DOMAIN})
     except Exception:  # noqa: BLE001 - a missing translation must never cost the reply
         LOGGER.debug("No %s translations for %s", DOMAIN, language, exc_info=True)
         return english_phrases()
@@ -227,10 +230,10 @@ class StatewiseConversationEntity(
 
     @property
     def supported_languages(self) -> list[str] | Literal["*"]:
-        """The model is trained on English commands."""
-        return SUPPORTED_LANGUAGES
+        """The languages the agent's model was trained for (the agent's option; English for agents from before it)."""
+        return agent_languages(self.subentry.data)
 
-    def _agent(self, context: Context) -> StatewiseAgent:
+    def _agent(self, context: Context, lang: AgentWords) -> StatewiseAgent:
         settings = self.settings
         ask = model_asker(
             self.entry.runtime_data.client,
@@ -247,6 +250,7 @@ class StatewiseConversationEntity(
             sensitive_policy=settings.get(CONF_SENSITIVE_POLICY, DEFAULT_SENSITIVE_POLICY),
             sensitive_entities=self._sensitive_entities(),
             action_timeout=float(settings.get(CONF_ACTION_TIMEOUT, DEFAULT_ACTION_TIMEOUT)),
+            lang=lang,
         )
 
     def _sensitive_entities(self) -> set[str]:
@@ -308,16 +312,17 @@ class StatewiseConversationEntity(
 
     async def _async_turn(self, user_input: conversation.ConversationInput, conversation_id: str) -> TurnResult:
         """One turn: the answer to an asked-back plan, or a new command (which also cancels a waiting plan)."""
-        agent = self._agent(user_input.context)
+        lang = words_for(user_input.language)  # the words of the language the user speaks (none: allow asks back, no "yes")
+        agent = self._agent(user_input.context, lang)
         user_id = user_input.context.user_id
         pending = self._pending.take(conversation_id, user_id)
-        if pending is not None and is_affirmative(user_input.text):
+        if pending is not None and is_affirmative(user_input.text, lang):
             LOGGER.info("Confirmed by the user: %s", "; ".join(c.to_line() for c in pending.calls))
             return await agent.async_run_confirmed(pending.calls, pending.command, self._ontology())
         if pending is not None:
             LOGGER.info("Asked-back plan cancelled by %r", user_input.text[:200])
             cancelled = TurnResult(OUTCOME_TEXT, [Reply("confirm_cancelled")], reason="asked-back plan cancelled")
-            if negated(user_input.text):  # "no", "don't", "cancel": nothing else was asked
+            if negated(user_input.text, lang):  # "no", "don't", "cancel": nothing else was asked
                 return cancelled
             result = await agent.async_run(user_input.text, self._ontology())  # another command: cancel, then handle it
             result.replies.insert(0, cancelled.replies[0])

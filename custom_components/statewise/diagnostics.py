@@ -8,9 +8,10 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .client import has_credentials, redact_url
-from .const import CONF_API_KEY, CONF_BASE_URL
-from .models import StatewiseConfigEntry
+from .const import CONF_API_KEY, CONF_BASE_URL, SUBENTRY_CONVERSATION
+from .models import StatewiseConfigEntry, agent_languages
 from .ontology import build_ontology
+from .protocol.language import available_languages
 from .repairs import estimate_tokens
 
 TO_REDACT = {CONF_API_KEY}
@@ -33,9 +34,16 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Statewi
             "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
         "subentries": [
-            {"type": sub.subentry_type, "title": sub.title, "data": async_redact_data(dict(sub.data), TO_REDACT)}
+            {
+                "type": sub.subentry_type,
+                "title": sub.title,
+                "data": async_redact_data(dict(sub.data), TO_REDACT),
+                # What Home Assistant is told the agent speaks (supported_languages), also for agents from before the option.
+                "languages": agent_languages(sub.data) if sub.subentry_type == SUBENTRY_CONVERSATION else None,
+            }
             for sub in entry.subentries.values()
         ],
+        "available_languages": available_languages(),
         "server_models": list(runtime.models) if runtime is not None else None,
         "ontology": {
             "hash": ontology.hash(),

@@ -295,7 +295,7 @@ async def test_subentry_create_and_reconfigure(hass: HomeAssistant, mock_config_
     sub = mock_config_entry.subentries[sub.subentry_id]
     assert sub.data == {CONF_MODEL: "other-model", CONF_FETCH_ROUNDS: 0, CONF_REQUEST_TIMEOUT: 30.0, CONF_SENSITIVE_POLICY: "block",
                         CONF_TRAINED_EXPORT: "", CONF_MAX_LENGTH: 4096, CONF_ACTION_TIMEOUT: 5.0, "output_grammar": "off",
-                        "sensitive_entities": [], "lora_adapter": None}
+                        "sensitive_entities": [], "lora_adapter": None, "languages": ["en"]}
 
 
 async def test_setup_retry_recovers(hass: HomeAssistant, demo_home: Any, mock_config_entry: MockConfigEntry, model_server: ModelServer) -> None:

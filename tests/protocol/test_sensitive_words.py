@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from statewise_protocol import ToolCall
+from statewise_protocol.language import Frame, load_agent_words
 from statewise_protocol.sensitive import PendingPlans, asked_for, is_affirmative, is_sensitive_action
 
 FRONT_DOOR = {"name": "Front Door", "aliases": ["front lock"], "area": "Hallway", "area_aliases": ["hall"], "device_class": None}
@@ -26,6 +27,7 @@ UNLOCK = ToolCall("lock_control", {"entity_id": "lock.front_door", "command": "u
         ("unlock the frontdoor", False),
         ("unlock it", False),
         ("can you unlock the front door?", True),  # a polite request
+        ("unlock the front door?", True),  # English keeps its rule: no "can you" needed (questions_need_prefix: false)
         ("turn on the porch light and unlock the front door", True),  # the second clause asks
         # questions and every negation are not requests (found by the security review)
         ("how do I unlock the front door", False),
@@ -68,7 +70,7 @@ def test_verbs_come_from_the_registry_per_value() -> None:
     opened = ToolCall("cover_control", {"entity_id": "cover.garage_door", "command": "open"})
     assert asked_for("open the garage door", opened, GARAGE)
     assert not asked_for("close the garage door", opened, GARAGE)
-    assert opened.spec.sensitive_verbs == ("open",)
+    assert load_agent_words("en").frames_for(opened) == (Frame(("open",), ()),)  # the words live in languages/en/agent.yaml
     position = ToolCall("cover_position", {"entity_id": "cover.garage_door", "position": 40})
     assert asked_for("set the garage door to 40 percent", position, GARAGE)
     assert not asked_for("set the garage door to 0 percent", position, GARAGE)  # the position must be the one said

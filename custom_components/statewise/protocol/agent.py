@@ -42,16 +42,15 @@ from typing import Any, Protocol
 
 from .errors import ErrorCode
 from .export_format import Ontology
+from .language import AgentWords, load_agent_words
 from .parser import KIND_ACTION, KIND_FETCH, KIND_INVALID, KIND_TEXT, Verdict
 from .prompt import render_answer, render_messages
-from .sensitive import POLICY_ALLOW, POLICY_BLOCK, POLICY_CONFIRM, POLICY_EVALUATE, asked_for, is_sensitive_action
-from .tools import ToolCall, action_data, call_entity_ids, is_sensitive, resolve_target, service_for
+from .sensitive import POLICY_ALLOW, POLICY_BLOCK, POLICY_CONFIRM, POLICY_EVALUATE, asked_for, has_words_for, is_sensitive_action
+from .tools import ToolCall, action_data, call_entity_ids, resolve_target, service_for
 from .validate import check_output
 
 _LOGGER = logging.getLogger(__name__)
 
-# The model is trained on English commands only.
-SUPPORTED_LANGUAGES = ["en"]
 DEFAULT_FETCH_ROUNDS = 1
 MIN_FETCH_ROUNDS = 0
 MAX_FETCH_ROUNDS = 3
@@ -84,12 +83,21 @@ _REFUSAL_FOR_CODE: dict[str, str] = {
 
 
 @cache
-def english_phrases() -> dict[str, str]:
-    """The English replies, read from the integration's ``translations/en.json`` (empty when not shipped)."""
-    path = TRANSLATIONS_DIR / "en.json"
+def translated_phrases(language: str) -> dict[str, str]:
+    """The replies in ``language``, read from the integration's ``translations/<language>.json`` (empty when not shipped).
+
+    Inside Home Assistant the same files are read through its translation helper; this reader serves the
+    evaluator and tests, which run without Home Assistant.
+    """
+    path = TRANSLATIONS_DIR / f"{language}.json"
     if not path.is_file():
         return {}
     return dict(json.loads(path.read_text(encoding="utf-8")).get(PHRASE_CATEGORY, {}))
+
+
+def english_phrases() -> dict[str, str]:
+    """The English replies (the fallback for any key a language lacks)."""
+    return translated_phrases("en")
 
 
 class ModelUnavailableError(Exception):
@@ -249,7 +257,7 @@ class StatewiseAgent:
     """Runs turns for one conversation agent's settings."""
 
     def __init__(self, ask: AskFn, home: Home, *, fetch_rounds: int = DEFAULT_FETCH_ROUNDS, sensitive_policy: str = POLICY_BLOCK,
-                 sensitive_entities: Iterable[str] = (), action_timeout: float | None = None) -> None:  # fmt: skip
+                 sensitive_entities: Iterable[str] = (), action_timeout: float | None = None, lang: AgentWords | None = None) -> None:  # fmt: skip
         """``ask`` sends messages and returns the model's text (or raises :class:`ModelUnavailableError`).
 
         ``sensitive_policy``: ``block``, ``confirm`` or ``allow`` (:mod:`.sensitive`); ``evaluate`` runs every
@@ -257,6 +265,8 @@ class StatewiseAgent:
         ids the user made sensitive on top of the registry's rules.
         ``action_timeout``: seconds one action may take; a device that does not answer in time stops the
         plan there ("X did not respond") and nothing after it runs (``None``: no bound, the evaluator's case).
+        ``lang``: the words of the language the user speaks (:mod:`.language`; English by default), which
+        decide under *allow* whether the command asks for a sensitive action.
         """
         if sensitive_policy not in (POLICY_BLOCK, POLICY_CONFIRM, POLICY_ALLOW, POLICY_EVALUATE):
             raise ValueError(f"unknown sensitive-action policy {sensitive_policy!r}")
@@ -266,6 +276,7 @@ class StatewiseAgent:
         self.fetch_rounds = max(MIN_FETCH_ROUNDS, min(MAX_FETCH_ROUNDS, int(fetch_rounds)))
         self.sensitive_policy = sensitive_policy
         self.sensitive_entities = frozenset(sensitive_entities)
+        self.lang = lang if lang is not None else load_agent_words("en")
 
     async def async_run(self, command: str, ontology: Ontology, state: Mapping[str, Mapping[str, Any]] | None = None) -> TurnResult:
         """One turn for ``command`` against ``ontology``. Never raises for model or action failures.
@@ -330,12 +341,13 @@ class StatewiseAgent:
             return self._finish(result, OUTCOME_REFUSED, Reply("sensitive_blocked", {"name": name}), reason)
         if self.sensitive_policy == POLICY_CONFIRM:
             return self._ask_back(result, actions, sensitive, ontology)
-        # allow: a registry-sensitive action only on the user's own words; an entity the user listed has no verb to say, so it is asked back.
-        listed = [a for a in sensitive if not is_sensitive(a.call, ontology.entities[a.entity_id].get("device_class"))]
+        # allow: a registry-sensitive action only on the user's own words; an entity the user listed has no verb to say, and a
+        # language may have no words for an action: those are asked back, never run.
+        listed = [a for a in sensitive if not has_words_for(a.call, ontology.entities[a.entity_id], self.lang)]
         for action in (a for a in sensitive if a not in listed):
             others = [n for eid, ent in ontology.entities.items() if eid != action.entity_id for n in (ent.get("name"), *(ent.get("aliases") or []))
                       if isinstance(n, str)]  # fmt: skip
-            if not asked_for(command, action.call, ontology.entities[action.entity_id], others):
+            if not asked_for(command, action.call, ontology.entities[action.entity_id], others, self.lang):
                 reason = (f"sensitive action the command did not ask for (a clause must start with the action's verb, name {action.entity_id} "
                           f"or an alias, say a position it sets, and not negate it): {action.call.to_line()}")  # fmt: skip
                 _LOGGER.warning("Not executed: %s; command %r", reason, command[:200])

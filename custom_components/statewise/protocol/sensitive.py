@@ -12,25 +12,28 @@ policy decides what happens to a plan that holds one:
   affirmative reply in the same conversation from the same user within
   :data:`CONFIRM_TTL` seconds (:func:`is_affirmative`); anything else cancels it;
 - *allow*: runs only when the user's own command asks for it (:func:`asked_for`): a
-  clause of the command that starts with the tool's verb for that action (after at most
-  a polite "please" / "can you"), names the entity by its name or an alias (not inside
-  a longer name of another device; an area alone is not enough), says the value of a
-  position it sets, and holds no negation ("don't", "never", "nobody"...). A question
-  ("is the garage door open?", "how do I unlock...") asks for nothing. An entity the
-  user listed has no registry verb, so under *allow* it is asked back as under *confirm*.
+  clause of the command that is one of the language's request frames for that action
+  (English: it starts with the verb, after at most a polite "please" / "can you";
+  German also "schließ die Haustür auf", "die Haustür aufschließen"), names the entity
+  by its name or an alias (not inside a longer name of another device; an area alone is
+  not enough), says the value of a position it sets, and a command that holds no
+  negation anywhere ("don't", "nicht", "ne ... pas", "niet"). A question ("is the garage
+  door open?", "how do I unlock...") asks for nothing. An entity the user listed has no
+  frame to say, and a language without frames for an action has none either: under
+  *allow* those are asked back as under *confirm*, never run.
 
-The words here are English, like the model's training data (the language seam is
-issue 19's); everything that is not in these lists is refused, never guessed.
+The words are the request's language's (:mod:`.language`, ``languages/<lang>/agent.yaml``);
+everything that is not in those lists is refused, never guessed.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .language import AgentWords, Frame, load_agent_words, words
 from .tools import ToolCall, is_sensitive, load_tools
 
 POLICY_BLOCK = "block"
@@ -42,48 +45,32 @@ POLICY_EVALUATE = "evaluate"
 
 CONFIRM_TTL = 30.0  # seconds an asked-back plan waits for "yes"
 
-# Whole replies that confirm (after dropping politeness words), and words that negate a request.
-AFFIRMATIVE = frozenset({
-    "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "confirm", "confirmed", "do it", "go ahead", "go for it",
-    "yes do it", "yes go ahead", "yes confirm", "yes please do", "please do", "correct", "affirmative", "that s right",
-})  # fmt: skip
-_POLITE = frozenset({"please", "thanks", "thank", "you"})
-NEGATIONS = ("not", "never", "dont", "cannot", "no", "nope", "stop", "cancel", "without", "nobody", "no one", "nothing", "none",
-             "neither", "nor", "unless", "except", "instead")  # fmt: skip
-# Every "n't" (don't, wouldn't, isn't...): words() turns the apostrophe into a space.
-_NT = re.compile(r"\w+n t ")
-# What may stand before the verb of a request: "please unlock...", "can you please open...".
-REQUEST_PREFIXES = ("", "please ", "can you ", "could you ", "would you ", "will you ", "can you please ", "could you please ",
-                    "would you please ", "hey ", "ok ", "okay ", "now ")  # fmt: skip
-# Where one request ends and the next begins ("turn on the porch light and unlock the front door").
-_CLAUSE_BREAK = re.compile(r"[,;.!?]+|\b(?:and then|then|and|also)\b")
+
+def _english() -> AgentWords:
+    return load_agent_words("en")
 
 
-def words(text: str) -> str:
-    """Lower-case words separated by single spaces, padded with spaces, for whole-word matching."""
-    return " " + " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split()) + " "
+def negated(text: str, lang: AgentWords | None = None) -> bool:
+    """True when the text holds a negation anywhere: such a request never counts as asking for a sensitive action."""
+    lang = lang or _english()
+    normal = words(text)
+    return any(p.search(normal) for p in lang.negation_patterns) or any(f" {n} " in normal for n in lang.negations)
 
 
-def says(text: str, phrase: str) -> bool:
-    """True when ``text`` holds ``phrase`` as whole words."""
-    wanted = words(phrase)
-    return bool(wanted.strip()) and wanted in words(text)
-
-
-def negated(text: str) -> bool:
-    """True when the text holds a negation: such a request never counts as asking for a sensitive action."""
-    return bool(_NT.search(words(text))) or any(says(text, word) for word in NEGATIONS)
-
-
-def clauses(command: str) -> list[str]:
+def clauses(command: str, lang: AgentWords | None = None) -> list[str]:
     """The command's requests, each as :func:`words` ("porch light on and unlock the door" -> two)."""
-    return [w for part in _CLAUSE_BREAK.split(command.casefold()) if (w := words(part)).strip()]
+    lang = lang or _english()
+    return [w for part in lang.clause_break.split(command.casefold()) if (w := words(part)).strip()]
 
 
-def is_affirmative(text: str) -> bool:
-    """True when the whole reply is a plain "yes" (politeness words aside); "yes but not the door" is not."""
-    kept = [w for w in words(text).split() if w not in _POLITE]
-    return " ".join(kept) in AFFIRMATIVE
+def is_affirmative(text: str, lang: AgentWords | None = None) -> bool:
+    """True when the whole reply is a plain "yes" (polite phrases aside); "yes but not the door" is not."""
+    lang = lang or _english()
+    kept = words(text)
+    for phrase in lang.polite:
+        while f" {phrase} " in kept:
+            kept = kept.replace(f" {phrase} ", " ")
+    return kept.strip() in lang.affirmatives
 
 
 def is_sensitive_action(call: ToolCall, entity_id: str, entity: Mapping[str, Any], extra: Iterable[str] = ()) -> bool:
@@ -95,8 +82,34 @@ def _names(entity: Mapping[str, Any]) -> list[str]:
     return [words(n) for n in (entity.get("name"), *(entity.get("aliases") or [])) if isinstance(n, str) and words(n).strip()]
 
 
-def _starts_with_verb(clause: str, verbs: Iterable[str]) -> bool:
-    return any(clause.startswith(" " + prefix + words(verb).strip() + " ") for verb in verbs for prefix in REQUEST_PREFIXES)
+def _fits(tokens: Sequence[str], frame: Frame, allowed: frozenset[str] | None) -> bool:
+    """The tokens are the frame: its words first and last, the slot between them.
+
+    When words close the frame (a separable or final verb), the slot may hold only ``allowed`` words
+    (the device's names, fillers, the position); ``allowed=None`` only checks the shape.
+    """
+    before, after = frame.before, frame.after
+    if tuple(tokens[: len(before)]) != before:
+        return False
+    if not after:
+        return True
+    middle = tokens[len(before) : len(tokens) - len(after)]
+    if len(tokens) < len(before) + len(after) + 1 or tuple(tokens[len(tokens) - len(after) :]) != after:
+        return False
+    return allowed is None or all(token in allowed for token in middle)
+
+
+def _is_request(text: str, frames: Iterable[Frame], lang: AgentWords, allowed: frozenset[str] | None, *, polite: bool = False) -> bool:
+    """``text`` (as :func:`words`) is one request frame, after at most one of the language's request prefixes.
+
+    ``polite``: only after a prefix that is said ("can you ...?"), for a command that ends with "?".
+    """
+    tokens = text.split()
+    if any(tuple(tokens[: len(q)]) == q for q in lang.questions):
+        return False
+    frames = tuple(frames)
+    prefixes = [p for p in lang.request_prefixes if p or not polite]
+    return any(tuple(tokens[: len(prefix)]) == prefix and any(_fits(tokens[len(prefix) :], f, allowed) for f in frames) for prefix in prefixes)
 
 
 def _names_it(clause: str, entity: Mapping[str, Any], others: Iterable[str]) -> bool:
@@ -118,22 +131,34 @@ def can_be_sensitive(domain: str, device_class: str | None) -> bool:
     return False
 
 
-def asked_for(command: str, call: ToolCall, entity: Mapping[str, Any], other_names: Iterable[str] = ()) -> bool:
+def has_words_for(call: ToolCall, entity: Mapping[str, Any], lang: AgentWords | None = None) -> bool:
+    """True when the language has request frames for this registry-sensitive action (else *allow* asks back)."""
+    return is_sensitive(call, entity.get("device_class")) and bool((lang or _english()).frames_for(call))
+
+
+def asked_for(command: str, call: ToolCall, entity: Mapping[str, Any], other_names: Iterable[str] = (), lang: AgentWords | None = None) -> bool:
     """True when the user's own command asks for this sensitive action on this entity (see the module docstring).
 
     ``other_names``: the names and aliases of the home's other devices, so that "Door" is not
-    named by "unlock the back door lock".
+    named by "unlock the back door lock". ``lang``: the command's language's words (English by default).
     """
-    verbs = call.spec.sensitive_verbs if is_sensitive(call, entity.get("device_class")) else ()
-    if not verbs or negated(command) or (command.strip().endswith("?") and not _starts_with_verb(words(command), verbs)):
+    lang = lang or _english()
+    frames = lang.frames_for(call) if is_sensitive(call, entity.get("device_class")) else ()
+    if not frames or negated(command, lang):
         return False
     rule = call.spec.mapping.get("sensitive") or {}
     value = call.arguments.get(rule.get("arg", "")) if "min" in rule else None  # a position: the number must be said
+    said = None if value is None else str(int(value) if isinstance(value, float) and value.is_integer() else value)
+    # What may stand between a separable or final verb and its frame's first words: the device's names, its area, fillers, the position.
+    places = [words(p) for p in (entity.get("area"), *(entity.get("area_aliases") or [])) if isinstance(p, str)]
+    allowed = lang.fillers | {w for name in (*_names(entity), *places) for w in name.split()} | ({said} if said else set())
+    if command.strip().endswith("?") and not _is_request(words(command), frames, lang, allowed, polite=lang.questions_need_prefix):
+        return False
     others = list(other_names)
-    for clause in clauses(command):
-        if not _starts_with_verb(clause, verbs) or not _names_it(clause, entity, others):
+    for clause in clauses(command, lang):
+        if not _is_request(clause, frames, lang, allowed) or not _names_it(clause, entity, others):
             continue
-        if value is None or f" {int(value) if isinstance(value, float) and value.is_integer() else value} " in clause:
+        if said is None or f" {said} " in clause:
             return True
     return False
 

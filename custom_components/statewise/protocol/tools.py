@@ -21,10 +21,11 @@ it from here (adding a tool is one new file plus its confirmation phrase):
   ``source_list`` value) or ``{"plex_title": arg}``;
 - ``features``: per action, the entity features Home Assistant needs for it
   (any one of the list, ``EnumClass.MEMBER`` of the action's domain);
-- ``sensitive``: argument values (optionally only for some device classes)
-  that are not executed unless the agent's policy allows them, and the
-  ``verbs`` a user says to ask for that action (``unlock``; ``open`` a garage
-  door): under *allow* the user's own words must hold one of them;
+- ``sensitive``: argument values (``values``, or a position from ``min``),
+  optionally only for some device classes, that are not executed unless the
+  agent's policy allows them; the words a user says to ask for them are the
+  language's (``languages/<lang>/agent.yaml``, :mod:`.language`), not the wire
+  format's;
 - ``effect``: what the call does to a STATE entry (interpreted by
   :mod:`.simulate`); ``observable: false`` when STATE cannot show all of it
   (a colour, a scene), so a goal is never judged "already satisfied";
@@ -165,11 +166,6 @@ class ToolSpec:
         else:
             value = arguments.get(rule["arg"], "")
         return key, value
-
-    @property
-    def sensitive_verbs(self) -> tuple[str, ...]:
-        """The words that ask for this tool's sensitive action (empty when it has none)."""
-        return tuple((self.mapping.get("sensitive") or {}).get("verbs", ()))
 
 
 def _read_spec(path: Path) -> ToolSpec:
