@@ -78,6 +78,7 @@ DEVICE_NOUNS: dict[str, Noun] = {
     "dehumidifier": _noun("dehumidifier[s]", "humidifier", classes="dehumidifier", words="dehumidifier"),
     "water heater": _noun("(water heater|boiler|hot water)", "water_heater", any_of="water_heater"),
     "plug": _noun("(plug|plugs|outlet|outlets|socket|sockets)", "switch", classes="outlet", words="plug,outlet,socket"),
+    "coffee maker": _noun("(coffee maker[s]|coffee machine[s])", "switch", words="coffee"),
     "lock": _noun("lock[s]", "lock", any_of="lock"),
 }
 # Lists people name by what they hold ("add milk to my tasks"): matched on the to-do list's name words.

@@ -8,7 +8,8 @@ people say it ("the dyson", "the back door lock", "every lock"). :class:`Mention
 tells these apart from a device the home really lacks ("the hot tub"):
 
 ``fragment``
-    the words hold a number, start with a template's verb ("lock my projector"), or
+    the words hold a number, start with a template's verb ("lock my projector"), tie
+    words that are no place of the home on with a preposition ("robot vacuum at noon"), or
     hold a word the templates use to say a command (a value, a preposition, a number
     word, a polite word) that is no word of the home;
 ``placeable``
@@ -37,6 +38,8 @@ from .phrasing import POLITE_PREFIXES, POLITE_SUFFIXES, number_words
 ARTICLES = frozenset({"the", "a", "an", "my", "our", "your", "this", "that", "some"})
 FILLER = ARTICLES | {"in", "of", "at"} | GENERIC
 GLUE = frozenset({"to", "do", "or", "and", "on", "off"})  # words inside type nouns ("to do list") that are no type themselves
+# Words that tie a time, a place or a condition to a command ("robot vacuum at noon", "lamp for an hour").
+PREPOSITIONS = frozenset({"at", "in", "on", "of", "for", "until", "by", "before", "after", "during", "from", "when", "if"})
 # How people name floors and places inside a home without using their names: words of the home, not devices.
 PLACE_WORDS = frozenset({"upstairs", "downstairs", "floor", "ground", "first", "second", "third", "top", "basement", "loft", "attic", "cellar",
                          "room", "house", "home", "everywhere", "inside", "outside", "here"})
@@ -86,7 +89,10 @@ def type_words() -> frozenset[str]:
 
 @cache
 def leading_words() -> frozenset[str]:
-    """The first words of the templates (the verbs: "lock", "light up", "set"): a mention starting with one holds the command."""
+    """The first words of the templates (the verbs: "lock", "light up", "set"): a mention starting with one holds the command.
+
+    A verb that is also a device type ("vacuum the house", "the vacuum cleaner") starts a noun, not a command.
+    """
     from .templates import all_templates
 
     out: set[str] = set()
@@ -94,7 +100,7 @@ def leading_words() -> frozenset[str]:
         first = t.sentence.text.split(" ", 1)[0].strip("([").split("|")[0]
         if first.isalpha():
             out.add(first.casefold())
-    return frozenset(out - FILLER)
+    return frozenset(out - FILLER - type_words())
 
 
 @cache
@@ -160,6 +166,9 @@ class Mentions:
             return FRAGMENT
         if any(ch.isdigit() for ch in mention):
             return FRAGMENT
+        tails = [said[i + 1:] for i, w in enumerate(said) if 0 < i < len(said) - 1 and w in PREPOSITIONS]
+        if any(not all(self._known(w) for w in tail if w not in FILLER) for tail in tails):
+            return FRAGMENT  # a preposition and words that are no place of the home: a time or condition ("at noon")
         if len(words) > 1 and words[0] in leading_words():
             return FRAGMENT
         known = [self._known(w) for w in words]

@@ -121,6 +121,20 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
     ("open the Lawn Sprinkler", "action", {"valve.lawn_sprinkler"}),
     ("turn off the Landing Light", "action", {"light.landing_light"}),
     ("mute the living room tv", "action", {"media_player.living_room_tv"}),
+    # the way people talk to an assistant: its name, "now", the lights by type, the whole home
+    ("turn the lights off please", "text", "ambiguous"),  # no room said, nine lights: which ones (Home Assistant needs the speaker's area)
+    ("it's dark in here", "text", "ambiguous"),
+    ("olly turn on the porch light", "action", {"light.porch_light"}),
+    ("alexa lock the back door now", "action", {"lock.back_door"}),
+    ("shut off the lights in the kids room", "action", {"light.kids_room_light"}),
+    ("lower the lights in the office", "fetch", {"light.office_light"}),
+    ("make the office darker", "fetch", {"light.office_light"}),
+    ("dim all the lights", "fetch", {"light.bedroom_light", "light.kids_room_light", "light.living_room_ceiling", "light.living_room_lamp",
+                                     "light.office_light"}),  # every light that can dim
+    ("hoover the house", "action", {"vacuum.dyson_upstairs"}),
+    ("start up the coffee machine", "action", {"switch.coffee_maker"}),
+    ("increase the volume", "fetch", {"media_player.living_room_tv"}),
+    ("mute", "action", {"media_player.living_room_tv"}),
     # devices this home does not have: a refusal is right
     ("turn on the hot tub", "text", "unknown_entity"),
     ("open the pool cover", "text", "unknown_entity"),
