@@ -44,7 +44,8 @@ PREPOSITIONS = frozenset({"at", "in", "on", "of", "for", "until", "by", "before"
 PLACE_WORDS = frozenset({"upstairs", "downstairs", "floor", "ground", "first", "second", "third", "top", "basement", "loft", "attic", "cellar",
                          "room", "house", "home", "everywhere", "inside", "outside", "here"})
 # Words for a whole dwelling or a room in general: a mention holding one is a place, never a device ("house cleanup").
-DWELLING = frozenset({"house", "home", "flat", "apartment", "room", "everywhere", "inside", "outside", "here"})
+DWELLING = frozenset({"house", "home", "flat", "apartment", "room", "everywhere", "inside", "outside", "here",
+                      "everything", "anything", "something"})  # and words for every device at once ("everything upstairs")
 FUZZY_WORD = 0.85  # a word this close to a word of the home is that word, misspelt ("bedrom")
 FUZZY_NAME = 0.8  # a mention this close to a whole name or alias is that name
 TARGET_LISTS = frozenset({"name", "name_2", "area", "floor", "device_noun", "list_noun", "cover_classes"})

@@ -108,8 +108,11 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
     ("make the living room lamp brighter", "fetch", {"light.living_room_lamp"}),
     ("turn up the tv", "fetch", {"media_player.living_room_tv"}),
     ("warm up the hallway", "fetch", {"climate.hallway_thermostat"}),
+    ("switch off the downstairs lamps", "action", DOWN_LIGHTS),
+    ("turn on the lights on the upstairs floor", "action", {"light.kids_room_light", "light.bedroom_light", "light.landing_light"}),
     # lists
     ("put eggs on the list", "action", {"todo.shopping_list"}),  # "the list" is Home Assistant's shopping list
+    ("put eggs on the list please", "action", {"todo.shopping_list"}),
     ("put eggs on the shopping list", "action", {"todo.shopping_list"}),
     ("add milk to my shopping list", "action", {"todo.shopping_list"}),
     ("add take out the bins to chores", "action", {"todo.chores"}),
@@ -145,11 +148,11 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
 NOT_YET: frozenset[str] = frozenset()
 
 
-def write_export(folder: Path) -> Path:
-    """The home as a v0 export folder."""
-    ontology = Ontology.from_entities(ENTITIES)
+def write_export(folder: Path, entities: list[dict] | None = None, states: dict[str, dict] | None = None) -> Path:
+    """The home (or ``entities`` in ``states``: a variant of it) as a v0 export folder."""
+    ontology = Ontology.from_entities(ENTITIES if entities is None else entities)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in export_files(ontology, [Snapshot("live", "2026-12-01T00:00:00+00:00", "live", STATES)],
+    for name, text in export_files(ontology, [Snapshot("live", "2026-12-01T00:00:00+00:00", "live", STATES if states is None else states)],
                                    created="2026-12-01T00:00:00+00:00", ha_version="2026.10.4").items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
