@@ -125,9 +125,9 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
     ("turn off the Landing Light", "action", {"light.landing_light"}),
     ("mute the living room tv", "action", {"media_player.living_room_tv"}),
     # the way people talk to an assistant: its name, "now", the lights by type, the whole home
-    ("turn the lights off please", "text", "ambiguous"),  # no room said, nine lights: which ones (Home Assistant needs the speaker's area)
-    ("it's dark in here", "text", "ambiguous"),
-    ("olly turn on the porch light", "action", {"light.porch_light"}),
+    ("please switch the lights off", "text", "ambiguous"),  # no room said, nine lights: which ones (Home Assistant needs the speaker's area)
+    ("it is so dark here", "text", "ambiguous"),
+    ("jarvis turn on the porch light", "action", {"light.porch_light"}),
     ("alexa lock the back door now", "action", {"lock.back_door"}),
     ("shut off the lights in the kids room", "action", {"light.kids_room_light"}),
     ("lower the lights in the office", "fetch", {"light.office_light"}),
@@ -135,7 +135,9 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
     ("dim all the lights", "fetch", {"light.bedroom_light", "light.kids_room_light", "light.living_room_ceiling", "light.living_room_lamp",
                                      "light.office_light"}),  # every light that can dim
     ("hoover the house", "action", {"vacuum.dyson_upstairs"}),
-    ("start up the coffee machine", "action", {"switch.coffee_maker"}),
+    ("clean the entire flat", "action", {"vacuum.dyson_upstairs"}),
+    ("make it brighter in the office", "fetch", {"light.office_light"}),
+    ("get the coffee machine going", "action", {"switch.coffee_maker"}),
     ("increase the volume", "fetch", {"media_player.living_room_tv"}),
     ("mute", "action", {"media_player.living_room_tv"}),
     # devices this home does not have: a refusal is right
