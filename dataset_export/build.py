@@ -32,8 +32,8 @@ TARGET = {"text": 0.60, "one": 0.33, "multi": 0.07}
 BANDS = {"text": (0.50, 0.70), "one": (0.20, 0.40), "multi": (0.0, 0.10)}
 FAMILIES: dict[str, list[tuple[str, float]]] = {
     "text": [("out_of_scope", 2.0), ("unknown", 1.5), ("ambiguous", 1.5), ("not_present", 1.5), ("missing", 1.5), ("noop", 2.5), ("partly", 0.6)],
-    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0), ("partial_name", 1.0)],
-    "multi": [("multi", 1.0), ("steps", 0.4), ("several_areas", 0.3)],
+    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0), ("partial_name", 1.0), ("type_noun", 0.8), ("shopping_list", 0.3)],
+    "multi": [("multi", 1.0), ("steps", 0.4), ("several_areas", 0.3), ("floor", 0.3)],
 }
 FORCED = ("group", "noop", "fetch", "not_present", "direct", "other_name")  # one of each first: every coverage rule, whatever the size
 FORCED_TRIES = 300  # a big home with no aliases may need many draws before a device type or an area and type names one device

@@ -4,7 +4,7 @@ An :class:`Intent` is what a sentence asks for, independent of its wording: a
 ``kind`` (see :func:`kinds`: a tool's ``intent``, or one of :data:`STATEFUL`), a
 value, and a target named by ``mention`` (a name, alias, partial name or generic
 noun as spoken), ``area``/``floor`` (a name or alias), ``noun`` (a device type,
-:data:`DEVICE_NOUNS`, or a list, :data:`LIST_NOUNS`), ``device_class``, or nothing
+:data:`NOUN_TYPES`, or a list, :data:`LIST_TYPES`), ``device_class``, or nothing
 (the only capable device). :func:`resolve` maps the target to entity ids within the
 domains the intent can act on (a lock command never considers a binary sensor);
 :func:`capability_gap` says why an entity cannot do the intent. Pure functions.
@@ -90,6 +90,7 @@ NOUN_TYPES: dict[str, NounType] = {
     "dehumidifier": _type("humidifier", classes="dehumidifier"),
     "water heater": _type("water_heater", any_of="water_heater"),
     "plug": _type("switch", classes="outlet"),
+    "coffee maker": _type("switch"),
     "lock": _type("lock", any_of="lock"),
 }
 # Lists people name by what they hold ("add milk to my tasks"): matched on the to-do list's name words.

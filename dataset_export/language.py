@@ -111,8 +111,8 @@ class Language:
         return id(self)
 
     def word_set(self, key: str) -> frozenset[str]:
-        """One of ``words.yaml``'s word lists as a set."""
-        return frozenset(self.words[key])
+        """One of ``words.yaml``'s word lists as a set (an optional list the language lacks: empty)."""
+        return frozenset(self.words.get(key, ()))
 
     @cached_property
     def sequence(self) -> re.Pattern[str]:

@@ -8,7 +8,8 @@ people say it ("the dyson", "the back door lock", "every lock"). :class:`Mention
 tells these apart from a device the home really lacks ("the hot tub"):
 
 ``fragment``
-    the words hold a number, start with a template's verb ("lock my projector"), or
+    the words hold a number, start with a template's verb ("lock my projector"), tie
+    words that are no place of the home on with a preposition ("robot vacuum at noon"), or
     hold a word the templates use to say a command (a value, a preposition, a number
     word, a polite word) that is no word of the home;
 ``placeable``
@@ -38,6 +39,7 @@ from .phrasing import number_words
 # The language's word lists used here (words.yaml): ``articles``, ``place_prepositions``, ``generic``, ``glue`` (words inside
 # type nouns, "to do list", that are no type themselves), ``place_words`` (floors and places said without their names),
 # ``dwelling`` (a whole home or a room in general: a mention holding one is a place, never a device), ``media_sources``.
+# ``prepositions``: words that tie a time, a place or a condition to a command ("robot vacuum at noon").
 FUZZY_WORD = 0.85  # a word this close to a word of the home is that word, misspelt ("bedrom")
 FUZZY_NAME = 0.8  # a mention this close to a whole name or alias is that name
 TARGET_LISTS = frozenset({"name", "name_2", "area", "floor", "device_noun", "list_noun", "cover_classes"})
@@ -84,7 +86,10 @@ def type_words(lang: Language) -> frozenset[str]:
 
 @cache
 def leading_words(lang: Language) -> frozenset[str]:
-    """The first words of the templates (the verbs: "lock", "light up", "set"): a mention starting with one holds the command."""
+    """The first words of the templates (the verbs: "lock", "light up", "set"): a mention starting with one holds the command.
+
+    A verb that is also a device type ("vacuum the house", "the vacuum cleaner") starts a noun, not a command.
+    """
     from .templates import all_templates
 
     out: set[str] = set()
@@ -92,7 +97,7 @@ def leading_words(lang: Language) -> frozenset[str]:
         first = t.sentence.text.split(" ", 1)[0].strip("([").split("|")[0]
         if first.isalpha():
             out.add(first.casefold())
-    return frozenset(out - _filler(lang))
+    return frozenset(out - _filler(lang) - type_words(lang))
 
 
 @cache
@@ -160,6 +165,11 @@ class Mentions:
             return FRAGMENT
         if any(ch.isdigit() for ch in mention):
             return FRAGMENT
+        filler = _filler(lang)
+        prepositions = lang.word_set("prepositions")
+        tails = [said[i + 1:] for i, w in enumerate(said) if 0 < i < len(said) - 1 and w in prepositions]
+        if any(not all(self._known(w) for w in tail if w not in filler) for tail in tails):
+            return FRAGMENT  # a preposition and words that are no place of the home: a time or condition ("at noon")
         if len(words) > 1 and words[0] in leading_words(lang):
             return FRAGMENT
         known = [self._known(w) for w in words]

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from .intents import OK, device_nouns, norm, noun_matches, noun_say, resolve
+from .intents import OK, capability_gap, device_nouns, list_nouns, norm, noun_matches, noun_say, resolve
 from .language import Language
 from .mentions import command_words, type_words
 
@@ -113,4 +113,69 @@ def several_areas(gen: Any) -> Unit:
     return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 and "then" in row["intent"] else None
 
 
-FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name, "steps": steps, "several_areas": several_areas}
+def type_noun(gen: Any) -> Unit:
+    """A device said by its type or class ("pause the vacuum", "close the garage door"), or every one of a type ("lock all the locks").
+
+    -> the one such device, or every one that can do it; where several are said without
+    "all" the row is not kept (that clarification is the ``ambiguous`` family's).
+    """
+    home = gen.home()
+    o = home.ontology
+    options = sorted({(key, kind) for eid, kind in gen._capable(home, gen.absolute) for key, noun in device_nouns(gen.lang).items()
+                      if noun_matches(noun, o.entities[eid])})
+    if not options:
+        return None
+    key, kind = gen.rng.choice(options)
+    found = resolve(o, gen.intent(kind, noun=key, every=True))
+    if found.status != OK:
+        return None
+    entity = o.entities[found.ids[0]]
+    value = gen.value_for(kind, entity)
+    if any(capability_gap(o.entities[eid], gen.intent(kind, value)) is not None for eid in found.ids):
+        return None
+    made = gen.say(home, kind, value, {"device_noun": key}, entity)
+    if made is None:
+        return None
+    row = gen._unit(home, made[0], made[1], None, None, None, tags=("type_noun",))
+    return [row] if row and row["output_class"] != "text" else None
+
+
+def floor(gen: Any) -> Unit:
+    """Devices said by the floor they are on ("switch off the downstairs lamps", "close the blinds on the first floor") -> every one there."""
+    home = gen.home()
+    o = home.ontology
+    capable = [(eid, kind) for eid, kind in gen._capable(home, ("power", "cover")) if o.entities[eid].get("floor")]
+    made = None
+    for eid, kind in gen.rng.sample(capable, min(4, len(capable))):  # Home Assistant's floor sentences are for some domains only
+        entity = o.entities[eid]
+        if (made := gen.say(home, kind, gen.value_for(kind, entity), {"floor": entity["floor"]}, entity)) is not None:
+            break
+    if made is None:
+        return None
+    row = gen._unit(home, made[0], made[1], None, None, None, tags=("floor",))
+    return [row] if row and row["output_class"] != "text" and '"floor"' in row["intent"] else None
+
+
+def shopping_list(gen: Any) -> Unit:
+    """An item for the shopping list said by its role ("put eggs on the list", "add milk to my shopping list") -> the to-do list that is it.
+
+    Home Assistant's own shopping-list sentences and the templates' list nouns; kept only
+    where the home has exactly one list the role names (two shopping lists: which one?).
+    """
+    home = gen.home()
+    o = home.ontology
+    lists = [eid for eid in home.present if o.entities[eid]["domain"] == "todo"]
+    shopping = [eid for eid in lists if "shopping list" in list_nouns(gen.lang) and noun_matches(list_nouns(gen.lang)["shopping list"], o.entities[eid])]
+    if len(shopping) != 1:
+        return None
+    entity = o.entities[shopping[0]]
+    target = gen.rng.choice(({"list_noun": "shopping list"}, {}))
+    made = gen.say(home, "todo_add", gen.value_for("todo_add", entity), target, entity)
+    if made is None:
+        return None
+    row = gen._unit(home, made[0], made[1], None, None, None, tags=("shopping_list",))
+    return [row] if row and row["output_class"] == "action" and shopping[0] in row["messages"][2]["content"] else None
+
+
+FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name, "steps": steps, "several_areas": several_areas, "type_noun": type_noun,
+                                              "floor": floor, "shopping_list": shopping_list}

@@ -12,8 +12,9 @@ row   condition                                                   answer (output
                                                                   naming the kind and place when no name was said
 3     name/alias/noun matches several entities                    clarification naming them (text, ``ambiguous``)
 4     target is ``present: false``                                refusal text (text, ``not_present``)
-5     target lacks the capability or value (an area keeps the     refusal text (text, ``missing_capability``)
-      devices that can: none left is a refusal)
+5     target lacks the capability or value (an area, or "all     refusal text (text, ``missing_capability``)
+      the lights", keeps the devices that can: none left is a
+      refusal)
 5b    area/floor names more targets than one answer may call      clarification asking to narrow (text, ``too_many_targets``)
 6     STATE holds every target, one is ``unavailable``            refusal text (text, ``not_present``)
 6b    relative change, STATE lacks the level to step from         ask for a level (text, ``unknown_level``)
@@ -245,7 +246,8 @@ def _refusal(ontology: Ontology, intent: Intent, mention: str | None, variant: i
         return _text(phrases.ambiguous(said, names, variant, lang), "ambiguous", res.candidates)
     if res.status == NOT_PRESENT:
         return _text(phrases.not_present([phrases.display(entities[c], lang) for c in res.ids], variant, lang), "not_present", res.ids)
-    _, refused, why = _capable(ontology, res.ids, intent, scoped=res.via in ("area", "floor", "area_alias", "area_type"))
+    # a place, or every device of a type ("set all the lights to red"), keeps the devices that can
+    _, refused, why = _capable(ontology, res.ids, intent, scoped=res.via in ("area", "floor", "area_alias", "area_type") or intent.every)
     if refused is not None:
         return _text(phrases.missing(phrases.display(entities[refused], lang), why, variant, lang), "missing_capability", res.ids)
     return None

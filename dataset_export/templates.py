@@ -7,7 +7,8 @@ or fixed ``slots``), the slots its sentences reference and its fixed slots, neve
 its position, so a new release of the package keeps working. Blocks that need the
 speaker's area (``requires_context: area``) are kept without that condition: they
 read as commands with an implied target ("turn on the lights", "pause").
-The language folder's ``sentences.yaml`` adds the project's own intents, named by intent kind.
+The language folder's ``sentences.yaml`` adds the project's own intents, named by intent kind, and skip words
+(an assistant's name, "now") to Home Assistant's.
 
 Each sentence of a used block is a :class:`Template` whose id is derived from its
 content (``hass/<Intent>/<digest>`` or ``own/<kind>/<digest>``), so ids, and with
@@ -186,6 +187,7 @@ def combined_data(lang: Language) -> dict[str, Any]:
     data["lists"]["list_noun"] = _noun_list(list_nouns(lang))
     data["lists"]["input"] = {"wildcard": True}  # replaced by the home's inputs when recognising
     data["expansion_rules"].update(own.get("expansion_rules", {}))
+    data["skip_words"] = [*data.get("skip_words", []), *(w for w in own.get("skip_words", []) if w not in data.get("skip_words", []))]
     for intent in data["intents"].values():
         for block in intent["data"]:
             context = block.get("requires_context") or {}

@@ -108,8 +108,11 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
     ("make the living room lamp brighter", "fetch", {"light.living_room_lamp"}),
     ("turn up the tv", "fetch", {"media_player.living_room_tv"}),
     ("warm up the hallway", "fetch", {"climate.hallway_thermostat"}),
+    ("switch off the downstairs lamps", "action", DOWN_LIGHTS),
+    ("turn on the lights on the upstairs floor", "action", {"light.kids_room_light", "light.bedroom_light", "light.landing_light"}),
     # lists
     ("put eggs on the list", "action", {"todo.shopping_list"}),  # "the list" is Home Assistant's shopping list
+    ("put eggs on the list please", "action", {"todo.shopping_list"}),
     ("put eggs on the shopping list", "action", {"todo.shopping_list"}),
     ("add milk to my shopping list", "action", {"todo.shopping_list"}),
     ("add take out the bins to chores", "action", {"todo.chores"}),
@@ -121,6 +124,22 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
     ("open the Lawn Sprinkler", "action", {"valve.lawn_sprinkler"}),
     ("turn off the Landing Light", "action", {"light.landing_light"}),
     ("mute the living room tv", "action", {"media_player.living_room_tv"}),
+    # the way people talk to an assistant: its name, "now", the lights by type, the whole home
+    ("please switch the lights off", "text", "ambiguous"),  # no room said, nine lights: which ones (Home Assistant needs the speaker's area)
+    ("it is so dark here", "text", "ambiguous"),
+    ("jarvis turn on the porch light", "action", {"light.porch_light"}),
+    ("alexa lock the back door now", "action", {"lock.back_door"}),
+    ("shut off the lights in the kids room", "action", {"light.kids_room_light"}),
+    ("lower the lights in the office", "fetch", {"light.office_light"}),
+    ("make the office darker", "fetch", {"light.office_light"}),
+    ("dim all the lights", "fetch", {"light.bedroom_light", "light.kids_room_light", "light.living_room_ceiling", "light.living_room_lamp",
+                                     "light.office_light"}),  # every light that can dim
+    ("hoover the house", "action", {"vacuum.dyson_upstairs"}),
+    ("clean the entire flat", "action", {"vacuum.dyson_upstairs"}),
+    ("make it brighter in the office", "fetch", {"light.office_light"}),
+    ("get the coffee machine going", "action", {"switch.coffee_maker"}),
+    ("increase the volume", "fetch", {"media_player.living_room_tv"}),
+    ("mute", "action", {"media_player.living_room_tv"}),
     # devices this home does not have: a refusal is right
     ("turn on the hot tub", "text", "unknown_entity"),
     ("open the pool cover", "text", "unknown_entity"),
@@ -131,11 +150,11 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
 NOT_YET: frozenset[str] = frozenset()
 
 
-def write_export(folder: Path) -> Path:
-    """The home as a v0 export folder."""
-    ontology = Ontology.from_entities(ENTITIES)
+def write_export(folder: Path, entities: list[dict] | None = None, states: dict[str, dict] | None = None) -> Path:
+    """The home (or ``entities`` in ``states``: a variant of it) as a v0 export folder."""
+    ontology = Ontology.from_entities(ENTITIES if entities is None else entities)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in export_files(ontology, [Snapshot("live", "2026-12-01T00:00:00+00:00", "live", STATES)],
+    for name, text in export_files(ontology, [Snapshot("live", "2026-12-01T00:00:00+00:00", "live", STATES if states is None else states)],
                                    created="2026-12-01T00:00:00+00:00", ha_version="2026.10.4").items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder

@@ -13,22 +13,37 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import phrasing  # noqa: E402
 
-# Written for this test in SLURP's layout (not SLURP's sentences): scenario, action, sentence.
+# Written for this test in SLURP's layout (not SLURP's sentences): scenario, action, sentence, entities (type, token indexes).
 LINES = [
-    ("iot", "hue_lightoff", "turn off the hall light"),  # read and done
-    ("iot", "cleaning", "start the robot vacuum"),  # read and done
-    ("iot", "wemo_on", "turn on the jacuzzi"),  # read: a clean mention of nothing here, refused (counted as a false refusal)
-    ("iot", "coffee", "coffee coffee coffee 42"),  # not understood
-    ("weather", "query", "is it raining"),  # another scenario: left out
+    ("iot", "hue_lightoff", "turn off the hall light", []),  # read and done
+    ("iot", "cleaning", "start the robot vacuum", []),  # read and done
+    ("iot", "wemo_on", "turn on the jacuzzi", []),  # read: a clean mention of nothing here, refused (counted as a false refusal)
+    ("iot", "hue_lightoff", "switch the lights off", []),  # no room said, ten lights: which ones? (agreeing, as Home Assistant needs an area)
+    ("iot", "hue_lightoff", "tomorrow turn off the hall light", [("date", [0])]),  # v0 cannot wait: acting now is a miss
+    ("iot", "coffee", "coffee coffee coffee 42", []),  # a drink, no device: v0 cannot; not understood is honest (agreeing)
+    ("weather", "query", "is it raining", []),  # another scenario: left out
 ]
+
+
+def _doc(scenario: str, action: str, text: str, entities: list) -> dict:
+    return {"scenario": scenario, "action": action, "sentence": text, "tokens": [{"surface": w} for w in text.split()],
+            "entities": [{"type": t, "span": span} for t, span in entities]}
 
 
 def test_slurp_figures_count_read_agreeing_and_false_refusals(tmp_path):
     path = tmp_path / "devel.jsonl"
-    path.write_text("".join(json.dumps({"scenario": s, "action": a, "sentence": t}) + "\n" for s, a, t in LINES), encoding="utf-8")
+    path.write_text("".join(json.dumps(_doc(*line)) + "\n" for line in LINES), encoding="utf-8")
     figures, misses = phrasing.slurp(path)
-    assert figures == {"sentences": 4, "read": 3, "agreeing": 2, "false_refusals": 1, "read_rate": 0.75, "agree_rate": 0.5}
-    assert len(misses) == 2 and any("jacuzzi" in m for m in misses)
+    assert figures == {"sentences": 6, "read": 5, "agreeing": 4, "false_refusals": 1, "read_rate": 0.8333, "agree_rate": 0.6667,
+                       "v0_can_express": 4, "agreeing_expressible": 3, "expressible_agree_rate": 0.75}
+    assert len(misses) == 2 and any("jacuzzi" in m for m in misses) and any("(later)" in m and "tomorrow" in m for m in misses)
+
+
+def test_out_of_v0_names_why():
+    assert phrasing.out_of_v0(_doc("iot", "wemo_on", "turn on the tv socket when i get home", [])) == "later"
+    assert phrasing.out_of_v0(_doc("iot", "hue_lightchange", "change the colour of the lights", [])) == "no_value"
+    assert phrasing.out_of_v0(_doc("iot", "hue_lightchange", "make the lights green", [("color_type", [3])])) is None
+    assert phrasing.out_of_v0(_doc("iot", "coffee", "start the coffee machine", [("device_type", [2, 3])])) is None
 
 
 def test_intents_tests_figures(tmp_path):

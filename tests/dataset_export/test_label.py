@@ -182,3 +182,17 @@ def test_two_areas_are_read_by_the_templates_too(teacher):
     label = teacher.label("switch on the kitchen and the porch lights")
     assert label.reading["reader"] == "hassil"  # also where the gazetteer matcher cannot run (the oldest intents leg)
     assert _acted_on(label.answer) == {"light.kitchen_light", "light.porch_light"}
+
+
+def test_the_door_is_the_only_lock_of_a_one_lock_home(tmp_path):
+    entities = [e for e in plain.ENTITIES if e["id"] != "lock.front_door"]
+    states = {eid: entry for eid, entry in plain.STATES.items() if eid != "lock.front_door"}
+    one_lock = Teacher(load_export(plain.write_export(tmp_path / "one_lock", entities, states)))
+    for text, command in (("unlock the door", "unlock"), ("lock the door", "lock"), ("lock all the locks", "lock")):
+        label = one_lock.label(text)
+        assert _acted_on(label.answer) == {"lock.back_door"} and f'"command":"{command}"' in label.answer, (text, label.answer)
+
+
+@pytest.mark.parametrize("text", ["turn off everything upstairs", "start the dyson at noon", "turn on the porch light when i get home"])
+def test_words_that_are_no_device_are_not_understood_never_no_such_device(teacher, text):
+    assert not teacher.label(text).understood, teacher.label(text).answer
