@@ -89,6 +89,9 @@ Sequence length trained with: **{manifest.get("max_length")} tokens**{_length_no
 a context of at least that, and set the same value as the agent's *token budget* in
 Home Assistant (its Repair warns when the live home outgrows it).
 
+Languages of the commands trained on: **{", ".join(manifest.get("languages") or ["en"])}**. Choose these as the
+agent's *Languages* in Home Assistant (Assist pipelines in other languages are not offered this agent).
+
 ## Evaluation (held-out set)
 
 Passed: {ev.get("passed")}

@@ -179,6 +179,7 @@ def cmd_run(cfg: Config, _extra: Any = None) -> int:
     if not script.dataset:
         cmd = [sys.executable, "-m", "dataset_export", "build", script.export_dir, "--out", str(data), "--seed", str(cfg.training.seed)]
         cmd += ["--max-length", str(cfg.training.max_length), *(["--size", str(script.dataset_size)] if script.dataset_size else [])]
+        cmd += ["--language", script.language] if script.language else []
         log.info("building the dataset: %s", " ".join(cmd))
         built = subprocess.run(cmd, check=False)
         if built.returncode:

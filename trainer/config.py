@@ -41,6 +41,8 @@ class ScriptArguments:
     dataset: str = field(default="", metadata={"help": "train.jsonl from `python -m dataset_export build` (eval: the held-out file to score)."})
     heldout: str = field(default="", metadata={"help": "heldout.jsonl (default: beside --dataset)."})
     dataset_size: int = field(default=0, metadata={"help": "`run` only: training examples to build (0: the builder's default)."})
+    language: str = field(default="", metadata={"help": "`run` only: the language(s) of the commands, `de` or `en,de` (default: the language Home "
+                                                          "Assistant reported at export time, else en)."})
     eval_baseline: bool = field(default=False, metadata={"help": "`run` only: also evaluate the base model without the adapter."})
 
 

@@ -78,6 +78,8 @@ def export(run_dir: str | Path, out_dir: str | Path, *, export_dir: str = "", ev
         "base_model": base,
         "export_content_hash": home_hash,
         "dataset_hash": train_summary.get("dataset_hash"),
+        # The languages of the commands trained on: the Home Assistant agent's Languages option (its supported_languages).
+        "languages": train_summary.get("languages") or ["en"],
         "adapter_hash": file_hash(*weights) if weights else None,
         "chat_template_kwargs": dict(sp.CHAT_TEMPLATE_KWARGS),
         # The sequence length trained with: serve with at least this context; Home Assistant's token-budget Repair uses it.

@@ -69,12 +69,20 @@ def build_trainer(cfg: Config, rows: list[dict[str, Any]], *, model: Any = None,
     return trainer
 
 
+def _dataset_stats(dataset: str) -> dict[str, Any]:
+    """The builder's ``stats.json`` beside the dataset (empty when there is none)."""
+    stats = Path(dataset).parent / "stats.json"
+    return json.loads(stats.read_text(encoding="utf-8")) if stats.is_file() else {}
+
+
 def _home_hash(dataset: str) -> str | None:
     """The home export's content hash, from the builder's ``stats.json`` beside the dataset."""
-    stats = Path(dataset).parent / "stats.json"
-    if not stats.is_file():
-        return None
-    return json.loads(stats.read_text(encoding="utf-8")).get("export", {}).get("content_hash")
+    return _dataset_stats(dataset).get("export", {}).get("content_hash")
+
+
+def _languages(dataset: str) -> list[str]:
+    """The languages of the dataset's commands (``stats.json``; English for a dataset from before languages)."""
+    return str(_dataset_stats(dataset).get("language") or "en").split(",")
 
 
 def _resume_arg(cfg: Config) -> str | bool | None:
@@ -111,6 +119,7 @@ def train(cfg: Config, *, model: Any = None, tokenizer: Any = None) -> dict[str,
         "dataset": str(dataset),
         "dataset_hash": file_hash(dataset),
         "export_content_hash": _home_hash(dataset),
+        "languages": _languages(dataset),
         "examples": len(rows),
         "tokens": sum(lengths),
         "max_tokens": max(lengths),

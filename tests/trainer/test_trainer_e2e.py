@@ -47,6 +47,11 @@ def test_train_eval_export(trained_run, dataset_file):
     assert "PARAMETER num_ctx 1024\n" in (out / "Modelfile").read_text()
     card = (out / "README.md").read_text()
     assert "Sequence length trained with: **1024 tokens**" in card
+    # the languages of the dataset (its stats.json) are the model's, for the agent's Languages option
+    stats = dataset_file.parent / "stats.json"
+    expected = json.loads(stats.read_text())["language"].split(",") if stats.is_file() else ["en"]
+    assert manifest["languages"] == trained_run["summary"]["languages"] == expected
+    assert f"Languages of the commands trained on: **{', '.join(expected)}**" in card
     assert card.startswith("---\nbase_model:") and all(s in card for s in ("--enable-lora", "GGUF", "ollama create", "transformers serve"))
     assert (out / "merged" / "model.safetensors").is_file() and (out / "adapter" / "adapter_model.safetensors").is_file()
     merged = evaluate(cfg, str(dataset_file), model_dir=str(out / "merged"), out_dir=str(run / "eval_merged"))
