@@ -23,7 +23,8 @@ from typing import Any
 from statewise_protocol import Export, ExportError, check_output, dumps, load_tools, system_text
 
 from .budget import TokenCounter
-from .generate import Generator, LabelBook
+from .generate import Generator
+from .labelbook import LabelBook
 from .language import Language
 from .phrasings import FAMILIES as PHRASINGS
 from .templates import Template, all_templates

@@ -442,7 +442,7 @@ def test_a_small_split_never_leaves_the_plans_bands(tmp_path):
 def test_the_alias_rule_is_met_in_a_big_home_without_aliases_whatever_the_seed(tmp_path):
     """The mansion (303 entities, no aliases): seed 16 needed 103 draws before a device type named one device (CI saw a failed build)."""
     from dataset_export.build import draw_split, templates_for, train_pair_ok
-    from dataset_export.generate import LabelBook
+    from dataset_export.labelbook import LabelBook
 
     subprocess.run([sys.executable, str(EXAMPLES / "make_ha_style_homes.py"), "--mansion", str(tmp_path)], check=True, capture_output=True)
     export = load_export(tmp_path / "mansion")
