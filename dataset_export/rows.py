@@ -25,6 +25,7 @@ from .states import random_entry
 from .templates import Template
 
 Row = dict[str, Any]
+Unit = list[Row] | None  # what a family draws: the rows of one unit (a state-sensitivity group has several), or none
 
 
 def _digest(text: str) -> str:

@@ -347,7 +347,7 @@ def test_commands_naming_an_area_alias_target_that_area(rows):
     named, _ = _check_area_alias_rows(rows[0] + rows[1], ontology)
     assert named >= 1
     gen = Generator(load_export(DEMO), "train", 11, split_templates(all_templates(load_language("en")))[0], lambda eid, entry: True, load_language("en"))
-    drawn = [r for _ in range(700) if (unit := gen.direct()) for r in unit]
+    drawn = [r for _ in range(700) if (unit := gen.draw("direct")) for r in unit]
     named, acting = _check_area_alias_rows(drawn, ontology)
     assert acting >= 5 and named >= acting
 
@@ -362,7 +362,7 @@ def test_area_commands_by_alias_target_the_whole_area():
 
     export = load_export(DEMO)
     gen = Generator(export, "train", 5, split_templates(all_templates(load_language("en")))[0], lambda eid, entry: True, load_language("en"))
-    units = [gen.area() for _ in range(40)]
+    units = [gen.draw("area") for _ in range(40)]
     rows = [r for unit in units if unit for r in unit if json.loads(r["intent"]).get("area") == "lounge"]
     assert rows
     for row in rows:
