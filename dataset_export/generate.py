@@ -24,9 +24,12 @@ from .language import Language
 from .naming import Namer
 from .rows import Row, Rows, Unit
 from .speech import Speaker
+from .stateful import STATEFUL
 from .states import variants
 from .templates import Template
 from .values import absolute_kinds, value_for
+
+AMOUNT_SHARE = 0.3  # how often a relative change is said with its size ("by 4 degrees")
 
 
 class Generator:
@@ -126,9 +129,8 @@ class Generator:
         if target is None:
             return None
         value = self.value_for(kind, entity) if value is None else value
-        extra = {"amount": self.rng.choice((2, 3, 4, 5, 10, 15, 25, 30))} if kind in ("brightness_step", "volume_step") and self.rng.random() < 0.3 else None
-        if kind == "climate_step" and self.rng.random() < 0.3:
-            extra = {"amount": self.rng.choice((2, 3, 4, 5))}
+        amounts = STATEFUL[kind].amounts if kind in STATEFUL else ()
+        extra = {"amount": self.rng.choice(amounts)} if amounts and self.rng.random() < AMOUNT_SHARE else None
         made = self.say(home, kind, value, target, entity, extra)
         if made is None:
             return None

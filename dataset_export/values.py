@@ -9,27 +9,22 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .intents import OUT_OF_SCOPE, STATEFUL as STATEFUL_KINDS, kind_tool, kinds
+from .intents import OUT_OF_SCOPE, kind_tool, kinds
 from .language import Language
+from .stateful import STATEFUL
 
 KELVINS = (2200, 2700, 3000, 3500, 4000, 5000, 6000, 6500)
-# Values of the stateful kinds (the absolute kinds' values are their tool's argument enum, see :func:`enum_values`).
-STATEFUL_VALUES: dict[str, tuple[Any, ...]] = {
-    "brightness_step": ("up", "down"), "climate_step": ("up", "down"), "volume_step": ("up", "down"),
-    "media": ("pause", "resume", "next", "previous", "stop"),
-}
-STATEFUL = tuple(STATEFUL_KINDS)
 
 
 def absolute_kinds() -> tuple[str, ...]:
     """The kinds a tool performs directly (its ``intent``), in registry order."""
-    return tuple(k for k in kinds() if k not in STATEFUL_KINDS and k != OUT_OF_SCOPE)
+    return tuple(k for k in kinds() if k not in STATEFUL and k != OUT_OF_SCOPE)
 
 
 def enum_values(kind: str) -> tuple[Any, ...]:
-    """The values of an enumerated kind (empty when its values are not an enum): up/down, or the tool's argument enum."""
-    if kind in STATEFUL_VALUES:
-        return STATEFUL_VALUES[kind]
+    """The values of an enumerated kind (empty when its values are not an enum): a stateful kind's own, or the tool's argument enum."""
+    if kind in STATEFUL and STATEFUL[kind].values:
+        return STATEFUL[kind].values
     domains = sorted(kinds().get(kind, ()))
     spec = kind_tool(kind, domains[0]) if domains else None
     value_arg = (spec.intent or {}).get("value") if spec else None

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from ..intents import OUT_OF_SCOPE, capability_gap, device_nouns, norm, noun_matches, resolve
 from ..policy import TEXT
 from ..rows import Unit
+from ..stateful import STATEFUL_KINDS
 from ..templates import Template, Unfillable, fill, fillable
-from ..values import STATEFUL
 from .actions import compound
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def ambiguous(gen: Generator) -> Unit:
         return None
     style, target, eid = gen.rng.choice(options)
     entity = o.entities[eid]
-    kinds_ = [k for k in (*gen.absolute, *STATEFUL) if entity["domain"] in gen.kinds[k] and gen.by_kind.get(k)]
+    kinds_ = [k for k in (*gen.absolute, *STATEFUL_KINDS) if entity["domain"] in gen.kinds[k] and gen.by_kind.get(k)]
     if not kinds_:
         return None
     kind = gen.rng.choice(kinds_)
@@ -72,7 +72,7 @@ def not_present(gen: Generator) -> Unit:
         return None
     eid = gen.rng.choice(home.absent)
     entity = home.ontology.entities[eid]
-    kinds_ = [k for k in (*gen.absolute, *STATEFUL) if entity["domain"] in gen.kinds[k] and gen.by_kind.get(k)]
+    kinds_ = [k for k in (*gen.absolute, *STATEFUL_KINDS) if entity["domain"] in gen.kinds[k] and gen.by_kind.get(k)]
     if not kinds_:
         return None
     kind = gen.rng.choice(kinds_)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..policy import TEXT, decide
 from ..rows import Unit
-from ..values import STATEFUL
+from ..stateful import STATEFUL_KINDS
 from .actions import area, compound
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def fetch(gen: Generator) -> Unit:
     """State-needing command, no STATE -> one get_entity_state (followup from the home state)."""
     home = gen.home()
-    picked = gen.command(home, STATEFUL)
+    picked = gen.command(home, STATEFUL_KINDS)
     if not picked:
         return None
     intended, text, template, eid = picked
@@ -45,7 +45,7 @@ def group(gen: Generator, kinds_: tuple[str, ...] | None = None) -> Unit:
 
 
 def _group(gen: Generator, home: Home, kinds_: tuple[str, ...] | None) -> Unit:
-    kinds_ = kinds_ or (*STATEFUL, *[k for k in gen.absolute if all(s.mapping.get("observable", True) is True for s in gen.kind_tools(k))])
+    kinds_ = kinds_ or (*STATEFUL_KINDS, *[k for k in gen.absolute if all(s.mapping.get("observable", True) is True for s in gen.kind_tools(k))])
     picked = gen.command(home, kinds_)
     if not picked:
         return None
@@ -102,7 +102,7 @@ def multi(gen: Generator) -> Unit:
 def noop(gen: Generator) -> Unit:
     """Goal already holds in STATE -> explicit no-op text."""
     home = gen.home()
-    picked = gen.command(home, (*STATEFUL, *gen.absolute))
+    picked = gen.command(home, (*STATEFUL_KINDS, *gen.absolute))
     if not picked:
         return None
     intended, text, template, eid = picked
