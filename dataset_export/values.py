@@ -1,19 +1,29 @@
 """The value a command asks for, per intent kind: one an entity can take, or (``valid=False``) one it cannot.
 
-Enumerated kinds take their tool argument's enum (or up/down, a media command); the
-others a level on a ladder, inside the entity's own range where it has one.
+Every value comes from the tool registry: enumerated kinds take their tool argument's
+enum (or a stateful kind's own, :mod:`.stateful`); a number is a round step of the
+argument's schema range (``minimum``/``maximum``, on its ``multipleOf`` grid) inside the
+entity's own range where the tool checks one (``within``: Home Assistant's default when
+the entity has none); a member of a capability list (``member_of``: an hvac mode, an
+input) is one the entity has; free text is the language's sample words.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
+
+from statewise_protocol import DEFAULT_RANGES, ToolSpec
 
 from .intents import OUT_OF_SCOPE, kind_tool, kinds
 from .language import Language
 from .stateful import STATEFUL
 
-KELVINS = (2200, 2700, 3000, 3500, 4000, 5000, 6000, 6500)
+# Values people ask for that a device may not have, by capability list (``valid=False`` draws one the entity lacks).
+OTHER_MEMBERS = {"hvac_modes": ("dry", "fan_only", "heat_cool", "auto", "cool"), "inputs": ("netflix", "hdmi_2", "game_console", "spotify")}
+TEXT_WORDS = {"title": "titles", "item": "items"}  # a free-text argument -> the language's sample words for it
+OUTSIDE_STEPS = 10  # an impossible level: up to this many steps past the entity's range (inside the schema's)
 
 
 def absolute_kinds() -> tuple[str, ...]:
@@ -33,40 +43,63 @@ def enum_values(kind: str) -> tuple[Any, ...]:
     return spec.enum(value_arg) if spec and value_arg else ()
 
 
+def _tool(kind: str, entity: dict[str, Any] | None) -> tuple[ToolSpec | None, str]:
+    """The tool ``kind`` acts through on ``entity`` (on the kind's first domain without one), and that entity's domain."""
+    domains = sorted(kinds().get(kind, ()))
+    domain = entity["domain"] if entity and entity.get("domain") in domains else (domains[0] if domains else "")
+    return (kind_tool(kind, domain) if domain else None), domain
+
+
+def _value_arg(kind: str, spec: ToolSpec) -> str | None:
+    """The argument a value of ``kind`` is said as: a stateful kind's, the tool's intent value, or the tool's only argument."""
+    if kind in STATEFUL:
+        if STATEFUL[kind].value_arg:
+            return STATEFUL[kind].value_arg
+        others = [a for a in spec.arguments if a != spec.target_arg]
+        return others[0] if len(others) == 1 else None
+    return (spec.intent or {}).get("value")
+
+
+def _number(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
+
+
+def round_step(schema: dict[str, Any], low: float, high: float) -> float:
+    """The levels people say in ``[low, high]`` step by: the schema's ``multipleOf``, else a twentieth of the range's power of ten (5 %, 500 K)."""
+    return schema.get("multipleOf") or 10 ** math.ceil(math.log10(max(high - low, 1))) / 20
+
+
+def ladder(step: float, low: float, high: float) -> list[float | int]:
+    """The multiples of ``step`` in ``[low, high]``."""
+    return [_number(round(k * step, 6)) for k in range(math.ceil(low / step), math.floor(high / step) + 1)]
+
+
 def value_for(kind: str, entity: dict[str, Any] | None, rng: random.Random, lang: Language, valid: bool = True) -> Any:
-    """A value for ``kind`` (``valid=False``: one the entity cannot take, where possible); ``lang`` says titles and items."""
-    caps = (entity or {}).get("capabilities") or {}
+    """A value for ``kind`` (``valid=False``: one the entity cannot take, where possible); ``lang`` says free text (titles, items)."""
     if values := enum_values(kind):
         return rng.choice(values)
-    if kind in ("brightness", "volume", "humidity"):
-        if kind == "humidity":
-            low, high = caps.get("humidity_range") or (30, 70)
-            return rng.choice(range(int(low), int(high) + 1, 5)) if valid else rng.choice((int(high) + 10, max(0, int(low) - 10)))
-        return rng.choice(range(5 if kind == "brightness" else 0, 101, 5))
-    if kind == "fan_speed":
-        return rng.choice(range(10, 101, 10))
-    if kind in ("cover_position", "valve_position"):
-        return rng.choice(range(10, 100, 10))
-    if kind == "color_temp":
-        low, high = caps.get("color_temp") or (2000, 6500)
-        inside = [k for k in KELVINS if low <= k <= high]
-        return rng.choice(inside or KELVINS) if valid else rng.choice((1500, 1800, 9000, 10000))
-    if kind == "climate_temp":
-        low, high = caps.get("temp_range") or (7, 35)
-        if not valid:
-            return rng.choice((high + 5, low - 3))
-        value = rng.choice([x / 2 for x in range(int(low * 2), int(high * 2) + 1)][2:-2] or [float(low)])
-        return int(value) if float(value).is_integer() else value
-    if kind == "climate_mode":
-        modes = caps.get("hvac_modes") or []
-        if valid and modes:
-            return rng.choice(modes)
-        return rng.choice([m for m in ("dry", "fan_only", "heat_cool", "auto", "cool") if m not in modes] or ["dry"])
-    if kind == "tv_input":
-        inputs = caps.get("inputs") or []
-        return rng.choice(inputs) if valid and inputs else rng.choice([i for i in ("netflix", "hdmi_2", "game_console", "spotify") if i not in inputs])
-    if kind == "play_title":
-        return rng.choice(lang.words["titles"])
-    if kind == "todo_add":
-        return rng.choice(lang.words["items"])
+    spec, domain = _tool(kind, entity)
+    arg = _value_arg(kind, spec) if spec else None
+    if spec is None or arg is None:
+        return None
+    schema = spec.arguments.get(arg, {})
+    caps = (entity or {}).get("capabilities") or {}
+    if schema.get("type") in ("integer", "number"):
+        low, high = schema.get("minimum", 0), schema.get("maximum", 100)
+        cap = spec.mapping.get("within", {}).get(arg)
+        own = caps.get(cap) or DEFAULT_RANGES.get((domain, cap)) if cap else None
+        first, last = (max(low, own[0]), min(high, own[1])) if own else (low, high)
+        step = round_step(schema, first, last)
+        if not valid and own:
+            outside = [v for v in ladder(step, low, high) if own[0] - OUTSIDE_STEPS * step <= v < own[0] or own[1] < v <= own[1] + OUTSIDE_STEPS * step]
+            if outside:
+                return rng.choice(outside)
+        return rng.choice(ladder(step, first, last) or [_number(low)])
+    if (member := spec.mapping.get("member_of", {}).get(arg)) is not None:
+        have = caps.get(member) or []
+        if valid and have:
+            return rng.choice(have)
+        return rng.choice([m for m in OTHER_MEMBERS[member] if m not in have] or [OTHER_MEMBERS[member][0]])
+    if arg in TEXT_WORDS:
+        return rng.choice(lang.words[TEXT_WORDS[arg]])
     return None
