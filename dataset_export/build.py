@@ -23,19 +23,14 @@ from typing import Any
 from statewise_protocol import Export, ExportError, check_output, dumps, load_tools, system_text
 
 from .budget import TokenCounter
-from .generate import Generator, LabelBook
+from .families import FIRST, WEIGHTS
+from .generate import Generator
+from .labelbook import LabelBook
 from .language import Language
-from .phrasings import FAMILIES as PHRASINGS
 from .templates import Template, all_templates
 
 TARGET = {"text": 0.60, "one": 0.33, "multi": 0.07}
 BANDS = {"text": (0.50, 0.70), "one": (0.20, 0.40), "multi": (0.0, 0.10)}
-FAMILIES: dict[str, list[tuple[str, float]]] = {
-    "text": [("out_of_scope", 2.0), ("unknown", 1.5), ("ambiguous", 1.5), ("not_present", 1.5), ("missing", 1.5), ("noop", 2.5), ("partly", 0.6)],
-    "one": [("direct", 4.0), ("fetch", 3.0), ("group", 3.0), ("area", 1.0), ("partial_name", 1.0), ("type_noun", 0.8), ("shopping_list", 0.3)],
-    "multi": [("multi", 1.0), ("steps", 0.4), ("several_areas", 0.3), ("floor", 0.3)],
-}
-FORCED = ("group", "noop", "fetch", "not_present", "direct", "other_name")  # one of each first: every coverage rule, whatever the size
 FORCED_TRIES = 300  # a big home with no aliases may need many draws before a device type or an area and type names one device
 COVERAGE = {
     "alias": "alias resolution (the same entity by other names: an alias, an area alias, a device type, an area and type, the only such device)",
@@ -137,7 +132,7 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
     exhausted: set[str] = set()
     ok_runs: Counter[str] = Counter()
     streak: Counter[str] = Counter()  # failures in a row, per family
-    forced = list(FORCED)
+    forced = list(FIRST)
     attempts = 0
     while len(out.rows) < size and attempts < size * 30 + 2000:
         attempts += 1
@@ -148,13 +143,13 @@ def draw_split(export: Export, split: str, size: int, seed: int, templates: list
                 continue
         else:
             total = len(out.rows) + 1
-            live = [c for c in TARGET if any(f not in exhausted for f, _ in FAMILIES[c])]
+            live = [c for c in TARGET if any(f not in exhausted for f, _ in WEIGHTS[c])]
             if not live:
                 break
             cls = max(live, key=lambda c: TARGET[c] * total - counts[c])
-            options = [(f, w * (HELDOUT_GROUP_BOOST if f == "group" and split == "heldout" else 1)) for f, w in FAMILIES[cls] if f not in exhausted]
+            options = [(f, w * (HELDOUT_GROUP_BOOST if f == "group" and split == "heldout" else 1)) for f, w in WEIGHTS[cls] if f not in exhausted]
             family = rng.choices([f for f, _ in options], weights=[w for _, w in options])[0]
-        unit = PHRASINGS[family](gen) if family in PHRASINGS else getattr(gen, family)()
+        unit = gen.draw(family)
         if unit is None:
             out.failed[family] += 1
             streak[family] += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .build import COVERAGE
-from .phrasings import FAMILIES as PHRASINGS
+from .families import PHRASINGS
 from .plots import LABELS
 from .templates import ATTRIBUTION
 

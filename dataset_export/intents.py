@@ -1,7 +1,7 @@
 """Command intents and how they resolve against an ontology, as Home Assistant resolves them.
 
 An :class:`Intent` is what a sentence asks for, independent of its wording: a
-``kind`` (see :func:`kinds`: a tool's ``intent``, or one of :data:`STATEFUL`), a
+``kind`` (see :func:`kinds`: a tool's ``intent``, or one of :data:`.stateful.STATEFUL`), a
 value, and a target named by ``mention`` (a name, alias, partial name or generic
 noun as spoken), ``area``/``floor`` (a name or alias), ``noun`` (a device type,
 :data:`NOUN_TYPES`, or a list, :data:`LIST_TYPES`), ``device_class``, or nothing
@@ -21,20 +21,8 @@ from typing import Any
 from statewise_protocol import ExportError, Ontology, ToolSpec, capability_problem, load_tools, tools_for
 
 from .language import Language, language
+from .stateful import STATEFUL, acts_through
 
-# Intents planned from STATE (row 8/9 of the policy): kind -> the tool it acts through, by name, or the
-# absolute kind whose tools it uses (toggle switches power). Every other kind is a tool's ``intent``.
-STATEFUL: dict[str, str] = {
-    "toggle": "power",
-    "brightness_step": "light_brightness",
-    "climate_step": "climate_temperature",
-    "volume_step": "media_volume",
-    "media": "media_control",
-    "tv_input": "tv_input",
-    "play_title": "plex_play",
-}
-# The argument a stateful kind's value is checked as (its other values only steer the plan).
-STATEFUL_VALUE_ARG = {"tv_input": "input"}
 OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -164,7 +152,7 @@ OTHER_NAMES = frozenset({"alias", "area_alias", "noun", "area_type", "implied", 
 
 def _kind_specs(kind: str) -> list[ToolSpec]:
     """The tools a kind acts through, in registry order."""
-    via = STATEFUL.get(kind, kind)
+    via = acts_through(kind)
     tools = load_tools()
     if via in tools:
         return [tools[via]]
@@ -188,7 +176,7 @@ def _kinds(_registry: int) -> dict[str, frozenset[str]]:
 
 def kind_tool(kind: str, domain: str) -> ToolSpec | None:
     """The tool that does ``kind`` on a ``domain`` entity (``None`` when none does)."""
-    via = STATEFUL.get(kind, kind)
+    via = acts_through(kind)
     tools = load_tools()
     if via in tools:
         return tools[via] if domain in tools[via].domains else None
@@ -498,7 +486,7 @@ def capability_gap(entity: dict[str, Any], intent: Intent) -> str | None:
     spec = kind_tool(intent.kind, entity["domain"])
     if spec is None:
         return lang.tool_words(_kind_specs(intent.kind)[0].name, "cannot")
-    arg = STATEFUL_VALUE_ARG.get(intent.kind) if intent.needs_state else (spec.intent or {}).get("value")
+    arg = STATEFUL[intent.kind].value_arg if intent.needs_state else (spec.intent or {}).get("value")
     arguments = {arg: on_grid(intent.value, spec.arguments.get(arg, {}).get("multipleOf"))} if arg and intent.value is not None else {}
     problem = capability_problem(spec, entity["id"], entity, arguments)
     return lang.tool_words(spec.name, problem.say, problem.fields, arguments) if problem else None

@@ -3,7 +3,7 @@
 ``python -m dataset_export label EXPORT_DIR "sentence"`` (and ``--sentences FILE``)
 runs the builder's own reader (:class:`~.recognize.Recognizer`) and policy
 (:func:`~.policy.decide`) with the builder's own phrasing choice
-(:meth:`~.generate.LabelBook.phrasing`), so what it prints is exactly what a row of a
+(:meth:`~.labelbook.LabelBook.phrasing`), so what it prints is exactly what a row of a
 build with that sentence, home and STATE would hold. This is how a user checks what
 the model will be taught for their own way of speaking.
 
@@ -24,8 +24,8 @@ from typing import Any
 from statewise_protocol import Export, ExportError, allowed_entry, load_state, state_subset
 from statewise_protocol.export_format import validate_document
 
-from .generate import LabelBook
 from .intents import OUT_OF_SCOPE, resolve
+from .labelbook import LabelBook
 from .language import Language
 from .policy import FETCH, decide
 from .recognize import Recognizer

@@ -1,7 +1,7 @@
 """Phrasing families beyond the templates' own: how people name a device they have (issue 18).
 
 Each family is a function of a :class:`~.generate.Generator` returning one unit (a list of
-rows) or ``None``, registered in :data:`FAMILIES` (the builder draws them by name, as it
+rows) or ``None``, registered in :data:`.families.FAMILIES` (the builder draws them by name, as it
 draws the generator's own). The sentence is still read by the home's readers and labelled
 by the teacher, so a phrasing no reader places is dropped, never answered wrongly.
 """
@@ -9,7 +9,6 @@ by the teacher, so a phrasing no reader places is dropped, never answered wrongl
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from typing import Any
 
 from .intents import OK, capability_gap, device_nouns, list_nouns, norm, noun_matches, noun_say, resolve
@@ -176,6 +175,3 @@ def shopping_list(gen: Any) -> Unit:
     row = gen._unit(home, made[0], made[1], None, None, None, tags=("shopping_list",))
     return [row] if row and row["output_class"] == "action" and shopping[0] in row["messages"][2]["content"] else None
 
-
-FAMILIES: dict[str, Callable[[Any], Unit]] = {"partial_name": partial_name, "steps": steps, "several_areas": several_areas, "type_noun": type_noun,
-                                              "floor": floor, "shopping_list": shopping_list}

@@ -31,7 +31,7 @@ from .build import (
 )
 from .card import render_card
 from .gazetteer import readers
-from .generate import LabelBook
+from .labelbook import LabelBook
 from .language import LANGUAGES_DIR, Language, load_language
 from .stats import split_stats
 

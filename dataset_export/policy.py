@@ -65,9 +65,9 @@ from .intents import (
     resolve,
 )
 from .language import Language
+from .stateful import STATEFUL
 
 FETCH, ACTION, TEXT = KIND_FETCH, KIND_ACTION, KIND_TEXT
-STEP = {"brightness_step": 20, "volume_step": 10, "climate_step": 1}
 # A value that is "off" said as a level: the kind's power call instead (0 % brightness, fan speed 0).
 ZERO_IS_OFF = frozenset({"brightness", "fan_speed"})
 
@@ -177,7 +177,7 @@ def stateful_calls(eid: str, entity: dict[str, Any], entry: Mapping[str, Any], i
 def _step(intent: Intent) -> float:
     """How far a relative change goes: what the user said ("by 4 degrees"), else the kind's usual step."""
     amount = intent.amount
-    return amount if isinstance(amount, int | float) and not isinstance(amount, bool) and amount > 0 else STEP[intent.kind]
+    return amount if isinstance(amount, int | float) and not isinstance(amount, bool) and amount > 0 else STATEFUL[intent.kind].step
 
 
 def _level_unknown(entity: dict[str, Any], entry: Mapping[str, Any], intent: Intent) -> bool:

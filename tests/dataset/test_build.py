@@ -347,7 +347,7 @@ def test_commands_naming_an_area_alias_target_that_area(rows):
     named, _ = _check_area_alias_rows(rows[0] + rows[1], ontology)
     assert named >= 1
     gen = Generator(load_export(DEMO), "train", 11, split_templates(all_templates(load_language("en")))[0], lambda eid, entry: True, load_language("en"))
-    drawn = [r for _ in range(1000) if (unit := gen.direct()) for r in unit]  # an alias is one naming among several: enough draws to see it
+    drawn = [r for _ in range(1000) if (unit := gen.draw("direct")) for r in unit]  # an alias is one naming among several: enough draws to see it
     named, acting = _check_area_alias_rows(drawn, ontology)
     assert acting >= 5 and named >= acting
 
@@ -362,7 +362,7 @@ def test_area_commands_by_alias_target_the_whole_area():
 
     export = load_export(DEMO)
     gen = Generator(export, "train", 5, split_templates(all_templates(load_language("en")))[0], lambda eid, entry: True, load_language("en"))
-    units = [gen.area() for _ in range(40)]
+    units = [gen.draw("area") for _ in range(40)]
     rows = [r for unit in units if unit for r in unit if json.loads(r["intent"]).get("area") == "lounge"]
     assert rows
     for row in rows:
@@ -442,7 +442,7 @@ def test_a_small_split_never_leaves_the_plans_bands(tmp_path):
 def test_the_alias_rule_is_met_in_a_big_home_without_aliases_whatever_the_seed(tmp_path):
     """The mansion (303 entities, no aliases): seed 16 needed 103 draws before a device type named one device (CI saw a failed build)."""
     from dataset_export.build import draw_split, templates_for, train_pair_ok
-    from dataset_export.generate import LabelBook
+    from dataset_export.labelbook import LabelBook
 
     subprocess.run([sys.executable, str(EXAMPLES / "make_ha_style_homes.py"), "--mansion", str(tmp_path)], check=True, capture_output=True)
     export = load_export(tmp_path / "mansion")

@@ -8,12 +8,13 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 from statewise_protocol import check_output, load_export, load_tools
 
-from dataset_export.generate import Generator, enum_values
+from dataset_export.generate import Generator
 from dataset_export.intents import Intent, kinds
 from dataset_export.language import load_language
 from dataset_export.policy import decide
 from dataset_export.states import random_entry
 from dataset_export.templates import all_templates
+from dataset_export.values import enum_values
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOMES = {name: load_export(EXAMPLES / name) for name in ("demo_home", "small_flat")}

@@ -93,14 +93,14 @@ def test_random_walk_only_produces_sentences_hassil_itself_expands():
     from hassil.sample import sample_expression
     from hassil.util import normalize_whitespace
 
-    from dataset_export.generate import _ref_lists
+    from dataset_export.speech import ref_lists
     from dataset_export.templates import _rules
 
     checked = 0
     for t in all_templates(load_language("en")):
         if not fillable(t, FULL) or "name_2" in t.slots:  # the oracle's lists are by list name: one value per list
             continue
-        lists = {list_name: TextSlotList.from_strings([FULL[slot]]) for slot, list_name in _ref_lists(t).items() if slot in FULL}
+        lists = {list_name: TextSlotList.from_strings([FULL[slot]]) for slot, list_name in ref_lists(t).items() if slot in FULL}
         try:
             expanded = list(islice(sample_expression(t.sentence.expression, lists, _rules(t)), 3001))
         except Exception:  # noqa: BLE001 - a list hassil cannot sample with one value: not comparable here
