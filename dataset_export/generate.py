@@ -141,8 +141,6 @@ class Generator:
         entries = variants(home.ontology, eid, self.rows.snapshot_entry(home, eid), self.intent(kind, value), self.rng, self.extra)
         return [e for e in entries if self.pair_ok(eid, e)]
 
-    _capable, _unit = capable, unit  # the names dataset_export/phrasings.py calls (kept until its parallel edit is merged)
-
     # ---- families -------------------------------------------------------------------------------
     def draw(self, family: str) -> Unit:
         """One unit of ``family`` (a name of :data:`.families.FAMILIES`), or ``None`` when this home or split cannot give one."""

@@ -14,8 +14,7 @@ from typing import Any
 from .intents import OK, capability_gap, device_nouns, list_nouns, norm, noun_matches, noun_say, resolve
 from .language import Language
 from .mentions import command_words, type_words
-
-Unit = list[dict[str, Any]] | None
+from .rows import Unit
 
 
 def _partial_mentions(ontology: Any, entity: dict[str, Any], lang: Language) -> list[str]:
@@ -47,7 +46,7 @@ def _stacked(text: str, lang: Language) -> bool:
 def partial_name(gen: Any) -> Unit:
     """An absolute command naming a device by part of its name, or by its name and type -> direct action on it."""
     home = gen.home()
-    options = gen._capable(home, gen.absolute)
+    options = gen.capable(home, gen.absolute)
     if not options:
         return None
     eid, kind = gen.rng.choice(options)
@@ -60,7 +59,7 @@ def partial_name(gen: Any) -> Unit:
     made = gen.say(home, kind, gen.value_for(kind, entity), {"name": gen.rng.choice(mentions)}, entity)
     if made is None or _stacked(made[0], gen.lang):
         return None
-    row = gen._unit(home, made[0], made[1], None, None, None, tags=("partial_name",))
+    row = gen.unit(home, made[0], made[1], None, None, None, tags=("partial_name",))
     return [row] if row and row["output_class"] != "text" else None
 
 
@@ -70,7 +69,7 @@ THEN = (" and then ", ", then ", " then ")  # how people join the steps of a req
 def steps(gen: Any) -> Unit:
     """Two commands for two devices said in order ("turn on the porch light, then lock the back door") -> both plans, in that order."""
     home = gen.home()
-    options = gen._capable(home, gen.absolute)
+    options = gen.capable(home, gen.absolute)
     if len(options) < 2:
         return None
     said = []
@@ -85,7 +84,7 @@ def steps(gen: Any) -> Unit:
         return None
     first, second = said[0][1][0], said[1][1][0]
     text = f"{first.rstrip('.?! ')}{gen.rng.choice(THEN)}{second[:1].lower()}{second[1:]}"
-    row = gen._unit(home, text, said[0][1][1], None, None, None, tags=("steps",))
+    row = gen.unit(home, text, said[0][1][1], None, None, None, tags=("steps",))
     return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 else None
 
 
@@ -94,7 +93,7 @@ def several_areas(gen: Any) -> Unit:
     home = gen.home()
     o = home.ontology
     areas: dict[tuple[str, str], list[str]] = {}
-    for eid, _kind in gen._capable(home, ("power",)):
+    for eid, _kind in gen.capable(home, ("power",)):
         e = o.entities[eid]
         for key, noun in device_nouns(gen.lang).items():
             if e.get("area") and noun_matches(noun, e):
@@ -108,7 +107,7 @@ def several_areas(gen: Any) -> Unit:
     made = gen.say(home, "power", gen.rng.choice(("on", "off")), {"area": first, "area_2": second, "device_noun": noun}, entity)
     if made is None or f" {gen.lang.words['and']} " not in made[0]:
         return None  # a template of one area was drawn
-    row = gen._unit(home, made[0], made[1], None, None, None, tags=("several_areas",))
+    row = gen.unit(home, made[0], made[1], None, None, None, tags=("several_areas",))
     return [row] if row and row["output_class"] == "action" and row["num_calls"] > 1 and "then" in row["intent"] else None
 
 
@@ -120,7 +119,7 @@ def type_noun(gen: Any) -> Unit:
     """
     home = gen.home()
     o = home.ontology
-    options = sorted({(key, kind) for eid, kind in gen._capable(home, gen.absolute) for key, noun in device_nouns(gen.lang).items()
+    options = sorted({(key, kind) for eid, kind in gen.capable(home, gen.absolute) for key, noun in device_nouns(gen.lang).items()
                       if noun_matches(noun, o.entities[eid])})
     if not options:
         return None
@@ -135,7 +134,7 @@ def type_noun(gen: Any) -> Unit:
     made = gen.say(home, kind, value, {"device_noun": key}, entity)
     if made is None:
         return None
-    row = gen._unit(home, made[0], made[1], None, None, None, tags=("type_noun",))
+    row = gen.unit(home, made[0], made[1], None, None, None, tags=("type_noun",))
     return [row] if row and row["output_class"] != "text" else None
 
 
@@ -143,7 +142,7 @@ def floor(gen: Any) -> Unit:
     """Devices said by the floor they are on ("switch off the downstairs lamps", "close the blinds on the first floor") -> every one there."""
     home = gen.home()
     o = home.ontology
-    capable = [(eid, kind) for eid, kind in gen._capable(home, ("power", "cover")) if o.entities[eid].get("floor")]
+    capable = [(eid, kind) for eid, kind in gen.capable(home, ("power", "cover")) if o.entities[eid].get("floor")]
     made = None
     for eid, kind in gen.rng.sample(capable, min(4, len(capable))):  # Home Assistant's floor sentences are for some domains only
         entity = o.entities[eid]
@@ -151,7 +150,7 @@ def floor(gen: Any) -> Unit:
             break
     if made is None:
         return None
-    row = gen._unit(home, made[0], made[1], None, None, None, tags=("floor",))
+    row = gen.unit(home, made[0], made[1], None, None, None, tags=("floor",))
     return [row] if row and row["output_class"] != "text" and '"floor"' in row["intent"] else None
 
 
@@ -172,6 +171,6 @@ def shopping_list(gen: Any) -> Unit:
     made = gen.say(home, "todo_add", gen.value_for("todo_add", entity), target, entity)
     if made is None:
         return None
-    row = gen._unit(home, made[0], made[1], None, None, None, tags=("shopping_list",))
+    row = gen.unit(home, made[0], made[1], None, None, None, tags=("shopping_list",))
     return [row] if row and row["output_class"] == "action" and shopping[0] in row["messages"][2]["content"] else None
 
