@@ -127,7 +127,7 @@ def out_of_v0(doc: dict[str, Any]) -> str | None:
         return "later"
     if doc["action"] == "coffee" and not _entity_texts(doc, "device_type"):
         return "no_device"  # a drink, not a device: no tool brews one
-    colours = {v["in"] for v in combined_data()["lists"]["color"]["values"]}
+    colours = {v["in"] for v in combined_data(load_language("en"))["lists"]["color"]["values"]}
     if doc["action"] == "hue_lightchange" and not any(c.casefold() in colours for c in _entity_texts(doc, "color_type")):
         return "no_value"  # "change the colour of the lights": no colour said
     return None

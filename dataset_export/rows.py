@@ -115,11 +115,13 @@ class Rows:
             return None
         all_tags = set(decision.tags) | set(tags)
         res = resolve(o, intent) if intent.kind != OUT_OF_SCOPE else None
-        if res is not None and res.via_alias and res.status in (OK, "not_present") and decision.targets:
-            all_tags.add("alias")
         area_names = {norm(e["area"], self.lang) for e in o.entities.values() if e.get("area")}
-        if intent.area and norm(intent.area, self.lang) not in area_names and decision.targets:
-            all_tags.add("alias")  # the place said by an area alias
+        for step in intent.steps if intent.kind != OUT_OF_SCOPE else ():  # every step said ("..., then close the lounge blinds")
+            said = resolve(o, step)
+            if said.via_alias and said.status in (OK, "not_present") and decision.targets:
+                all_tags.add("alias")
+            if step.area and norm(step.area, self.lang) not in area_names and decision.targets:
+                all_tags.add("alias")  # the place said by an area alias
         if group:
             all_tags.add("state_sensitive")
         if decision.num_calls > 1:

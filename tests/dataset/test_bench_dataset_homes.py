@@ -15,7 +15,7 @@ def test_measure_and_table_on_two_homes():
     rows = module.measure(size=120, homes=("demo_home", "ha_apartment"))
     assert [r["home"] for r in rows] == ["demo_home", "ha_apartment"]
     ha = rows[1]
-    assert ha["entities"] == 35 and abs(sum(ha["classes"].values()) - 1) < 1e-9
+    assert ha["entities"] == 35 and abs(sum(ha["classes"].values()) - 1) <= 3e-4  # shares rounded to four places each
     # Nothing in that export is unavailable: every present:false example comes from an ontology variant.
     assert ha["sources"]["not_present"]["home"] == 0 and ha["sources"]["not_present"]["variant"] > 0
     assert 0 < ha["p50"] <= ha["p99"] and ha["rows_per_s"] > 0

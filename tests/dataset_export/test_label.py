@@ -187,7 +187,7 @@ def test_two_areas_are_read_by_the_templates_too(teacher):
 def test_the_door_is_the_only_lock_of_a_one_lock_home(tmp_path):
     entities = [e for e in plain.ENTITIES if e["id"] != "lock.front_door"]
     states = {eid: entry for eid, entry in plain.STATES.items() if eid != "lock.front_door"}
-    one_lock = Teacher(load_export(plain.write_export(tmp_path / "one_lock", entities, states)))
+    one_lock = Teacher(load_export(plain.write_export(tmp_path / "one_lock", entities, states)), load_language("en"))
     for text, command in (("unlock the door", "unlock"), ("lock the door", "lock"), ("lock all the locks", "lock")):
         label = one_lock.label(text)
         assert _acted_on(label.answer) == {"lock.back_door"} and f'"command":"{command}"' in label.answer, (text, label.answer)
