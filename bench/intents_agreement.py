@@ -132,8 +132,8 @@ def _place_every_area(entities: dict[str, dict[str, Any]], states: dict[str, dic
     """Home Assistant's harness knows every area a test file lists; an ontology knows an area only by the entities in it.
 
     A named entity with no area of its own is put where the file's tests name it ("die Stehlampe im Schlafzimmer"), and
-    an area still empty gets a read-only sensor, so that the reader has the file's areas and floors (a device of the
-    right type there is not added: the teacher then says there is none).
+    an area still empty, or a floor the file lists with no area, gets a read-only sensor, so that the reader has the file's
+    areas and floors (a device of the right type there is not added: the teacher then says there is none).
     """
     by_name = {e["name"].casefold(): e for e in entities.values()}
     names = {a: f for a, f in areas.values()}
@@ -143,7 +143,10 @@ def _place_every_area(entities: dict[str, dict[str, Any]], states: dict[str, dic
         if named is not None and not named["area"] and slots.get("area") in names:
             named["area"], named["floor"] = slots["area"], names[slots["area"]]
     used = {e["area"] for e in entities.values() if e["area"]}
-    for i, (area, floor) in enumerate(sorted((a, f) for a, f in names.items() if a not in used)):
+    places: list[tuple[str | None, str | None]] = sorted((a, f) for a, f in names.items() if a not in used)
+    floors_used = {e["floor"] for e in entities.values() if e["floor"]} | {f for _, f in places if f}
+    places += [(None, f["name"]) for f in doc.get("floors", []) if f["name"] not in floors_used]  # a floor the file lists with no area
+    for i, (area, floor) in enumerate(places):
         eid = f"sensor.statewise_bench_{i}"
         entities[eid] = {"id": eid, "name": f"statewise bench {i}", "aliases": [], "area": area, "floor": floor, "domain": "sensor",
                          "device_class": None, "capabilities": {}, "present": True}

@@ -24,7 +24,8 @@ by clause (:meth:`Recognizer._steps`), each clause as a sentence of its own.
 
 Within a pass the best reading names a target by name over area, floor and device type
 over none, then (for a name the home lacks) takes the longer mention, then matches more
-of the template's literal text, then has the smaller template id. :meth:`Recognizer.intent` turns it into an :class:`~.intents.Intent`.
+of the template's literal text, then leaves fewer words to a free-text slot (a media class said is read), then has
+the smaller template id. :meth:`Recognizer.intent` turns it into an :class:`~.intents.Intent`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from .gazetteer import GazetteerReader
 from .intents import OUT_OF_SCOPE, UNKNOWN, Intent, kinds, list_nouns, norm, resolve, target_domains
 from .language import Language, language
 from .mentions import FRAGMENT, Mentions
-from .templates import AMOUNT_SLOTS, Meaning, Template, hass_meanings, hassil_intents, templates_by_sentence
+from .templates import AMOUNT_SLOTS, Meaning, Template, hass_meanings, hassil_intents, templates_by_sentence, wildcards
 
 SCOPE_RANK = {"name": 0, "area": 1, "floor": 1, "none": 2}
 
@@ -66,7 +67,9 @@ class Reading:
         """Sort key: better readings first (see the module docstring); an unmatched "name" holding " and " is two names."""
         joined = any(f" {language(self.template.language).words['and']} " in str(self.values.get(slot, "")) for slot in self.unmatched)
         said = sum(len(str(self.values.get(slot, "")).split()) for slot in self.unmatched)  # the whole mention: "aquarium light", not "aquarium"
-        return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -said, -self.chunks, self.template.id)
+        # free text the template did not read: "spiel Musik von Led Zeppelin" is the artist Led Zeppelin, not a title "Musik von Led Zeppelin"
+        free = sum(len(str(self.values.get(slot, "")).split()) for slot in self.template.slots & wildcards(language(self.template.language)))
+        return (joined, len(self.unmatched), SCOPE_RANK[self.template.scope], -said, -self.chunks, free, self.template.id)
 
 
 def _values(texts: Iterable[tuple[str, Any, dict[str, Any] | None]]) -> list[TextSlotValue]:

@@ -202,6 +202,12 @@ def combined_data(lang: Language) -> dict[str, Any]:
 
 
 @cache
+def wildcards(lang: Language) -> frozenset[str]:
+    """The lists of ``lang`` that take free text (``search_query``, a name said for ``input``)."""
+    return frozenset(name for name, spec in combined_data(lang)["lists"].items() if (spec or {}).get("wildcard"))
+
+
+@cache
 def hassil_intents(lang: Language, any_domain: bool = False) -> Intents:
     """The combined templates as hassil ``Intents`` (what the recogniser reads and :func:`all_templates` splits).
 

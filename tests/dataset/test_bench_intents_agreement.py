@@ -72,6 +72,16 @@ def test_a_teacher_acting_on_the_wrong_device_is_counted_against(tmp_path, monke
     assert row["teacher_cases"] == 3 and row["teacher_agrees"] == 0
 
 
+def test_a_floor_a_test_file_lists_without_areas_is_known(tmp_path):
+    """Home Assistant's harness knows the floors a test file lists; so does the bench's home (no device of the type there)."""
+    clone = _clone(tmp_path, {"name": "Kitchen Light"})
+    doc = {"language": "en", "floors": [{"name": "Basement"}],
+           "tests": [{"sentences": ["turn on the lights in the basement"], "slots": {"floor": "Basement", "domain": "light"}}]}
+    (clone / "tests" / "en" / "HassTurnOn" / "floor.yaml").write_text(yaml.safe_dump(doc))
+    report = _bench().measure(clone)
+    assert report["intents"]["HassTurnOn"]["recognised"] == 4, report["misses"]
+
+
 def test_missing_clone_is_a_clear_error(tmp_path, capsys):
     assert _bench().main(["--repo", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err

@@ -251,3 +251,18 @@ def test_german_templates_expand_and_read_back():
     templates, sampled, read = check_sample_and_recognise(load(CODE), NAMES, AREAS, FLOORS)
     print(f"{CODE}: {templates} templates, {sampled} sentences sampled, {read} read back as their intent")
     assert read == sampled >= 3 * templates > 300
+
+
+def test_german_media_class_said_is_not_part_of_the_title():
+    """A media class Home Assistant's German templates name ("Musik von", "die Playlist") is read as such, not as free text."""
+    from statewise_protocol import Ontology
+
+    from dataset_export.recognize import Recognizer
+
+    player = {"id": "media_player.sonos_kuche", "name": "Sonos Küche", "aliases": [], "area": "Küche", "floor": None, "domain": "media_player",
+              "device_class": None, "capabilities": {"power": True, "volume": True, "playback": True, "inputs": ["plex"]}, "present": True}
+    recognizer = Recognizer(Ontology.from_entities([player]), load(CODE))
+    for text, title in (("spiel Musik von Led Zeppelin in der Küche", "Led Zeppelin"), ("spiele die Playlist Sommerhits in der Küche", "Sommerhits"),
+                        ("spiel Enter Sandman in der Küche", "Enter Sandman")):
+        intent = recognizer.intent(text)
+        assert intent is not None and (intent.kind, intent.value, intent.area) == ("play_title", title, "Küche"), (text, intent)
