@@ -140,7 +140,7 @@ def _place_every_area(entities: dict[str, dict[str, Any]], states: dict[str, dic
     for test in doc.get("tests", []):
         slots = test.get("slots") or {}
         named = by_name.get(str(slots.get("name", "")).casefold())
-        if named is not None and not named["area"] and slots.get("area") in names:
+        if named is not None and not named["area"] and isinstance(slots.get("area"), str) and slots["area"] in names:
             named["area"], named["floor"] = slots["area"], names[slots["area"]]
     used = {e["area"] for e in entities.values() if e["area"]}
     places: list[tuple[str | None, str | None]] = sorted((a, f) for a, f in names.items() if a not in used)
@@ -157,27 +157,45 @@ def _norm(value: Any) -> str:
     return str(value).casefold().strip()
 
 
+def _choices(value: Any) -> list[Any]:
+    """A test's slot value, or the values it accepts: Home Assistant's harness takes any one of a list."""
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def slot_readings(slots: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every single-valued form of a test's slots (``device_class: [shutter, curtain]`` with ``position: [80, 40]``: four)."""
+    out: list[dict[str, Any]] = [{}]
+    for key, value in slots.items():
+        out = [{**done, key: choice} for done in out for choice in _choices(value)]
+    return out
+
+
 def expected_targets(ontology: Ontology, intent: str, slots: Mapping[str, Any], meanings: tuple[Meaning, ...]) -> list[str]:
     """The entities Home Assistant acts on for these slots: every given slot matches, within the intent's domains."""
     domains = set().union(*(m.domains for m in meanings))
     if "name" in slots:  # a name resolves leniently, as Home Assistant's harness does: its place only narrows several of that name
-        named = [eid for eid, e in ontology.entities.items() if e["domain"] in domains and _norm(e["name"]) == _norm(slots["name"])]
+        named = [eid for eid, e in ontology.entities.items() if e["domain"] in domains and _norm(e["name"]) in {_norm(n) for n in _choices(slots["name"])}]
         placed = expected_targets(ontology, intent, {k: v for k, v in slots.items() if k != "name"}, meanings) if len(named) > 1 else named
         return sorted(set(named) & set(placed)) or named
     out = []
     for eid, e in ontology.entities.items():
         if e["domain"] not in domains:
             continue
-        if "area" in slots and _norm(e["area"] or "") != _norm(slots["area"]):
-            continue
-        if "floor" in slots and _norm(e["floor"] or "") != _norm(slots["floor"]):
-            continue
-        if "domain" in slots and e["domain"] != slots["domain"]:
-            continue
-        if "device_class" in slots and e["device_class"] != slots["device_class"]:
+        if any(key in slots and _norm(e[key] or "") not in {_norm(v) for v in _choices(slots[key])} for key in ("area", "floor", "domain", "device_class")):
             continue
         out.append(eid)
     return sorted(out)
+
+
+def expected_intents(intent: str, slots: Mapping[str, Any], meanings: tuple[Meaning, ...], domain: str | None, code: str = "en") -> list[Intent]:
+    """Every reading Home Assistant's test accepts.
+
+    One per single-valued form of the slots, and, where no target and no domain tell which meaning is meant (a home with
+    nothing in the test's area), one per meaning of the intent: the harness checks only the slots the test names.
+    """
+    candidates = [m for m in meanings if domain is None or domain in m.domains]
+    return [i for one in slot_readings(slots) for m in (candidates if domain is None else candidates[:1])
+            if (i := expected_intent(intent, one, (m,), domain, code)) is not None]
 
 
 def expected_intent(intent: str, slots: Mapping[str, Any], meanings: tuple[Meaning, ...], domain: str | None, code: str = "en") -> Intent | None:
@@ -204,11 +222,12 @@ def same_reading(got: Intent, wanted: Intent, slots: Mapping[str, Any]) -> bool:
         return False
     said = {"name": got.mention, "area": got.area, "floor": got.floor, "device_class": got.device_class}
     for key in ("name", "area", "floor", "device_class"):
-        if key in slots and norm(str(said[key] or ""), lang) != norm(str(slots[key]), lang):
+        # a slot Home Assistant gives as a list takes any of its values; a reading of several ("stores": blind or shade) takes them all
+        if key in slots and not {norm(str(v or ""), lang) for v in _choices(said[key])} <= {norm(str(v), lang) for v in _choices(slots[key])}:
             return False
         if key not in slots and said[key] and key != "device_class":
             return False
-    return "domain" not in slots or got.domains is None or slots["domain"] in got.domains
+    return "domain" not in slots or got.domains is None or any(d in got.domains for d in _choices(slots["domain"]))
 
 
 def _effect(kind: str, value: Any, before: Mapping[str, Any], after: Mapping[str, Any], calls: list[dict[str, Any]], eid: str) -> bool:
@@ -277,17 +296,18 @@ def measure(repo: Path, code: str = "en") -> dict[str, Any]:
             implied = not set(slots) & {"name", "area", "floor"}
             if implied and len(targets) > 1:  # no target said, several capable: Home Assistant uses the speaker's area, a prompt has none
                 row["implied_several"] += len(sentences)
-            named = [e for e in doc.get("entities", []) if slots.get("name") and _norm(e["name"]) == _norm(slots["name"])]
+            named = [e for e in doc.get("entities", []) if slots.get("name") and _norm(e["name"]) in {_norm(n) for n in _choices(slots["name"])}]
             domain = (ontology.entities[targets[0]]["domain"] if targets else
                       slots.get("domain") or (named[0].get("domain") or named[0]["id"].split(".", 1)[0] if named else None))
-            wanted = expected_intent(intent, slots, meanings, domain, code)
+            accepted = expected_intents(intent, slots, meanings, domain, code)
+            wanted = accepted[0] if accepted else None
             for sentence in sentences:
                 row["sentences"] += 1
                 reading = recognizer.reading(sentence)
                 first_pass = bool(recognizer._read(sentence, False, False)) if reading is not None else False
                 row["producible"] += first_pass
                 got = recognizer.to_intent(reading) if reading is not None else None
-                same = got is not None and wanted is not None and same_reading(got, wanted, slots)
+                same = got is not None and any(same_reading(got, w, slots) for w in accepted)
                 row["recognised"] += same
                 if not same and len(misses[intent]) < 12:
                     misses[intent].append(f"{sentence!r}: read {got.as_dict() if got else None}, expected {wanted.as_dict() if wanted else None}")

@@ -86,3 +86,26 @@ def test_missing_clone_is_a_clear_error(tmp_path, capsys):
     assert _bench().main(["--repo", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "nowhere" in err and "OHF-Voice/intents" in err and err[-1] == "\n" and err.count("\n") == 1
+
+
+def test_a_per_file_home_with_floors_alone_and_slots_that_take_several_values(tmp_path):
+    """Home Assistant's harness knows a floor a file lists with no area on it, takes any value of a slot given as a list,
+    and checks only the slots a test names (no domain, nothing in the area: any meaning of the intent)."""
+    tests = tmp_path / "tests" / "en"
+    (tests / "HassTurnOff").mkdir(parents=True)
+    (tests / "HassSetPosition").mkdir()
+    home = {"language": "en", "floors": [{"name": "Upstairs"}], "areas": [{"name": "Kitchen"}]}
+    (tests / "HassTurnOff" / "floor.yaml").write_text(yaml.safe_dump(home | {"tests": [
+        {"sentences": ["turn off the lights upstairs", "turn off the upstairs lights"], "slots": {"floor": "Upstairs"}},
+        {"sentences": ["turn off the lights in the kitchen"], "slots": {"area": "Kitchen"}},
+    ]}))  # fmt: skip
+    (tests / "HassSetPosition" / "classes.yaml").write_text(yaml.safe_dump({"language": "en", "areas": [{"name": "Kitchen"}], "tests": [
+        {"sentences": ["set the kitchen blinds to 50%", "set the kitchen shades to 40%", "set the kitchen curtains to 50%",
+                       "set the kitchen blinds to 60%"],
+         "slots": {"area": "Kitchen", "device_class": ["blind", "shade"], "position": [50, 40]}},
+    ]}))  # fmt: skip
+    report = _bench().measure(tmp_path, "en")
+    assert report["intents"]["HassTurnOff"]["recognised"] == 3
+    assert report["intents"]["HassSetPosition"]["recognised"] == 2
+    misses = report["misses"]["HassSetPosition"]
+    assert len(misses) == 2 and "curtains to 50%" in misses[0] and "blinds to 60%" in misses[1]
