@@ -148,8 +148,10 @@ def hass_meanings(intent: str, data: Mapping[str, Any], slot_names: set[str]) ->
             if not acting or (slot is not None and slot not in slot_names and slot not in fixed):
                 continue
             kind = entry.get("kind") or (spec.intent or {}).get("kind")
-            value = entry.get("value", fixed.get(slot) if slot else None)
-            key = (kind, value, None if slot in fixed else slot)
+            # a fixed slot is hassil's default: a sentence that says the slot itself ("baja el volumen 20%") gives its value
+            said = slot is not None and (slot not in fixed or slot in slot_names)
+            value = entry.get("value", None if said or slot is None else fixed.get(slot))
+            key = (kind, value, slot if said else None)
             found.setdefault(key, set()).update(acting)
             names[key] = entry.get("name")
     value_slots = {entry.get("slot") for spec in load_tools().values() for entry in spec.hass if entry["intent"] == intent} - {None}
