@@ -10,6 +10,7 @@ import copy
 import random
 import re
 import string
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
@@ -22,6 +23,9 @@ from hassil.sample import sample_expression
 from home_assistant_intents import get_intents
 
 from dataset_export.language import Language, load_language
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_language_fr import context_of
 
 LANGUAGES = Path(__file__).resolve().parents[2] / "custom_components" / "statewise" / "protocol" / "languages"
 STOP_WORDS = frozenset({"the", "turn", "please", "light", "lights", "can't", "already"})
@@ -192,7 +196,7 @@ def check_sample_and_recognise(language: Language, names: Mapping[str, Sequence[
                 templates += 1
                 for said in rng.sample(expanded, min(READ_PER_SENTENCE, len(expanded))):
                     sampled += 1
-                    if _reads_as(said, name, block, intents, full, language.code):
+                    if _reads_as(said, name, block, intents, full, language.code, text):
                         read += 1
                     else:
                         wrong.append(f"{name}: {said!r} (from {text!r})")
@@ -200,10 +204,10 @@ def check_sample_and_recognise(language: Language, names: Mapping[str, Sequence[
     return templates, sampled, read
 
 
-def _reads_as(said: str, name: str, block: Mapping[str, Any], intents: Intents, lists: dict[str, SlotList], code: str) -> bool:
+def _reads_as(said: str, name: str, block: Mapping[str, Any], intents: Intents, lists: dict[str, SlotList], code: str, text: str) -> bool:
     """True when hassil reads ``said`` as ``name`` with the block's fixed slots (any of its readings)."""
     fixed = block.get("slots") or {}
-    for result in recognize_all(said, intents, slot_lists=lists, language=code):
+    for result in recognize_all(said, intents, slot_lists=lists, language=code, intent_context=context_of(_domains(block), text)):
         if result.intent.name == name and all(result.entities.get(k) is not None and result.entities[k].value == v for k, v in fixed.items()):
             return True
     return False
