@@ -3,7 +3,8 @@
 Homes: the demo home, the hand-written small flat and large house, and the three
 exports named as Home Assistant names things (``examples/ha_*``: no aliases,
 nothing unavailable, sensors exposed). Run:
-``.venv/trainer/bin/python bench/dataset_homes.py [--size N]``.
+``.venv/trainer/bin/python bench/dataset_homes.py [--size N] [--language en,de,...]`` (each language a build of
+its own; default English).
 """
 
 from __future__ import annotations
@@ -25,18 +26,19 @@ HOMES = ("demo_home", "small_flat", "large_house", "ha_apartment", "ha_family_ho
 MAX_LENGTH = 16384  # every example home fits (the budget is the subject of bench/ontology_tokens.py)
 
 
-def measure(size: int = 400, homes: tuple[str, ...] = HOMES) -> list[dict[str, Any]]:
-    """One build per home (seed 0)."""
+def measure(size: int = 400, homes: tuple[str, ...] = HOMES, languages: tuple[str, ...] = ("en",)) -> list[dict[str, Any]]:
+    """One build per home and language (seed 0)."""
     rows = []
-    for home in homes:
+    for language, home in ((language, home) for language in languages for home in homes):
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             stats = build_dataset(ROOT / "examples" / home, Path(tmp) / "out", seed=0, size=size, heldout_size=max(40, size // 10),
-                                  max_length=MAX_LENGTH)  # fmt: skip
+                                  max_length=MAX_LENGTH, language=language)  # fmt: skip
             seconds = time.perf_counter() - start
         train = stats["train"]
         total = size + max(40, size // 10)
-        rows.append({"home": home, "entities": stats["export"]["entities"], "seconds": round(seconds, 1), "rows_per_s": round(total / seconds, 1),
+        label = home if language == "en" else f"{home} ({language})"
+        rows.append({"home": label, "entities": stats["export"]["entities"], "seconds": round(seconds, 1), "rows_per_s": round(total / seconds, 1),
                      "classes": {k: v["share"] for k, v in train["classes"].items()}, "coverage": train["coverage"],
                      "sources": train["coverage_sources"], "variants": train["ontology_variants"]["share"], "injected": train["injected"]["share"],
                      "p50": train["tokens"]["p50"], "p99": train["tokens"]["p99"]})  # fmt: skip
@@ -60,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=400)
+    parser.add_argument("--language", default="en", help="comma-separated language codes, one build each")
     args = parser.parse_args(argv)
-    print(format_table(measure(args.size)))
+    print(format_table(measure(args.size, languages=tuple(args.language.split(",")))))
     return 0
 
 

@@ -21,3 +21,12 @@ def test_measure_and_table_on_two_homes():
     assert 0 < ha["p50"] <= ha["p99"] and ha["rows_per_s"] > 0
     table = module.format_table(rows)
     assert table.count("\n") == 3 and "| ha_apartment | 35 |" in table
+
+
+def test_a_row_per_home_and_language():
+    spec = importlib.util.spec_from_file_location("bench_dataset_homes", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.measure(size=120, homes=("small_flat",), languages=("en", "de"))
+    assert [r["home"] for r in rows] == ["small_flat", "small_flat (de)"]
+    assert rows[0]["coverage"] != rows[1]["coverage"] or rows[0]["p50"] != rows[1]["p50"]  # another language, another draw
