@@ -12,6 +12,19 @@ from .actions import area, compound
 if TYPE_CHECKING:
     from ..generate import Generator
     from ..homes import Home
+    from ..intents import Intent
+    from ..templates import Template
+
+
+
+def _read(gen: Generator, home: Home, kinds_: tuple[str, ...]) -> tuple[Intent, str, Template, str, Intent] | None:
+    """A command of one of ``kinds_`` and how the teacher reads it (``None``: none drawn, or not understood)."""
+    picked = gen.command(home, kinds_)
+    if not picked:
+        return None
+    intended, text, template, eid = picked
+    intent = home.recognizer.intent(text)
+    return None if intent is None else (intended, text, template, eid, intent)
 
 
 
@@ -46,13 +59,10 @@ def group(gen: Generator, kinds_: tuple[str, ...] | None = None) -> Unit:
 
 def _group(gen: Generator, home: Home, kinds_: tuple[str, ...] | None) -> Unit:
     kinds_ = kinds_ or (*STATEFUL_KINDS, *[k for k in gen.absolute if all(s.mapping.get("observable", True) is True for s in gen.kind_tools(k))])
-    picked = gen.command(home, kinds_)
-    if not picked:
+    read = _read(gen, home, kinds_)
+    if read is None:
         return None
-    intended, text, template, eid = picked
-    intent = home.recognizer.intent(text)
-    if intent is None:
-        return None
+    intended, text, template, eid, intent = read
     entries = gen.entries(home, eid, intended.kind, intended.value)
     gen.rng.shuffle(entries)
     chosen: list[tuple[dict[str, Any], str]] = []
@@ -102,13 +112,10 @@ def multi(gen: Generator) -> Unit:
 def noop(gen: Generator) -> Unit:
     """Goal already holds in STATE -> explicit no-op text."""
     home = gen.home()
-    picked = gen.command(home, (*STATEFUL_KINDS, *gen.absolute))
-    if not picked:
+    read = _read(gen, home, (*STATEFUL_KINDS, *gen.absolute))
+    if read is None:
         return None
-    intended, text, template, eid = picked
-    intent = home.recognizer.intent(text)
-    if intent is None:
-        return None
+    intended, text, template, eid, intent = read
     entries = [e for e in gen.entries(home, eid, intended.kind, intended.value) if decide(home.ontology, {eid: e}, intent).output_class == TEXT]
     if not entries:
         return None

@@ -58,6 +58,19 @@ def agent_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
     return entity_id
 
 
+async def process(client: Any, hass: HomeAssistant, entry: MockConfigEntry, text: str, conversation_id: str | None = None,
+                  language: str = "en") -> dict[str, Any]:  # fmt: skip
+    """POST /api/conversation/process as an Assist pipeline in ``language`` does."""
+    body = {"text": text, "language": language, "agent_id": agent_id(hass, entry)}
+    if conversation_id:
+        body["conversation_id"] = conversation_id
+    resp = await client.post("/api/conversation/process", json=body)
+    assert resp.status == 200
+    answer = await resp.json()
+    await hass.async_block_till_done()
+    return answer
+
+
 async def converse(hass: HomeAssistant, entry: MockConfigEntry, text: str, context: Context | None = None) -> conversation.ConversationResult:
     """Ask the Statewise agent through Home Assistant's conversation API (and let scheduled state writes land)."""
     result = await conversation.async_converse(hass, text, None, context or Context(), language="en", agent_id=agent_id(hass, entry))

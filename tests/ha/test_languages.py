@@ -30,7 +30,7 @@ from custom_components.statewise.protocol.language import available_languages
 
 from .conftest import conversation_subentry_data, user_aliases
 from .model_server import ModelServer
-from .test_conversation import agent_id, call
+from .test_conversation import agent_id, call, process as post
 
 UNLOCK = call("lock_control", entity_id="lock.front_door", command="unlock")
 KITCHEN_ON = call("light_power", entity_id="light.kitchen_lights", state="on")
@@ -57,14 +57,7 @@ def instant_lock() -> Any:
 async def process(client: Any, hass: HomeAssistant, entry: MockConfigEntry, text: str, conversation_id: str | None = None,
                   language: str = "de") -> dict[str, Any]:  # fmt: skip
     """POST /api/conversation/process as a German Assist pipeline does."""
-    body = {"text": text, "language": language, "agent_id": agent_id(hass, entry)}
-    if conversation_id:
-        body["conversation_id"] = conversation_id
-    resp = await client.post("/api/conversation/process", json=body)
-    assert resp.status == 200
-    answer = await resp.json()
-    await hass.async_block_till_done()
-    return answer
+    return await post(client, hass, entry, text, conversation_id, language)
 
 
 def speech(answer: dict[str, Any]) -> str:
