@@ -33,6 +33,7 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parents[1]
 HA_PYTHON = ROOT / ".venv" / "ha" / "bin" / "python"
 DEMO = ROOT / "examples" / "demo_home"
+AGREEMENT_TITLE = "Against Home Assistant's own intent tests (OHF-Voice/intents tests/<language>, CC BY 4.0; every language Statewise speaks)"
 sys.path.insert(0, str(ROOT / "bench"))
 import model_servers  # noqa: E402
 
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             body = agreement.format_report(agreement.measure(Path(args.intents_repo)))
         else:
             body = f"(no clone of OHF-Voice/intents at {args.intents_repo}: pass --intents-repo)"
-        add("Against Home Assistant's own intent tests (OHF-Voice/intents tests/en, CC BY 4.0)", body)
+        add(AGREEMENT_TITLE, body)
         train = _bench("train_throughput")
         add("Training tokens/s, MFU and packing efficiency against a bare PEFT loop (tiny Qwen3, CPU; GPU figures: bench/gpu_results.md)",
             "```\n" + train.format_report(train.measure()) + "\n```")
@@ -137,13 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}{' (quick mode)' if args.quick else ''}.",
         "Every figure stands beside its baseline measured in the same run. CPU figures on a shared 2-core machine are noisy.",
     ]
-    if args.llama_only and Path(args.out).is_file():  # the other sections stay as the last full run wrote them
+    if Path(args.out).is_file():  # sections this run does not write (by hand: the phrasing bench needs a local SLURP file) stay
         old = Path(args.out).read_text(encoding="utf-8")
         kept = dict(_sections(old))
         kept.update(sections)
         sections = list(kept.items())
-        head = [line for line in old.split("\n## ")[0].rstrip("\n").splitlines() if not line.startswith("The llama.cpp sections: ")]
-        head.append(f"The llama.cpp sections: run again by `bench/run_all.py --llama-only` on {datetime.now(UTC).isoformat(timespec='seconds')}.")
+        if args.llama_only:
+            head = [line for line in old.split("\n## ")[0].rstrip("\n").splitlines() if not line.startswith("The llama.cpp sections: ")]
+            head.append(f"The llama.cpp sections: run again by `bench/run_all.py --llama-only` on {datetime.now(UTC).isoformat(timespec='seconds')}.")
     text = "\n".join(head) + "\n" + "".join(f"\n## {t}\n\n{b}\n" for t, b in sections)
     out = Path(args.out)
     tmp_out = out.with_suffix(".md.tmp")
