@@ -127,6 +127,7 @@ COMMANDS: list[tuple[str, str, set[str] | str]] = [
     # the way people talk to an assistant: its name, "now", the lights by type, the whole home
     ("please switch the lights off", "text", "ambiguous"),  # no room said, nine lights: which ones (Home Assistant needs the speaker's area)
     ("it is so dark here", "text", "ambiguous"),
+    ("make the room darker", "text", "ambiguous"),  # the speaker's room: v0 has none, so which lights
     ("jarvis turn on the porch light", "action", {"light.porch_light"}),
     ("alexa lock the back door now", "action", {"lock.back_door"}),
     ("shut off the lights in the kids room", "action", {"light.kids_room_light"}),
