@@ -51,7 +51,7 @@ class Homes:
         change = change or self.rng.choice(CHANGES)
         pool = self._variants.setdefault(change, [])
         if len(pool) < VARIANTS_PER_CHANGE:
-            made = make_variant(self.base.ontology, change, self.rng)
+            made = make_variant(self.base.ontology, change, self.rng, self.lang.words)
             if made is not None and all(h.ontology.prompt_json != made.ontology.prompt_json for h in pool):
                 pool.append(Home(made, self.lang))
         return self.rng.choice(pool) if pool else None

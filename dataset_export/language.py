@@ -30,6 +30,8 @@ from jsonschema import Draft202012Validator
 from statewise_protocol import ExportError, __file__ as _protocol_file
 from statewise_protocol.tools import by_value
 
+from .variants import CATALOGUE, VARIANT_WORDS
+
 LANGUAGES_DIR = Path(_protocol_file).resolve().parent / "languages"
 FILES = ("sentences.yaml", "words.yaml", "phrases.yaml")
 
@@ -41,12 +43,17 @@ WORDS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["device_nouns", "list_nouns", "trailing_type_words", "light_words", "generic", "leading_articles", "articles",
                  "place_prepositions", "mention_filler", "in_place", "every_words", "glue", "place_words", "dwelling", "joining", "sequence", "and",
-                 "polite_prefixes", "polite_suffixes", "media_sources", "inputs", "items", "unknown_names", "titles", "out_of_scope_values"],
+                 "polite_prefixes", "polite_suffixes", "media_sources", "inputs", "items", "unknown_names", "titles", "out_of_scope_values",
+                 *VARIANT_WORDS],
     "properties": {"device_nouns": _NOUNS, "list_nouns": _NOUNS, "sequence": {"type": "string"}, "and": {"type": "string"},
                    "out_of_scope_values": {"type": "object", "additionalProperties": {"type": "string"}},
                    "class_words": {"type": "object", "additionalProperties": {"type": "string"}},
                    "domain_words": {"type": "object", "additionalProperties": {"type": "string"}},
-                   "number_words": {"type": "string"}},
+                   "number_words": {"type": "string"},
+                   "variant_added": {"type": "string", "pattern": "\\{device\\}"},
+                   "variant_devices": {"type": "object", "required": [key for _, key, _, _ in CATALOGUE], "additionalProperties": {"type": "string"}},
+                   "variant_renames": {**_LIST, "minItems": 1, "items": {"type": "string", "pattern": "\\{name\\}"}},
+                   "variant_aliases": {**_LIST, "minItems": 1, "items": {"type": "string", "pattern": "\\{noun\\}"}}},
     "additionalProperties": _LIST,
 }
 REPLIES = ("unknown", "none_there", "none_at_all", "ambiguous", "many", "not_present", "missing", "noop", "unknown_level", "partly",

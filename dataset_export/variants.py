@@ -17,6 +17,7 @@ Labels follow the variant: the teacher decides against the variant's ontology.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,29 +26,31 @@ from statewise_protocol import Ontology, load_tools, slugify
 VARIANT_SHARE = 0.25
 CHANGES = ("removed", "added", "renamed", "aliased", "absent")
 
-# domain, what it is (the name's last words), device class, capabilities
+# domain, the device's key in each language's ``variant_devices`` (words.yaml: what it is, as the name says it), device class,
+# capabilities
 CATALOGUE: tuple[tuple[str, str, str | None, dict[str, Any]], ...] = (
-    ("light", "Reading Lamp", None, {"brightness": True, "color_temp": [2200, 6500]}),
-    ("light", "Ceiling Light", None, {"brightness": True}),
-    ("light", "Strip Light", None, {"brightness": True, "color": True}),
-    ("light", "Floor Lamp", None, {"brightness": True}),
-    ("switch", "Coffee Machine", "outlet", {}),
-    ("switch", "Smart Plug", "outlet", {}),
-    ("switch", "Heater", None, {}),
-    ("fan", "Fan", None, {"speed": True}),
-    ("fan", "Air Purifier", None, {"speed": True}),
-    ("media_player", "Speaker", "speaker", {"power": True, "volume": True, "playback": True, "mute": True}),
-    ("media_player", "TV", "tv", {"power": True, "volume": True, "playback": True, "inputs": ["hdmi_1", "hdmi_2", "netflix"]}),
-    ("cover", "Blinds", "blind", {"position": True, "stop": True}),
-    ("cover", "Curtains", "curtain", {"position": True}),
-    ("climate", "Thermostat", None, {"hvac_modes": ["heat", "off"], "temp_range": [5, 30]}),
-    ("lock", "Door Lock", None, {}),
-    ("vacuum", "Robot Vacuum", None, {}),
-    ("humidifier", "Dehumidifier", "dehumidifier", {"humidity_range": [30, 80]}),
-    ("valve", "Sprinkler", "water", {}),
+    ("light", "reading lamp", None, {"brightness": True, "color_temp": [2200, 6500]}),
+    ("light", "ceiling light", None, {"brightness": True}),
+    ("light", "strip light", None, {"brightness": True, "color": True}),
+    ("light", "floor lamp", None, {"brightness": True}),
+    ("switch", "coffee machine", "outlet", {}),
+    ("switch", "smart plug", "outlet", {}),
+    ("switch", "heater", None, {}),
+    ("fan", "fan", None, {"speed": True}),
+    ("fan", "air purifier", None, {"speed": True}),
+    ("media_player", "speaker", "speaker", {"power": True, "volume": True, "playback": True, "mute": True}),
+    ("media_player", "tv", "tv", {"power": True, "volume": True, "playback": True, "inputs": ["hdmi_1", "hdmi_2", "netflix"]}),
+    ("cover", "blinds", "blind", {"position": True, "stop": True}),
+    ("cover", "curtains", "curtain", {"position": True}),
+    ("climate", "thermostat", None, {"hvac_modes": ["heat", "off"], "temp_range": [5, 30]}),
+    ("lock", "door lock", None, {}),
+    ("vacuum", "robot vacuum", None, {}),
+    ("humidifier", "dehumidifier", "dehumidifier", {"humidity_range": [30, 80]}),
+    ("valve", "sprinkler", "water", {}),
 )
-ALIAS_WORDS = ("main", "big", "little", "corner", "new", "old")
-RENAME_WORDS = ("Nook", "Corner", "Main", "Accent", "Spare", "Side")
+# The names are the household's language's (words.yaml): ``variant_added`` ("{area} {device}"), ``variant_devices``
+# (one per catalogue key), ``variant_renames`` ("Nook {name}") and ``variant_aliases`` ("big {noun}": the name's last word).
+VARIANT_WORDS = ("variant_added", "variant_devices", "variant_renames", "variant_aliases")
 
 
 @dataclass(frozen=True)
@@ -79,16 +82,17 @@ def _entities(ontology: Ontology) -> list[dict[str, Any]]:
     return [dict(e) for e in ontology.entities.values()]
 
 
-def make_variant(ontology: Ontology, change: str, rng: random.Random) -> Variant | None:
-    """One variant of ``ontology`` (``None`` when the home cannot have that change)."""
+def make_variant(ontology: Ontology, change: str, rng: random.Random, words: Mapping[str, Any]) -> Variant | None:
+    """One variant of ``ontology`` (``None`` when the home cannot have that change); names in ``words`` (a language's words.yaml)."""
     entities = _entities(ontology)
     present = [e for e in entities if e.get("present", True)]
     if change == "added":
         areas = sorted({(e["area"], e.get("floor") or "", tuple(e.get("area_aliases") or ())) for e in entities if e.get("area")}) or [("", "", ())]
         area, floor, area_aliases = rng.choice(areas)
         area, floor = area or None, floor or None
-        domain, what, device_class, caps = rng.choice(CATALOGUE)
-        name = f"{area} {what}" if area else what
+        domain, key, device_class, caps = rng.choice(CATALOGUE)
+        what = words["variant_devices"][key]
+        name = words["variant_added"].format(area=area, device=what) if area else what
         eid = f"{domain}.{slugify(name)}"
         if eid in ontology.entities:
             return None
@@ -108,9 +112,9 @@ def make_variant(ontology: Ontology, change: str, rng: random.Random) -> Variant
         if e["id"] != eid:
             continue
         if change == "renamed":
-            e["name"] = f"{rng.choice(RENAME_WORDS)} {e['name']}"
+            e["name"] = rng.choice(words["variant_renames"]).format(name=e["name"])
         elif change == "aliased":
-            alias = f"{rng.choice(ALIAS_WORDS)} {e['name'].split()[-1].lower()}"
+            alias = rng.choice(words["variant_aliases"]).format(noun=e["name"].split()[-1].lower())
             if alias in e["aliases"]:
                 return None
             e["aliases"] = [*e["aliases"], alias]
