@@ -10,8 +10,10 @@ that language, and the home's names never say, is English in a row of another la
 from __future__ import annotations
 
 import json
+import random
 import re
 from functools import cache
+from itertools import islice, product
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,9 @@ import yaml
 from home_assistant_intents import get_intents
 from statewise_protocol import load_export
 
-from dataset_export.language import LANGUAGES_DIR, buildable_languages
+from dataset_export.language import LANGUAGES_DIR, buildable_languages, load_language
 from dataset_export.pipeline import build_dataset
+from dataset_export.variants import make_variant
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "manifest.json").is_file())
@@ -59,7 +62,20 @@ def _said(text: str) -> str:
     """A text without its slot names, rule names and template code (``{name}``, ``<the>``, ``{% if %}`` are not said)."""
     text = re.sub(r"\{%.*?%\}|\{\{.*?\}\}", " ", text, flags=re.S)  # a response's Jinja code is not said
     text = re.sub(r"<[^>]*>|\{[^}]*\}", " ", text)
-    return text + " " + re.sub(r"[\[\]]", "", text)  # a template's optional ending said too: "item[s]" is "item" and "items"
+    return " ".join([text, *_glued(text)])
+
+
+GLUED = re.compile(r"[\w']*(?:(?:\([^()\[\]\s]*\)|\[[^()\[\]\s]*\])[\w']*)+")
+
+
+def _glued(text: str) -> list[str]:
+    """The words a template spells with a group inside a word: "paus(a|ar|e)" says "pausa", "pausar" and "pause"; "item[s]" "items"."""
+    out: list[str] = []
+    for match in GLUED.finditer(text):
+        options = [[part[1:-1], ""] if part.startswith("[") else part[1:-1].split("|") if part.startswith("(") else [part]
+                   for part in re.split(r"(\([^()]*\)|\[[^\[\]]*\])", match.group(0)) if part]
+        out += ["".join(combo) for combo in islice(product(*options), 64)]
+    return out
 
 
 @cache
@@ -104,6 +120,29 @@ def test_english_words_are_caught() -> None:
     strays = english_in(rows, "de", {"stehlampe"})
     assert {"turn", "off", "find", "anything", "called"} <= set(strays) and "stehlampe" not in strays
     assert not english_in(rows[:1], "de", {"stehlampe"})
+
+
+def _variant_words(words: dict[str, Any]) -> set[str]:
+    said = [words["variant_added"], *words["variant_devices"].values(), *words["variant_renames"], *words["variant_aliases"]]
+    return {w for text in said for w in _words(_said(text))}
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_the_builders_own_devices_and_names_are_in_the_household_language(code: str) -> None:
+    """The devices a variant adds, its new names and aliases come from the language's words, never English's."""
+    words = load_language(code).words
+    english = _variant_words(load_language("en").words) - vocabulary(code)
+    assert english, "English's variant words are all words of the language too: the test could not fail"
+    ontology = load_export(EXAMPLES / "demo_home").ontology
+    said: set[str] = set()
+    for seed in range(30):
+        for change in ("added", "renamed", "aliased"):
+            variant = make_variant(ontology, change, random.Random(seed), words)
+            if variant is not None:
+                entity = variant.ontology.entities[variant.entity_id]
+                said |= {w for text in (entity["name"], *entity["aliases"]) for w in _words(text)}
+    new = said - home_words(EXAMPLES / "demo_home")
+    assert new and not new & english, sorted(new & english)
 
 
 @pytest.mark.parametrize("code", CODES)
