@@ -12,19 +12,21 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
 from functools import cache
 from itertools import islice, product
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from home_assistant_intents import get_intents
 from statewise_protocol import load_export
 
-from dataset_export.language import LANGUAGES_DIR, buildable_languages, load_language
+from dataset_export.language import buildable_languages, load_language
 from dataset_export.pipeline import build_dataset
 from dataset_export.variants import make_variant
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_language_fr import strings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "manifest.json").is_file())
@@ -38,24 +40,13 @@ def _words(text: str) -> set[str]:
     return {w for w in re.split(r"[^\w]+", text.casefold()) if len(w) > 2 and not w.isdigit()}
 
 
-def _strings(node: Any) -> list[str]:
-    """Every string in a YAML tree (values only: keys are names, not words)."""
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for value in node.values() for s in _strings(value)]
-    if isinstance(node, list):
-        return [s for item in node for s in _strings(item)]
-    return []
-
-
 def _home_assistant_said(data: dict[str, Any]) -> list[str]:
     """What Home Assistant's data for a language says: sentences, rules, list words ("in", not the "out" ids), skip words, responses."""
     said = [s for intent in data.get("intents", {}).values() for block in intent.get("data", []) for s in block.get("sentences", [])]
     said += list(data.get("expansion_rules", {}).values()) + list(data.get("skip_words", []))
     for spec in data.get("lists", {}).values():
         said += [v["in"] if isinstance(v, dict) else v for v in spec.get("values", []) if isinstance(v, (str, dict))]
-    return [*said, *_strings(data.get("responses", {}))]
+    return [*said, *strings(data.get("responses", {}))]
 
 
 def _said(text: str) -> str:
@@ -80,18 +71,18 @@ def _glued(text: str) -> list[str]:
 
 @cache
 def vocabulary(code: str) -> frozenset[str]:
-    """Every word the language's folder and Home Assistant's data for it say."""
-    folder = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted((LANGUAGES_DIR / code).glob("*.yaml"))}
-    said = _home_assistant_said(folder.pop("sentences", {})) + _strings(folder) + _home_assistant_said(get_intents(code) or {})
+    """Every word the language's folder and Home Assistant's data for it say (as the builder loads them)."""
+    lang = load_language(code)
+    said = [*_home_assistant_said(lang.sentences), *strings(lang.words), *strings(lang.phrases), *_home_assistant_said(lang.hass or {})]
     return frozenset(w for text in said for w in _words(_said(str(text))))
 
 
 @cache
 def english_only(code: str) -> frozenset[str]:
     """Words English's templates and replies say that the other language never does."""
-    sentences, phrases = (yaml.safe_load((LANGUAGES_DIR / "en" / name).read_text(encoding="utf-8")) for name in ("sentences.yaml", "phrases.yaml"))
-    english = {w for text in [*_home_assistant_said(sentences), *_strings(phrases)] for w in _words(_said(str(text)))}
-    return frozenset(english - vocabulary(code))
+    english = load_language("en")
+    return frozenset({w for text in [*_home_assistant_said(english.sentences), *strings(english.phrases)] for w in _words(_said(str(text)))}
+                     - vocabulary(code))
 
 
 def home_words(export_dir: Path) -> set[str]:

@@ -54,10 +54,7 @@ def instant_lock() -> Any:
         yield
 
 
-async def process(client: Any, hass: HomeAssistant, entry: MockConfigEntry, text: str, conversation_id: str | None = None,
-                  language: str = "de") -> dict[str, Any]:  # fmt: skip
-    """POST /api/conversation/process as a German Assist pipeline does."""
-    return await post(client, hass, entry, text, conversation_id, language)
+process = partial(post, language="de")  # POST /api/conversation/process as a German Assist pipeline does
 
 
 def speech(answer: dict[str, Any]) -> str:
